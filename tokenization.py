@@ -1,0 +1,456 @@
+# coding=utf-8
+# Copyright 2026 The BERT re-creation authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Tokenization classes: BasicTokenizer, WordpieceTokenizer, FullTokenizer.
+
+The output is, token for token, the output of Google's original BERT
+tokenizer, quirks included (each one is marked "Quirk of the original").
+The speed comes from one observation: the original's pipeline never looks
+across a whitespace character (its `_is_whitespace`), so a text is the
+concatenation of its whitespace-separated chunks, each tokenized on its own.
+Chunks repeat (words do), so their results are cached; a chunk of plain ASCII
+takes a short path with the same result as the per-character one.
+
+This module imports only the standard library and TensorFlow (for gfile), so
+it can be copied into another project on its own.
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import collections
+import re
+import unicodedata
+
+import six
+import tensorflow.compat.v1 as tf
+
+# Google's released checkpoints, by the case their vocab expects.
+_LOWER_CASED_MODELS = (
+    "uncased_L-24_H-1024_A-16",
+    "uncased_L-12_H-768_A-12",
+    "multilingual_L-12_H-768_A-12",
+    "chinese_L-12_H-768_A-12",
+)
+_CASED_MODELS = (
+    "cased_L-12_H-768_A-12",
+    "cased_L-24_H-1024_A-16",
+    "multi_cased_L-12_H-768_A-12",
+)
+
+# The original's ASCII punctuation: every non-alphanumeric printable ASCII
+# character, including `$ + < = > ^ ` | ~` which Unicode does not call "P*".
+_ASCII_PUNCTUATION = "".join(
+    chr(cp) for cp in range(33, 127) if not chr(cp).isalnum())
+_ASCII_SPLIT_ON_PUNCTUATION = re.compile(
+    "[%s]|[^%s]+" % (re.escape(_ASCII_PUNCTUATION),
+                     re.escape(_ASCII_PUNCTUATION)))
+# ASCII characters that `_clean_text` deletes: the C0 controls other than
+# tab, newline and carriage return (those are whitespace), and DEL.
+_ASCII_DELETED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Chunk results are cached up to this many distinct chunks; then the cache
+# starts again from empty, so memory stays bounded on any corpus.
+_MAX_CACHED_CHUNKS = 1 << 20
+
+
+def validate_case_matches_checkpoint(do_lower_case, init_checkpoint):
+  """Checks that `do_lower_case` agrees with a released checkpoint's name.
+
+  Only Google's released model names are known; any other path passes.
+
+  Args:
+    do_lower_case: bool, the `--do_lower_case` flag.
+    init_checkpoint: string, the `--init_checkpoint` flag (may be empty).
+
+  Raises:
+    ValueError: if the checkpoint is a known cased model and `do_lower_case`
+      is True, or a known uncased model and it is False.
+  """
+  if not init_checkpoint:
+    return
+  # Quirk of the original: the first `<name>/bert_model.ckpt` in the path
+  # counts, so `.../bert_model.ckpt-1000` and `.index` files match too.
+  match = re.match("^.*?([A-Za-z0-9_-]+)/bert_model.ckpt", init_checkpoint)
+  if match is None:
+    return
+  model_name = match.group(1)
+  if model_name in _LOWER_CASED_MODELS and not do_lower_case:
+    actual_flag, case_name, opposite_flag = "False", "lowercased", "True"
+  elif model_name in _CASED_MODELS and do_lower_case:
+    actual_flag, case_name, opposite_flag = "True", "cased", "False"
+  else:
+    return
+  raise ValueError(
+      "You passed in `--do_lower_case=%s` with `--init_checkpoint=%s`. "
+      "However, `%s` seems to be a %s model, so you should pass in "
+      "`--do_lower_case=%s` so that the fine-tuning matches how the model "
+      "was pre-training. If this error is wrong, please just comment out "
+      "this check." % (actual_flag, init_checkpoint, model_name, case_name,
+                       opposite_flag))
+
+
+def convert_to_unicode(text):
+  """Returns `text` as a `str`, decoding UTF-8 bytes (bad bytes ignored)."""
+  if isinstance(text, six.text_type):
+    return text
+  if isinstance(text, bytes):
+    return text.decode("utf-8", "ignore")
+  if six.PY2 and isinstance(text, str):  # pragma: no cover
+    return text.decode("utf-8", "ignore")
+  raise ValueError("Unsupported string type: %s" % (type(text)))
+
+
+def printable_text(text):
+  """Returns `text` in the form `print` and `tf.logging` accept (a `str`)."""
+  return convert_to_unicode(text)
+
+
+def _read_lines(path):
+  """Returns the lines of a UTF-8 text file, split on "\\n" only.
+
+  Quirk of the original: files are read line by line with `readline`, so a
+  lone "\\r", U+2028, U+0085 or a vertical tab stays inside its line.
+  """
+  with tf.gfile.GFile(path, "rb") as reader:
+    data = reader.read()
+  try:
+    text = data.decode("utf-8")
+  except UnicodeDecodeError as e:
+    line_number = data.count(b"\n", 0, e.start) + 1
+    raise ValueError("%s, line %d: not valid UTF-8 (%s)" %
+                     (path, line_number, e.reason))
+  lines = text.split("\n")
+  if lines[-1] == "":
+    lines.pop()
+  return lines
+
+
+def load_vocab(vocab_file):
+  """Loads a vocabulary file (one token per line) into an ordered dict.
+
+  Quirk of the original: each line is stripped and keeps its id even when it
+  strips to "" or repeats an earlier token (then the later line wins). Later
+  ids depend on it: Google's Chinese vocab has a line that is only U+2028.
+
+  Args:
+    vocab_file: path of the vocabulary, one token per line.
+
+  Returns:
+    An `OrderedDict` from token to id (its line number, from 0).
+
+  Raises:
+    ValueError: if the file does not exist or holds no line.
+  """
+  if not tf.gfile.Exists(vocab_file):
+    raise ValueError("Vocab file %s does not exist." % vocab_file)
+  lines = _read_lines(vocab_file)
+  if not lines:
+    raise ValueError("Vocab file %s is empty." % vocab_file)
+  vocab = collections.OrderedDict()
+  first_line_of = {}
+  for index, line in enumerate(lines):
+    token = line.strip()
+    if token in vocab:
+      tf.logging.warning(
+          "%s: token %r on line %d repeats line %d; the later line wins "
+          "(as in the original).", vocab_file, token, index + 1,
+          first_line_of[token] + 1)
+    else:
+      first_line_of[token] = index
+    vocab[token] = index
+  return vocab
+
+
+def convert_by_vocab(vocab, items):
+  """Maps every item through `vocab` (a token->id or id->token dict)."""
+  return [vocab[item] for item in items]
+
+
+def convert_tokens_to_ids(vocab, tokens):
+  return convert_by_vocab(vocab, tokens)
+
+
+def convert_ids_to_tokens(inv_vocab, ids):
+  # Quirk kept: an id outside the vocab raises KeyError, as a dict does.
+  return convert_by_vocab(inv_vocab, ids)
+
+
+def whitespace_tokenize(text):
+  """Strips `text` and splits it on (Python's notion of) whitespace."""
+  return text.split()
+
+
+class _ChunkCache(object):
+  """A bounded cache from a whitespace-free chunk of text to its result."""
+
+  def __init__(self, compute):
+    self._compute = compute
+    self._results = {}
+
+  def get(self, chunk):
+    result = self._results.get(chunk)
+    if result is None:
+      if len(self._results) >= _MAX_CACHED_CHUNKS:
+        self._results.clear()
+      result = self._compute(chunk)
+      self._results[chunk] = result
+    return result
+
+
+class FullTokenizer(object):
+  """Runs end-to-end tokenization: basic tokenization, then WordPiece."""
+
+  def __init__(self, vocab_file, do_lower_case=True):
+    self.vocab = load_vocab(vocab_file)
+    self.inv_vocab = {v: k for k, v in self.vocab.items()}
+    self.basic_tokenizer = BasicTokenizer(do_lower_case=do_lower_case)
+    self.wordpiece_tokenizer = WordpieceTokenizer(vocab=self.vocab)
+    self.wordpiece_tokenizer.vocab_file = vocab_file
+    self._chunk_cache = _ChunkCache(self._tokenize_chunk)
+
+  def _tokenize_chunk(self, chunk):
+    pieces = []
+    for token in self.basic_tokenizer._tokenize_chunk_uncached(chunk):
+      pieces.extend(self.wordpiece_tokenizer._tokenize_word(token))
+    return tuple(pieces)
+
+  def tokenize(self, text):
+    """Returns the WordPiece tokens of `text` (a `str` or UTF-8 bytes)."""
+    split_tokens = []
+    get = self._chunk_cache.get
+    for chunk in _split_on_whitespace(convert_to_unicode(text)):
+      if chunk:
+        split_tokens.extend(get(chunk))
+    return split_tokens
+
+  def convert_tokens_to_ids(self, tokens):
+    return convert_by_vocab(self.vocab, tokens)
+
+  def convert_ids_to_tokens(self, ids):
+    return convert_by_vocab(self.inv_vocab, ids)
+
+
+class BasicTokenizer(object):
+  """Runs basic tokenization (punctuation splitting, lower casing, etc.)."""
+
+  def __init__(self, do_lower_case=True):
+    """Constructs a BasicTokenizer.
+
+    Args:
+      do_lower_case: Whether to lower case the input (and strip accents).
+    """
+    self.do_lower_case = do_lower_case
+    self._chunk_cache = _ChunkCache(self._tokenize_chunk_uncached)
+
+  def tokenize(self, text):
+    """Returns the basic tokens of `text` (a `str` or UTF-8 bytes)."""
+    output_tokens = []
+    get = self._chunk_cache.get
+    for chunk in _split_on_whitespace(convert_to_unicode(text)):
+      if chunk:
+        output_tokens.extend(get(chunk))
+    return output_tokens
+
+  def _tokenize_chunk_uncached(self, chunk):
+    """Returns the basic tokens of a chunk holding no whitespace character."""
+    if chunk.isascii():
+      # Same result as the per-character path: ASCII has no accents and no
+      # CJK, lower() is plain ASCII lower-casing, and `_ASCII_PUNCTUATION` is
+      # exactly the ASCII part of `_is_punctuation`.
+      chunk = _ASCII_DELETED.sub("", chunk)
+      if self.do_lower_case:
+        chunk = chunk.lower()
+      return tuple(_ASCII_SPLIT_ON_PUNCTUATION.findall(chunk))
+    return tuple(self._tokenize_per_character(chunk))
+
+  def _tokenize_per_character(self, text):
+    """The original's algorithm, one character at a time."""
+    text = self._clean_text(text)
+    # Added in November 2018 in the original for the multilingual and
+    # Chinese models; English models never see CJK in training.
+    text = self._tokenize_chinese_chars(text)
+    split_tokens = []
+    for token in whitespace_tokenize(text):
+      if self.do_lower_case:
+        token = token.lower()
+        token = self._run_strip_accents(token)
+      split_tokens.extend(self._run_split_on_punc(token))
+    return whitespace_tokenize(" ".join(split_tokens))
+
+  def _run_strip_accents(self, text):
+    """Strips accents: NFD, then drops the combining marks (category Mn)."""
+    text = unicodedata.normalize("NFD", text)
+    return "".join(c for c in text if unicodedata.category(c) != "Mn")
+
+  def _run_split_on_punc(self, text):
+    """Splits punctuation off: each punctuation character is its own token."""
+    output = []
+    start_new_word = True
+    for char in text:
+      if _is_punctuation(char):
+        output.append([char])
+        start_new_word = True
+      else:
+        if start_new_word:
+          output.append([])
+        start_new_word = False
+        output[-1].append(char)
+    return ["".join(x) for x in output]
+
+  def _tokenize_chinese_chars(self, text):
+    """Adds whitespace around any CJK character."""
+    output = []
+    for char in text:
+      if self._is_chinese_char(ord(char)):
+        output.extend((" ", char, " "))
+      else:
+        output.append(char)
+    return "".join(output)
+
+  def _is_chinese_char(self, cp):
+    """Checks whether `cp` is the code point of a CJK ideograph.
+
+    "Chinese character" means the CJK Unified Ideographs blocks (and their
+    extensions and compatibility blocks). Kana, hangul and fullwidth Latin
+    are written with spaces, so they are not included.
+    """
+    return ((0x4E00 <= cp <= 0x9FFF) or (0x3400 <= cp <= 0x4DBF) or
+            (0x20000 <= cp <= 0x2A6DF) or (0x2A700 <= cp <= 0x2B73F) or
+            (0x2B740 <= cp <= 0x2B81F) or (0x2B820 <= cp <= 0x2CEAF) or
+            (0xF900 <= cp <= 0xFAFF) or (0x2F800 <= cp <= 0x2FA1F))
+
+  def _clean_text(self, text):
+    """Deletes invalid and control characters, maps whitespace to spaces.
+
+    Quirk of the original: control and format characters (U+200B, U+FEFF,
+    soft hyphen, ...) are deleted without a space, joining their neighbours.
+    """
+    output = []
+    for char in text:
+      cp = ord(char)
+      if cp == 0 or cp == 0xFFFD or _is_control(char):
+        continue
+      output.append(" " if _is_whitespace(char) else char)
+    return "".join(output)
+
+
+class WordpieceTokenizer(object):
+  """Runs WordPiece tokenization: greedy longest-match-first."""
+
+  def __init__(self, vocab, unk_token="[UNK]", max_input_chars_per_word=200):
+    self.vocab = vocab
+    self.unk_token = unk_token
+    self.max_input_chars_per_word = max_input_chars_per_word
+    self.vocab_file = None
+    self._longest_piece = None
+
+  def tokenize(self, text):
+    """Tokenizes a piece of text into its word pieces.
+
+    For example, `"unaffable"` gives `["un", "##aff", "##able"]`.
+
+    Args:
+      text: A single token or whitespace separated tokens. This should have
+        already been passed through `BasicTokenizer`.
+
+    Returns:
+      A list of wordpiece tokens.
+    """
+    output_tokens = []
+    for token in whitespace_tokenize(convert_to_unicode(text)):
+      output_tokens.extend(self._tokenize_word(token))
+    return output_tokens
+
+  def _tokenize_word(self, word):
+    """Returns the pieces of one whitespace-free word."""
+    if len(word) > self.max_input_chars_per_word:
+      return [self._unknown()]
+    if self._longest_piece is None:
+      self._longest_piece = max([len(piece) for piece in self.vocab] + [0])
+    vocab = self.vocab
+    pieces = []
+    start = 0
+    while start < len(word):
+      # A piece longer than the longest vocab entry cannot match, so the
+      # search starts there instead of at the end of the word: same result.
+      prefix = "##" if start > 0 else ""
+      end = min(len(word), start + self._longest_piece - len(prefix))
+      while end > start:
+        piece = prefix + word[start:end]
+        if piece in vocab:
+          break
+        end -= 1
+      else:
+        # Quirk of the original: no backtracking, and one unmatched piece
+        # makes the whole word unknown.
+        return [self._unknown()]
+      pieces.append(piece)
+      start = end
+    return pieces
+
+  def _unknown(self):
+    if self.unk_token not in self.vocab:
+      raise ValueError(
+          "The vocab%s has no unknown token %r, which the text needs." %
+          (" " + self.vocab_file if self.vocab_file else "", self.unk_token))
+    return self.unk_token
+
+
+def _is_whitespace(char):
+  """Checks whether `char` is a whitespace character."""
+  # \t, \n and \r are technically control characters but we treat them as
+  # whitespace since they are generally considered as such.
+  if char in (" ", "\t", "\n", "\r"):
+    return True
+  return unicodedata.category(char) == "Zs"
+
+
+def _is_control(char):
+  """Checks whether `char` is a control character."""
+  # These are technically control characters but we count them as whitespace
+  # characters.
+  if char in ("\t", "\n", "\r"):
+    return False
+  return unicodedata.category(char) in ("Cc", "Cf")
+
+
+def _is_punctuation(char):
+  """Checks whether `char` is a punctuation character."""
+  cp = ord(char)
+  # Quirk of the original: every non-letter/number ASCII character counts as
+  # punctuation ("^", "$", "`" included) even where Unicode says otherwise;
+  # symbols outside ASCII (e.g. "€", "°") do not.
+  if (33 <= cp <= 47) or (58 <= cp <= 64) or (91 <= cp <= 96) or (
+      123 <= cp <= 126):
+    return True
+  return unicodedata.category(char).startswith("P")
+
+
+_whitespace_splitter = None
+
+
+def _split_on_whitespace(text):
+  """Splits `text` on the characters `_is_whitespace` accepts."""
+  global _whitespace_splitter
+  if _whitespace_splitter is None:
+    # The space separators (Zs) of this Python's Unicode database. All of
+    # them lie in the Basic Multilingual Plane (a test checks it), which is
+    # 17 times quicker to scan than all of Unicode.
+    spaces = [chr(cp) for cp in range(0x10000)
+              if unicodedata.category(chr(cp)) == "Zs"]
+    _whitespace_splitter = re.compile(
+        "[%s]+" % re.escape("".join([" \t\n\r"] + spaces))).split
+  return _whitespace_splitter(text)
