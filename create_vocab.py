@@ -1,0 +1,317 @@
+# coding=utf-8
+# Copyright 2026 The BERT re-creation authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Learns a WordPiece vocabulary (`vocab.txt`) from plain text files.
+
+The original repository does not include this step; it points at other
+libraries. Here it is one script whose output `FullTokenizer` reads directly:
+
+  python create_vocab.py --input_file=sample_text.txt \
+      --output_file=/tmp/vocab.txt --vocab_size=4000 --num_unused=10
+
+The file it writes holds, one token per line (the line number is the id):
+
+  1. the specials `[PAD]` (id 0, the id every script pads with), `[UNK]`,
+     `[CLS]`, `[SEP]`, `[MASK]` (ids 1-4), then `[unused0]` ...
+     `[unusedN-1]` (`--num_unused`), slots a user can later rename to add
+     tokens without resizing a checkpoint;
+  2. every character of the corpus, first as a word start (`a`), then as a
+     continuation (`##a`), most frequent first, so no word of the corpus
+     becomes `[UNK]` (except words longer than the tokenizer's limit of 200
+     characters);
+  3. the learned pieces, in the order they were learned: whole-word starts
+     (`the`) and continuations (`##ing`).
+
+Google's English vocabs order the specials differently (`[PAD]`,
+`[unused0]`-`[unused98]`, `[UNK]`, `[CLS]`, `[SEP]`, `[MASK]`, then the
+other unused slots); tokenization only needs each special to exist, so both
+orders work with every script.
+
+Algorithm. The text goes through the same `tokenization.BasicTokenizer`
+(with the same `--do_lower_case`) that `FullTokenizer` runs before
+WordPiece, so the vocabulary is learned on exactly the words the tokenizer
+will look up. Each distinct word starts as its characters, `w ##o ##r ##d`;
+then, repeatedly, the adjacent pair of symbols seen most often in the corpus
+(word counts included) is merged into one new symbol (`w` + `##o` -> `wo`,
+`##o` + `##r` -> `##or`), which becomes a vocabulary entry. Ties are broken
+by the pair's text order, so the same input always gives the same file. It
+stops at `--vocab_size` entries, or when no pair occurs `--min_frequency`
+times.
+
+How it compares with Google's vocabs: those were built with Google's own
+WordPiece implementation, which chooses pieces that maximize the likelihood
+of the training data under a unigram language model of pieces (it was not
+released). The merge counting used here is byte-pair encoding (BPE) adapted
+to the `##` convention, the usual open approximation (other open WordPiece
+trainers do the same, some scoring a pair by its count divided by the counts
+of its parts). The learned sets differ in detail but serve the same purpose:
+frequent words are single pieces, rare words are split into frequent
+sub-words, and the greedy longest-match `WordpieceTokenizer` can tokenize any
+word made of seen characters. As with Google's vocabs, the tokenizer's
+greedy segmentation is not always the merge sequence that created a piece.
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import collections
+import heapq
+
+from absl import flags
+import tensorflow.compat.v1 as tf
+
+import estimator_utils
+import tokenization
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_string(
+    "input_file", None,
+    "Input text files (comma-separated globs), e.g. the pre-training corpus.")
+
+flags.DEFINE_string("output_file", None, "Where to write the vocab.txt.")
+
+flags.DEFINE_integer(
+    "vocab_size", 8000,
+    "Wanted number of entries, specials and unused slots included. The "
+    "vocab is smaller when the corpus runs out of pairs to merge.")
+
+flags.DEFINE_bool(
+    "do_lower_case", True,
+    "Whether to lower case the input text (and strip accents), as the "
+    "tokenizer will with the same flag. Use the same value in every script.")
+
+flags.DEFINE_integer(
+    "num_unused", 0,
+    "Number of [unusedN] slots after the special tokens.")
+
+flags.DEFINE_integer(
+    "min_frequency", 2,
+    "A pair of pieces seen fewer times than this in the corpus is not "
+    "merged into a new entry.")
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+CONTINUATION_PREFIX = "##"
+
+# Words longer than this become [UNK] in `WordpieceTokenizer` whatever the
+# vocab holds (its `max_input_chars_per_word`), so they are not learned from.
+MAX_WORD_CHARS = 200
+
+
+def count_words(input_files, do_lower_case):
+  """Counts the words `BasicTokenizer` makes of the lines of `input_files`.
+
+  Args:
+    input_files: list of paths of text files.
+    do_lower_case: bool, passed to `BasicTokenizer`.
+
+  Returns:
+    A `collections.Counter` from word to its number of occurrences.
+  """
+  basic_tokenizer = tokenization.BasicTokenizer(do_lower_case=do_lower_case)
+  word_counts = collections.Counter()
+  for input_file in input_files:
+    for line in estimator_utils.read_text_lines(input_file):
+      word_counts.update(basic_tokenizer.tokenize(line))
+  return word_counts
+
+
+def initial_symbols(word):
+  """Returns `word` as its characters, continuations marked with `##`."""
+  return [word[0]] + [CONTINUATION_PREFIX + char for char in word[1:]]
+
+
+def merge_symbols(first, second):
+  """Returns the symbol made of adjacent `first` and `second`."""
+  return first + second[len(CONTINUATION_PREFIX):]
+
+
+class _PairCounter(object):
+  """Counts adjacent symbol pairs over words, and merges the best pair.
+
+  Keeps, for every pair, its count over the corpus (word counts included)
+  and the words it occurs in, so that a merge only revisits those words. A
+  heap orders pairs by (-count, pair): the most frequent first, ties in text
+  order. Entries whose count has changed since they were pushed are skipped.
+  """
+
+  def __init__(self, word_counts):
+    words = sorted(word_counts)
+    self._symbols = [initial_symbols(word) for word in words]
+    self._counts = [word_counts[word] for word in words]
+    self._pair_counts = collections.defaultdict(int)
+    self._pair_words = collections.defaultdict(set)
+    for index in range(len(words)):
+      self._update_pairs(index, +1)
+    self._heap = [(-count, pair) for pair, count in self._pair_counts.items()]
+    heapq.heapify(self._heap)
+
+  def _update_pairs(self, index, sign):
+    """Adds (sign=+1) or removes (-1) the pairs of word `index`.
+
+    Returns:
+      The set of pairs whose count changed.
+    """
+    symbols = self._symbols[index]
+    pairs = set(zip(symbols, symbols[1:]))
+    for pair in zip(symbols, symbols[1:]):
+      self._pair_counts[pair] += sign * self._counts[index]
+      if sign > 0:
+        self._pair_words[pair].add(index)
+    return pairs
+
+  def pop_best_pair(self, min_frequency):
+    """Returns the most frequent pair, or None if under `min_frequency`."""
+    while self._heap:
+      negative_count, pair = heapq.heappop(self._heap)
+      count = self._pair_counts.get(pair, 0)
+      if count != -negative_count:
+        continue
+      if count < max(min_frequency, 1):
+        return None
+      return pair
+    return None
+
+  def merge(self, pair):
+    """Replaces every occurrence of `pair` with its merged symbol.
+
+    Returns:
+      The merged symbol.
+    """
+    new_symbol = merge_symbols(*pair)
+    changed = set()
+    for index in sorted(self._pair_words.pop(pair)):
+      changed |= self._update_pairs(index, -1)
+      self._symbols[index] = _merge_in_word(self._symbols[index], pair,
+                                            new_symbol)
+      changed |= self._update_pairs(index, +1)
+    del self._pair_counts[pair]
+    changed.discard(pair)
+    for changed_pair in sorted(changed):
+      count = self._pair_counts[changed_pair]
+      if count > 0:
+        heapq.heappush(self._heap, (-count, changed_pair))
+      else:
+        del self._pair_counts[changed_pair]
+        self._pair_words.pop(changed_pair, None)
+    return new_symbol
+
+
+def _merge_in_word(symbols, pair, new_symbol):
+  """Returns `symbols` with each occurrence of `pair`, left first, merged."""
+  merged = []
+  position = 0
+  while position < len(symbols):
+    if (position + 1 < len(symbols) and symbols[position] == pair[0] and
+        symbols[position + 1] == pair[1]):
+      merged.append(new_symbol)
+      position += 2
+    else:
+      merged.append(symbols[position])
+      position += 1
+  return merged
+
+
+def special_tokens(num_unused):
+  """Returns the specials then `num_unused` [unusedN] slots."""
+  return list(SPECIAL_TOKENS) + ["[unused%d]" % i for i in range(num_unused)]
+
+
+def character_tokens(word_counts):
+  """Returns every character as a word start, then as a continuation.
+
+  Characters are ordered by their count in the corpus (most frequent first),
+  ties by code point.
+  """
+  char_counts = collections.Counter()
+  for word, count in word_counts.items():
+    for char in word:
+      char_counts[char] += count
+  chars = sorted(char_counts, key=lambda char: (-char_counts[char], char))
+  return chars + [CONTINUATION_PREFIX + char for char in chars]
+
+
+def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2):
+  """Learns a WordPiece vocabulary from word counts.
+
+  Args:
+    word_counts: dict from word (a `BasicTokenizer` token) to its count.
+    vocab_size: wanted number of entries, specials included.
+    num_unused: number of [unusedN] slots after the specials.
+    min_frequency: a pair seen fewer times is never merged.
+
+  Returns:
+    The list of tokens; the index of each is its id. It has `vocab_size`
+    entries or fewer (when no pair is frequent enough to merge).
+
+  Raises:
+    InputError: if `vocab_size` cannot hold the specials and characters.
+  """
+  word_counts = {word: count for word, count in word_counts.items()
+                 if 0 < len(word) <= MAX_WORD_CHARS}
+  tokens = special_tokens(num_unused) + character_tokens(word_counts)
+  if vocab_size < len(tokens):
+    raise estimator_utils.InputError(
+        "--vocab_size=%d is too small: the %d special and unused tokens and "
+        "the corpus's characters (with their ## forms) already take %d "
+        "entries." % (vocab_size, len(special_tokens(num_unused)),
+                      len(tokens)))
+  known = set(tokens)
+  pair_counter = _PairCounter(word_counts)
+  while len(tokens) < vocab_size:
+    pair = pair_counter.pop_best_pair(min_frequency)
+    if pair is None:
+      break
+    new_symbol = pair_counter.merge(pair)
+    if new_symbol not in known:
+      known.add(new_symbol)
+      tokens.append(new_symbol)
+  return tokens
+
+
+def main(_):
+  tf.logging.set_verbosity(tf.logging.INFO)
+  if FLAGS.vocab_size <= 0:
+    raise estimator_utils.InputError(
+        "--vocab_size=%d must be positive." % FLAGS.vocab_size)
+  if FLAGS.num_unused < 0:
+    raise estimator_utils.InputError(
+        "--num_unused=%d must not be negative." % FLAGS.num_unused)
+  input_files = estimator_utils.expand_file_patterns(FLAGS.input_file,
+                                                     "input_file")
+  tf.logging.info("*** Counting words in %d file(s) ***", len(input_files))
+  word_counts = count_words(input_files, FLAGS.do_lower_case)
+  if not word_counts:
+    raise estimator_utils.InputError(
+        "--input_file=%s: the files hold no text." % FLAGS.input_file)
+  tf.logging.info("%d words, %d distinct", sum(word_counts.values()),
+                  len(word_counts))
+  tokens = learn_vocab(word_counts, FLAGS.vocab_size, FLAGS.num_unused,
+                       FLAGS.min_frequency)
+  if len(tokens) < FLAGS.vocab_size:
+    tf.logging.warning(
+        "No pair of pieces occurs --min_frequency=%d times any more: the "
+        "vocab has %d entries, not --vocab_size=%d. Use %d as vocab_size in "
+        "bert_config.json.", FLAGS.min_frequency, len(tokens),
+        FLAGS.vocab_size, len(tokens))
+  with estimator_utils.atomic_output(FLAGS.output_file) as writer:
+    writer.write("".join(token + "\n" for token in tokens))
+  tf.logging.info("Wrote %d tokens to %s", len(tokens), FLAGS.output_file)
+
+
+if __name__ == "__main__":
+  flags.mark_flag_as_required("input_file")
+  flags.mark_flag_as_required("output_file")
+  estimator_utils.run(main)
