@@ -1,0 +1,466 @@
+# coding=utf-8
+# Copyright 2026 The BERT re-creation authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""The whole BERT pipeline on the bundled samples, offline, in minutes.
+
+  python demo.py --output_dir=output/demo     (or: make demo)
+
+Runs the real scripts with real flags, one after the other, each as its own
+process, and prints every command so that it can be copied:
+
+  1. create_vocab.py learns a WordPiece vocab from sample_text.txt;
+  2. create_pretraining_data.py turns the text into pre-training records;
+  3. run_pretraining.py pre-trains a tiny BERT from scratch (its masked-LM
+     loss is measured before training and after, with --do_eval);
+  4. run_classifier.py fine-tunes that checkpoint on a sentiment sample
+     (samples/classification, SST-2 layout), with eval and predict;
+  5. run_squad.py fine-tunes it on a question-answering sample
+     (samples/squad, SQuAD 1.1 layout) and evaluates its predictions;
+  6. extract_features.py embeds a few sentences with it.
+
+Then prints a summary table (time, key figures and outputs of each stage).
+Everything goes under --output_dir; each stage's log is in its folder. The
+model is tiny and the data small, so the figures show that the pipeline
+works, not what BERT can do: for that, start from a released checkpoint.
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import collections
+import json
+import os
+import re
+import shlex
+import struct
+import subprocess
+import sys
+import time
+
+from absl import app
+from absl import flags
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_string("output_dir", "output/demo",
+                    "Folder for every output of the demo.")
+
+flags.DEFINE_bool(
+    "quick", False,
+    "Fewer training steps and a smaller setting (for the test suite): "
+    "checks that every stage works, with weaker figures.")
+
+flags.DEFINE_list(
+    "stages", None,
+    "Run only these stages (comma-separated names among vocab, "
+    "pretraining_data, pretraining, classifier, squad, features); later "
+    "stages read the outputs earlier runs left in --output_dir.")
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+# The tiny BERT the demo pre-trains; `vocab_size` comes from the vocab.
+TINY_BERT_CONFIG = collections.OrderedDict([
+    ("attention_probs_dropout_prob", 0.1),
+    ("hidden_act", "gelu"),
+    ("hidden_dropout_prob", 0.1),
+    ("hidden_size", 64),
+    ("initializer_range", 0.02),
+    ("intermediate_size", 256),
+    ("max_position_embeddings", 128),
+    ("num_attention_heads", 4),
+    ("num_hidden_layers", 2),
+    ("type_vocab_size", 2),
+])
+
+# Sizes of the full demo and of the quick one.
+Settings = collections.namedtuple("Settings", [
+    "vocab_size", "dupe_factor", "pretraining_steps", "classifier_epochs",
+    "squad_epochs"
+])
+FULL_SETTINGS = Settings(vocab_size=2000, dupe_factor=5,
+                         pretraining_steps=600, classifier_epochs=4.0,
+                         squad_epochs=4.0)
+QUICK_SETTINGS = Settings(vocab_size=1000, dupe_factor=2,
+                          pretraining_steps=150, classifier_epochs=1.0,
+                          squad_epochs=1.0)
+
+# Sentences extract_features.py embeds; " ||| " separates a pair.
+FEATURE_SENTENCES = [
+    "The keeper wound the clockwork that turned the lens.",
+    "A healthy hive may hold forty thousand workers.",
+    "Who lit the lamp? ||| The keeper lit it at dusk.",
+    "Bread rises because yeast makes gas.",
+]
+
+STAGE_NAMES = ("vocab", "pretraining_data", "pretraining", "classifier",
+               "squad", "features")
+
+# Log lines echoed while a stage runs (training progress, results).
+_PROGRESS_LINE = re.compile(
+    r"(step \d+/\d+:.*|Wrote \d+ .*|  (eval_accuracy|masked_lm_loss|"
+    r"exact_match|f1) = .*)$")
+
+
+class StageError(Exception):
+  """A stage's command failed; the message says which and shows its log."""
+
+
+class Step(object):
+  """One command of a stage: the argument list and where its log goes."""
+
+  def __init__(self, script, args, log_file):
+    self.argv = [sys.executable, script] + [
+        "--%s=%s" % (name, value) for name, value in args]
+    self.log_file = log_file
+
+  def display(self):
+    """The command as a user would type it from the repository root."""
+    python = sys.executable
+    if os.path.abspath(python).startswith(ROOT + os.sep):
+      python = os.path.relpath(python, ROOT)
+    return " ".join(shlex.quote(part) for part in [python] + self.argv[1:])
+
+
+def run_step(step):
+  """Runs `step` from the repository root, echoing its progress lines.
+
+  Raises:
+    StageError: if the command exits with a non-zero status.
+  """
+  print("  $ " + step.display(), flush=True)
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+  last_echoed = None
+  with open(step.log_file, "w") as log:
+    process = subprocess.Popen(step.argv, cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT,
+                               universal_newlines=True)
+    for line in process.stdout:
+      log.write(line)
+      match = _PROGRESS_LINE.search(line.rstrip("\n"))
+      if match and match.group(1) != last_echoed:
+        last_echoed = match.group(1)
+        print("    " + last_echoed, flush=True)
+    status = process.wait()
+  if status != 0:
+    with open(step.log_file) as log:
+      tail = log.readlines()[-25:]
+    raise StageError(
+        "%s exited with status %d. Last lines of its log %s:\n%s" %
+        (os.path.basename(step.argv[1]), status, step.log_file,
+         "".join("    " + line for line in tail)))
+
+
+def count_tfrecords(path):
+  """Returns the number of records in a TFRecord file (without TensorFlow).
+
+  Each record is an 8-byte little-endian length, a 4-byte checksum, the
+  data, and a 4-byte checksum.
+  """
+  count = 0
+  with open(path, "rb") as reader:
+    while True:
+      header = reader.read(8)
+      if len(header) < 8:
+        return count
+      (length,) = struct.unpack("<Q", header)
+      reader.seek(4 + length + 4, os.SEEK_CUR)
+      count += 1
+
+
+def read_eval_results(path):
+  """Reads `key = value` lines (eval_results.txt) into a dict of floats."""
+  results = {}
+  with open(path) as reader:
+    for line in reader:
+      key, _, value = line.partition(" = ")
+      results[key.strip()] = float(value)
+  return results
+
+
+def count_lines(path):
+  with open(path, "rb") as reader:
+    return sum(1 for _ in reader)
+
+
+class Demo(object):
+  """The stages of the demo, in order, and the figures each produces.
+
+  Each stage method returns (figures, outputs): a dict of named numbers for
+  the summary and the main output paths.
+  """
+
+  def __init__(self, output_dir, settings):
+    self.output_dir = output_dir
+    self.settings = settings
+    self.commands = []
+    self.vocab_file = self.path("vocab.txt")
+    self.bert_config_file = self.path("bert_config.json")
+    self.pretraining_file = self.path("pretraining_data", "sample.tfrecord")
+    self.pretraining_dir = self.path("pretraining")
+
+  def path(self, *parts):
+    return os.path.join(self.output_dir, *parts)
+
+  def stage_dir(self, name):
+    directory = self.path(name)
+    if not os.path.isdir(os.path.join(ROOT, directory)):
+      os.makedirs(os.path.join(ROOT, directory))
+    return directory
+
+  def run(self, script, args, log_name):
+    """Runs one script with `args` (a list of (flag, value) pairs)."""
+    step = Step(script, args, os.path.join(ROOT, log_name))
+    self.commands.append(step.display())
+    run_step(step)
+
+  def vocab(self):
+    self.stage_dir("")
+    self.run("create_vocab.py", [
+        ("input_file", "sample_text.txt"),
+        ("output_file", self.vocab_file),
+        ("vocab_size", self.settings.vocab_size),
+        ("num_unused", 10),
+        ("do_lower_case", "true"),
+    ], self.path("create_vocab.log"))
+    vocab_size = count_lines(os.path.join(ROOT, self.vocab_file))
+    config = dict(TINY_BERT_CONFIG, vocab_size=vocab_size)
+    with open(os.path.join(ROOT, self.bert_config_file), "w") as writer:
+      json.dump(config, writer, indent=2, sort_keys=True)
+      writer.write("\n")
+    print("  wrote %s (a tiny BERT: %d layers, hidden size %d)" %
+          (self.bert_config_file, config["num_hidden_layers"],
+           config["hidden_size"]))
+    return ({"vocab entries": vocab_size},
+            [self.vocab_file, self.bert_config_file])
+
+  def pretraining_data(self):
+    directory = self.stage_dir("pretraining_data")
+    self.run("create_pretraining_data.py", [
+        ("input_file", "sample_text.txt"),
+        ("output_file", self.pretraining_file),
+        ("vocab_file", self.vocab_file),
+        ("do_lower_case", "true"),
+        ("max_seq_length", 64),
+        ("max_predictions_per_seq", 10),
+        ("masked_lm_prob", 0.15),
+        ("dupe_factor", self.settings.dupe_factor),
+        ("random_seed", 12345),
+    ], os.path.join(directory, "log.txt"))
+    instances = count_tfrecords(os.path.join(ROOT, self.pretraining_file))
+    return {"instances": instances}, [self.pretraining_file]
+
+  def _pretraining_args(self, output_dir):
+    return [
+        ("input_file", self.pretraining_file),
+        ("output_dir", output_dir),
+        ("bert_config_file", self.bert_config_file),
+        ("max_seq_length", 64),
+        ("max_predictions_per_seq", 10),
+        ("eval_batch_size", 32),
+        ("max_eval_steps", 10),
+    ]
+
+  def pretraining(self):
+    # The loss before training: the same evaluation of the random model.
+    initial_dir = self.stage_dir("pretraining_initial")
+    self.run("run_pretraining.py",
+             self._pretraining_args(initial_dir) + [("do_eval", "true")],
+             os.path.join(initial_dir, "log.txt"))
+    before = read_eval_results(
+        os.path.join(ROOT, initial_dir, "eval_results.txt"))
+    steps = self.settings.pretraining_steps
+    self.stage_dir("pretraining")
+    self.run("run_pretraining.py", self._pretraining_args(
+        self.pretraining_dir) + [
+            ("do_train", "true"),
+            ("do_eval", "true"),
+            ("train_batch_size", 32),
+            ("learning_rate", 1e-3),
+            ("num_train_steps", steps),
+            ("num_warmup_steps", steps // 10),
+            ("save_checkpoints_steps", steps),
+            ("iterations_per_loop", 50),
+        ], os.path.join(self.pretraining_dir, "log.txt"))
+    after = read_eval_results(
+        os.path.join(ROOT, self.pretraining_dir, "eval_results.txt"))
+    figures = collections.OrderedDict([
+        ("MLM loss before", before["masked_lm_loss"]),
+        ("MLM loss after", after["masked_lm_loss"]),
+        ("MLM accuracy after", after["masked_lm_accuracy"]),
+    ])
+    return figures, [self.checkpoint()]
+
+  def checkpoint(self):
+    """The pre-trained checkpoint's prefix."""
+    return os.path.join(self.pretraining_dir,
+                        "model.ckpt-%d" % self.settings.pretraining_steps)
+
+  def _fine_tuning_args(self, output_dir):
+    return [
+        ("vocab_file", self.vocab_file),
+        ("bert_config_file", self.bert_config_file),
+        ("init_checkpoint", self.checkpoint()),
+        ("do_lower_case", "true"),
+        ("output_dir", output_dir),
+        ("learning_rate", 5e-4),
+        ("save_checkpoints_steps", 100000),
+    ]
+
+  def classifier(self):
+    directory = self.stage_dir("classifier")
+    self.run("run_classifier.py", [
+        ("task_name", "SST-2"),
+        ("data_dir", "samples/classification"),
+        ("do_train", "true"),
+        ("do_eval", "true"),
+        ("do_predict", "true"),
+        ("max_seq_length", 64),
+        ("train_batch_size", 16),
+        ("num_train_epochs", self.settings.classifier_epochs),
+    ] + self._fine_tuning_args(directory), os.path.join(directory, "log.txt"))
+    results = read_eval_results(
+        os.path.join(ROOT, directory, "eval_results.txt"))
+    test_results = os.path.join(directory, "test_results.tsv")
+    figures = collections.OrderedDict([
+        ("dev accuracy", results["eval_accuracy"]),
+        ("test lines", count_lines(os.path.join(ROOT, test_results))),
+    ])
+    return figures, [os.path.join(directory, "eval_results.txt"),
+                     test_results]
+
+  def squad(self):
+    directory = self.stage_dir("squad")
+    self.run("run_squad.py", [
+        ("train_file", "samples/squad/train.json"),
+        ("predict_file", "samples/squad/dev.json"),
+        ("do_train", "true"),
+        ("do_predict", "true"),
+        ("max_seq_length", 128),
+        ("doc_stride", 64),
+        ("max_query_length", 24),
+        ("train_batch_size", 16),
+        ("num_train_epochs", self.settings.squad_epochs),
+    ] + self._fine_tuning_args(directory), os.path.join(directory, "log.txt"))
+    eval_file = os.path.join(directory, "eval_results.json")
+    with open(os.path.join(ROOT, eval_file)) as reader:
+      results = json.load(reader)
+    figures = collections.OrderedDict([
+        ("exact match", results["exact_match"]),
+        ("F1", results["f1"]),
+    ])
+    return figures, [os.path.join(directory, "predictions.json"), eval_file]
+
+  def features(self):
+    directory = self.stage_dir("features")
+    input_file = os.path.join(directory, "input.txt")
+    with open(os.path.join(ROOT, input_file), "w") as writer:
+      writer.write("".join(line + "\n" for line in FEATURE_SENTENCES))
+    output_file = os.path.join(directory, "features.jsonl")
+    self.run("extract_features.py", [
+        ("input_file", input_file),
+        ("output_file", output_file),
+        ("vocab_file", self.vocab_file),
+        ("bert_config_file", self.bert_config_file),
+        ("init_checkpoint", self.checkpoint()),
+        ("do_lower_case", "true"),
+        ("layers", "-1,-2"),
+        ("max_seq_length", 64),
+        ("batch_size", 8),
+    ], os.path.join(directory, "log.txt"))
+    lines = count_lines(os.path.join(ROOT, output_file))
+    return {"lines embedded": lines}, [output_file]
+
+
+def format_figure(value):
+  if isinstance(value, float):
+    return "%.3f" % value
+  return str(value)
+
+
+def summary_table(rows):
+  """Formats (stage, seconds, figures, outputs) rows as a text table."""
+  lines = ["%-17s %8s  %-52s %s" % ("stage", "time", "figures", "outputs")]
+  for stage, seconds, figures, outputs in rows:
+    text = ", ".join("%s %s" % (name, format_figure(value))
+                     for name, value in figures.items())
+    lines.append("%-17s %7.1fs  %-52s %s" % (stage, seconds, text,
+                                             " ".join(outputs)))
+  return "\n".join(lines)
+
+
+def relative_output_dir(output_dir):
+  """`output_dir` relative to the repository root when it lies inside it."""
+  path = os.path.abspath(output_dir)
+  if path == ROOT or path.startswith(ROOT + os.sep):
+    return os.path.relpath(path, ROOT)
+  return path
+
+
+def main(argv):
+  del argv  # Unused.
+  stages = FLAGS.stages or list(STAGE_NAMES)
+  unknown = [stage for stage in stages if stage not in STAGE_NAMES]
+  if unknown:
+    sys.exit("error: --stages: unknown stage(s) %s (expected some of %s)" %
+             (",".join(unknown), ",".join(STAGE_NAMES)))
+  settings = QUICK_SETTINGS if FLAGS.quick else FULL_SETTINGS
+  demo = Demo(relative_output_dir(FLAGS.output_dir), settings)
+  print("BERT demo: %d stage(s), outputs under %s (commands run from %s)" %
+        (len(stages), demo.output_dir, ROOT), flush=True)
+  rows = []
+  start = time.time()
+  for number, stage in enumerate(stages, 1):
+    print("\n[%d/%d] %s" % (number, len(stages), stage), flush=True)
+    stage_start = time.time()
+    try:
+      figures, outputs = getattr(demo, stage)()
+    except StageError as e:
+      sys.exit("\nerror: stage %s failed: %s" % (stage, e))
+    seconds = time.time() - stage_start
+    print("  done in %.1fs: %s" % (seconds, ", ".join(
+        "%s %s" % (k, format_figure(v)) for k, v in figures.items())),
+          flush=True)
+    rows.append((stage, seconds, figures, outputs))
+
+  table = summary_table(rows)
+  total = time.time() - start
+  print("\n===== Summary (%.0fs in all) =====\n%s" % (total, table))
+  print("\nCommands (run from %s):\n%s" %
+        (ROOT, "\n".join(demo.commands)))
+  write_summary(demo, rows, table, total)
+
+
+def write_summary(demo, rows, table, total_seconds):
+  """Writes summary.txt, summary.json and commands.sh in the output dir."""
+  directory = os.path.join(ROOT, demo.output_dir)
+  with open(os.path.join(directory, "summary.txt"), "w") as writer:
+    writer.write(table + "\n")
+  with open(os.path.join(directory, "commands.sh"), "w") as writer:
+    writer.write("# The demo's commands; run them from %s\n" % ROOT)
+    writer.write("\n".join(demo.commands) + "\n")
+  summary = {
+      "total_seconds": total_seconds,
+      "stages": [{"stage": stage, "seconds": seconds, "figures": figures,
+                  "outputs": outputs}
+                 for stage, seconds, figures, outputs in rows],
+  }
+  with open(os.path.join(directory, "summary.json"), "w") as writer:
+    json.dump(summary, writer, indent=2)
+    writer.write("\n")
+
+
+if __name__ == "__main__":
+  app.run(main)
