@@ -1,0 +1,810 @@
+# coding=utf-8
+# Copyright 2026 The BERT re-creation authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Extracts pre-computed feature vectors (contextual embeddings) from BERT.
+
+Each input line holds one sentence, or two separated by " ||| ". For every
+line the script writes the activations of the chosen `--layers` at each of
+its wordpieces, `[CLS]` and `[SEP]` included.
+
+Lines are processed as a stream: each is written as soon as its prediction
+arrives and memory does not grow with the input (on a TPU the input is fed
+in chunks instead). The output appears under its name only once complete.
+
+`--output_format=jsonl` (the default) writes the original's JSON lines:
+
+  {"linex_index": 0, "features": [{"token": "[CLS]", "layers":
+    [{"index": -1, "values": [0.300354, ...]}, ...]}, ...]}
+
+`--output_format=npz` writes one NumPy archive, about five times smaller
+(float16) and far faster to load. It holds `values`
+[num_tokens, num_layers, hidden_size] (the tokens of all lines one after
+the other), `tokens` [num_tokens], `line_offsets` [num_lines + 1] (line i
+has rows line_offsets[i]:line_offsets[i + 1]), `layers` (the layer indexes
+in `values` order) and, with `--write_pooled_output`, `pooled_output`
+[num_lines, hidden_size]. Loading the vectors of line i:
+
+  data = np.load("features.npz")
+  start, end = data["line_offsets"][i], data["line_offsets"][i + 1]
+  tokens, vectors = data["tokens"][start:end], data["values"][start:end]
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import collections
+import itertools
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import zipfile
+
+from absl import flags
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+import estimator_utils
+import modeling
+import tokenization
+
+flags.DEFINE_string("input_file", None, "")
+
+flags.DEFINE_string("output_file", None, "")
+
+flags.DEFINE_string("layers", "-1,-2,-3,-4", "")
+
+flags.DEFINE_string(
+    "bert_config_file", None,
+    "The config json file corresponding to the pre-trained BERT model. "
+    "This specifies the model architecture.")
+
+flags.DEFINE_integer(
+    "max_seq_length", 128,
+    "The maximum total input sequence length after WordPiece tokenization. "
+    "Sequences longer than this will be truncated, and sequences shorter "
+    "than this will be padded.")
+
+flags.DEFINE_string(
+    "init_checkpoint", None,
+    "Initial checkpoint (usually from a pre-trained BERT model).")
+
+flags.DEFINE_string("vocab_file", None,
+                    "The vocabulary file that the BERT model was trained on.")
+
+flags.DEFINE_bool(
+    "do_lower_case", True,
+    "Whether to lower case the input text. Should be True for uncased "
+    "models and False for cased models.")
+
+flags.DEFINE_integer("batch_size", 32, "Batch size for predictions.")
+
+estimator_utils.define_tpu_flags()
+
+flags.DEFINE_bool(
+    "use_one_hot_embeddings", False,
+    "If True, tf.one_hot will be used for embedding lookups, otherwise "
+    "tf.nn.embedding_lookup will be used. On TPUs, this should be True "
+    "since it is much faster.")
+
+flags.DEFINE_enum(
+    "output_format", "jsonl", ["jsonl", "npz"],
+    "jsonl: the original's JSON lines. npz: one NumPy archive (see the "
+    "module docstring), several times smaller and faster to load.")
+
+flags.DEFINE_enum(
+    "npz_dtype", "float16", ["float16", "float32"],
+    "Float type of the vectors in --output_format=npz.")
+
+flags.DEFINE_bool(
+    "write_pooled_output", False,
+    "Also write the pooled [CLS] vector of each line (the input of the "
+    "classifier layer): a `pooled_output` key in JSON, an array in npz.")
+
+FLAGS = flags.FLAGS
+
+# Features fed to the TPU per `predict` call: a py_func generator cannot run
+# on a TPU host, so there the input goes in as constants, a chunk at a time.
+TPU_CHUNK_SIZE = 8192
+
+# Seconds between two progress lines in the log.
+PROGRESS_EVERY_SECONDS = 10.0
+
+# Quirk of the original: the greedy first group makes "a ||| b ||| c" a pair
+# of "a ||| b" and "c".
+_PAIR_SEPARATOR = re.compile(r"^(.*) \|\|\| (.*)$")
+
+# Bytes read at a time when streaming the input file.
+_READ_CHUNK_BYTES = 1 << 20
+
+
+class InputExample(object):
+
+  def __init__(self, unique_id, text_a, text_b):
+    self.unique_id = unique_id
+    self.text_a = text_a
+    self.text_b = text_b
+
+
+class InputFeatures(object):
+  """A single set of features of data."""
+
+  def __init__(self, unique_id, tokens, input_ids, input_mask, input_type_ids):
+    self.unique_id = unique_id
+    self.tokens = tokens
+    self.input_ids = input_ids
+    self.input_mask = input_mask
+    self.input_type_ids = input_type_ids
+
+
+_FEATURE_TYPES = {
+    "unique_ids": tf.int32,
+    "input_ids": tf.int32,
+    "input_mask": tf.int32,
+    "input_type_ids": tf.int32,
+}
+
+
+def _feature_columns(feature):
+  return {
+      "unique_ids": feature.unique_id,
+      "input_ids": feature.input_ids,
+      "input_mask": feature.input_mask,
+      "input_type_ids": feature.input_type_ids,
+  }
+
+
+def input_fn_builder(features, seq_length):
+  """Creates an `input_fn` holding all `features` in memory, as the original.
+
+  Args:
+    features: list of `InputFeatures`.
+    seq_length: the length every feature was padded to.
+
+  Returns:
+    An `input_fn` for `TPUEstimator.predict`, giving batches of
+    `unique_ids` [batch_size] and `input_ids`, `input_mask`,
+    `input_type_ids` [batch_size, seq_length], all int32.
+  """
+  columns = collections.defaultdict(list)
+  for feature in features:
+    for name, value in _feature_columns(feature).items():
+      columns[name].append(value)
+  num_examples = len(features)
+
+  def input_fn(params):
+    """The actual input function."""
+    batch_size = params["batch_size"]
+    # This is for demo purposes and does NOT scale to large data sets (the
+    # original's remark): `streaming_input_fn_builder` does.
+    tensors = {}
+    for name, dtype in _FEATURE_TYPES.items():
+      shape = [num_examples] + ([] if name == "unique_ids" else [seq_length])
+      tensors[name] = tf.constant(columns[name], shape=shape, dtype=dtype)
+    dataset = tf.data.Dataset.from_tensor_slices(tensors)
+    return dataset.batch(batch_size=batch_size, drop_remainder=False)
+
+  return input_fn
+
+
+def streaming_input_fn_builder(features, seq_length):
+  """Creates an `input_fn` that pulls `features` from an iterator on demand.
+
+  Nothing proportional to the input is held: a feature is produced only
+  when the input pipeline asks for it. Runs on CPU and GPU only (the
+  generator is a py_func, which a TPU host cannot run).
+
+  Args:
+    features: an iterable of `InputFeatures`, consumed once.
+    seq_length: the length every feature was padded to.
+
+  Returns:
+    An `input_fn` giving the same batches as `input_fn_builder`'s.
+  """
+
+  def generate():
+    for feature in features:
+      yield {name: np.asarray(value, dtype=np.int32)
+             for name, value in _feature_columns(feature).items()}
+
+  def input_fn(params):
+    """The actual input function."""
+    shapes = {name: tf.TensorShape([] if name == "unique_ids" else
+                                   [seq_length])
+              for name in _FEATURE_TYPES}
+    dataset = tf.data.Dataset.from_generator(
+        generate, output_types=_FEATURE_TYPES, output_shapes=shapes)
+    return dataset.batch(batch_size=params["batch_size"],
+                         drop_remainder=False)
+
+  return input_fn
+
+
+def model_fn_builder(bert_config, init_checkpoint, layer_indexes, use_tpu,
+                     use_one_hot_embeddings, write_pooled_output=False):
+  """Returns `model_fn` closure for TPUEstimator.
+
+  Args:
+    bert_config: `modeling.BertConfig`.
+    init_checkpoint: checkpoint the model's variables are restored from.
+    layer_indexes: list of int, indexes into the encoder layers (negative
+      ones count from the top).
+    use_tpu: bool.
+    use_one_hot_embeddings: bool.
+    write_pooled_output: bool; also predict `pooled_output`
+      [batch_size, hidden_size].
+
+  Returns:
+    A `model_fn` predicting `unique_id` [batch_size] and, for each j,
+    `layer_output_<j>` [batch_size, seq_length, hidden_size] of layer
+    `layer_indexes[j]`.
+  """
+
+  def model_fn(features, labels, mode, params):  # pylint: disable=unused-argument
+    """The `model_fn` for TPUEstimator."""
+    model = modeling.BertModel(
+        config=bert_config,
+        is_training=False,
+        input_ids=features["input_ids"],
+        input_mask=features["input_mask"],
+        token_type_ids=features["input_type_ids"],
+        use_one_hot_embeddings=use_one_hot_embeddings)
+
+    if mode != tf.estimator.ModeKeys.PREDICT:
+      raise ValueError("Only PREDICT modes are supported: %s" % (mode))
+
+    scaffold_fn = estimator_utils.init_from_checkpoint(init_checkpoint,
+                                                       use_tpu)
+
+    all_layers = model.get_all_encoder_layers()
+    predictions = {"unique_id": features["unique_ids"]}
+    for (j, layer_index) in enumerate(layer_indexes):
+      predictions["layer_output_%d" % j] = all_layers[layer_index]
+    if write_pooled_output:
+      predictions["pooled_output"] = model.get_pooled_output()
+
+    return tf.estimator.tpu.TPUEstimatorSpec(
+        mode=mode, predictions=predictions, scaffold_fn=scaffold_fn)
+
+  return model_fn
+
+
+def _feature_from_example(example, seq_length, tokenizer):
+  """Tokenizes, truncates and pads one example; returns `InputFeatures`."""
+  tokens_a = tokenizer.tokenize(example.text_a)
+  tokens_b = None
+  if example.text_b:
+    tokens_b = tokenizer.tokenize(example.text_b)
+
+  # Quirk of the original: a second sentence that tokenizes to nothing makes
+  # a single-sentence example (no second [SEP]).
+  if tokens_b:
+    # Account for [CLS], [SEP], [SEP] with "- 3".
+    _truncate_seq_pair(tokens_a, tokens_b, seq_length - 3)
+  elif len(tokens_a) > seq_length - 2:
+    # Account for [CLS] and [SEP] with "- 2".
+    tokens_a = tokens_a[0:(seq_length - 2)]
+
+  # `input_type_ids` tell the two sentences apart (0 for the first, with
+  # [CLS] and its [SEP]; 1 for the second and its [SEP]); their embeddings
+  # were learnt in pre-training. [CLS] is the vector classifiers use.
+  tokens = ["[CLS]"] + tokens_a + ["[SEP]"]
+  input_type_ids = [0] * len(tokens)
+  if tokens_b:
+    tokens += tokens_b + ["[SEP]"]
+    input_type_ids += [1] * (len(tokens_b) + 1)
+
+  input_ids = tokenizer.convert_tokens_to_ids(tokens)
+  # Real tokens get 1 in the mask; padding gets 0 and is not attended to.
+  input_mask = [1] * len(input_ids)
+  padding = [0] * (seq_length - len(input_ids))
+  return InputFeatures(
+      unique_id=example.unique_id,
+      tokens=tokens,
+      input_ids=input_ids + padding,
+      input_mask=input_mask + padding,
+      input_type_ids=input_type_ids + padding)
+
+
+def _log_feature(feature):
+  tf.logging.info("*** Example ***")
+  tf.logging.info("unique_id: %s" % (feature.unique_id))
+  tf.logging.info("tokens: %s" % " ".join(
+      [tokenization.printable_text(x) for x in feature.tokens]))
+  for name in ("input_ids", "input_mask", "input_type_ids"):
+    tf.logging.info("%s: %s" % (name, " ".join(
+        [str(x) for x in getattr(feature, name)])))
+
+
+def iter_features(examples, seq_length, tokenizer):
+  """Yields the `InputFeatures` of each example, one at a time.
+
+  Logs the first five, as the original.
+  """
+  for (ex_index, example) in enumerate(examples):
+    feature = _feature_from_example(example, seq_length, tokenizer)
+    if ex_index < 5:
+      _log_feature(feature)
+    yield feature
+
+
+def convert_examples_to_features(examples, seq_length, tokenizer):
+  """Loads a data file into a list of `InputBatch`s."""
+  return list(iter_features(examples, seq_length, tokenizer))
+
+
+def _truncate_seq_pair(tokens_a, tokens_b, max_length):
+  """Truncates a sequence pair in place to the maximum length."""
+
+  # Cutting one token at a time from the longer sequence keeps more of a
+  # short sentence than cutting both by the same share would. A tie cuts
+  # the second sentence.
+  while True:
+    total_length = len(tokens_a) + len(tokens_b)
+    if total_length <= max_length:
+      break
+    if len(tokens_a) > len(tokens_b):
+      tokens_a.pop()
+    else:
+      tokens_b.pop()
+
+
+def _iter_text_lines(path):
+  """Yields the lines of a UTF-8 text file lazily, split on "\\n" only.
+
+  Gives the lines `estimator_utils.read_text_lines` gives (see its quirk),
+  without reading the whole file at once.
+  """
+  with tf.gfile.GFile(path, "rb") as reader:
+    pending = b""
+    while True:
+      chunk = reader.read(_READ_CHUNK_BYTES)
+      if not chunk:
+        break
+      pieces = (pending + chunk).split(b"\n")
+      pending = pieces.pop()
+      for piece in pieces:
+        yield piece.decode("utf-8", "ignore")
+    if pending:
+      yield pending.decode("utf-8", "ignore")
+
+
+def iter_examples(input_file):
+  """Yields an `InputExample` per line of `input_file`, lazily.
+
+  Quirk of the original: a line that is empty or only whitespace still
+  gives an example (features of just `[CLS] [SEP]`); it is kept, with a
+  warning naming the line.
+  """
+  for (unique_id, line) in enumerate(_iter_text_lines(input_file)):
+    line = line.strip()
+    if not line:
+      tf.logging.warning(
+          "%s, line %d is empty: its features are those of `[CLS] [SEP]` "
+          "(linex_index %d), as in the original.", input_file, unique_id + 1,
+          unique_id)
+    match = _PAIR_SEPARATOR.match(line)
+    if match is None:
+      yield InputExample(unique_id=unique_id, text_a=line, text_b=None)
+    else:
+      yield InputExample(unique_id=unique_id, text_a=match.group(1),
+                         text_b=match.group(2))
+
+
+def read_examples(input_file):
+  """Read a list of `InputExample`s from an input file."""
+  return list(iter_examples(input_file))
+
+
+def _predict_from_generator(estimator, features, seq_length):
+  """Yields `(feature, result)` pairs, feeding the model from a generator."""
+  # Features the input pipeline took but whose predictions have not come
+  # back yet: at most a few batches, whatever the input size.
+  in_flight = collections.deque()
+
+  def take_features():
+    for feature in features:
+      in_flight.append(feature)
+      yield feature
+
+  input_fn = streaming_input_fn_builder(take_features(), seq_length)
+  for result in estimator.predict(input_fn, yield_single_examples=True):
+    yield in_flight.popleft(), result
+
+
+def _predict_in_chunks(estimator, features, seq_length, chunk_size):
+  """Yields `(feature, result)` pairs, `chunk_size` features per predict."""
+  features = iter(features)
+  while True:
+    chunk = list(itertools.islice(features, chunk_size))
+    if not chunk:
+      return
+    input_fn = input_fn_builder(chunk, seq_length)
+    results = estimator.predict(input_fn, yield_single_examples=True)
+    for feature, result in zip(chunk, results):
+      yield feature, result
+
+
+def predict_features(estimator, features, seq_length, use_tpu):
+  """Runs the model on `features` (an iterable), in order.
+
+  Args:
+    estimator: a `TPUEstimator` whose `model_fn` is `model_fn_builder`'s.
+    features: iterable of `InputFeatures`, consumed lazily.
+    seq_length: the length every feature was padded to.
+    use_tpu: bool; a TPU is fed in chunks of `TPU_CHUNK_SIZE` constants.
+
+  Yields:
+    `(feature, result)` pairs, `result` being the model's predictions for
+    that feature.
+
+  Raises:
+    RuntimeError: if a prediction comes back for another feature.
+  """
+  if use_tpu:
+    pairs = _predict_in_chunks(estimator, features, seq_length,
+                               TPU_CHUNK_SIZE)
+  else:
+    pairs = _predict_from_generator(estimator, features, seq_length)
+  for feature, result in pairs:
+    if int(result["unique_id"]) != feature.unique_id:
+      raise RuntimeError("prediction for line %d arrived in place of line %d"
+                         % (int(result["unique_id"]), feature.unique_id))
+    yield feature, result
+
+
+def _rounded(values):
+  # Quirk of the original: Python's round() on each float32 value widened to
+  # a double, which json.dumps then writes with the shortest repr.
+  return [round(x, 6) for x in values.tolist()]
+
+
+class JsonLinesWriter(object):
+  """Writes the original's JSON line per input line (`--output_format=jsonl`).
+
+  The file is written under a temporary name and renamed by `commit`.
+  """
+
+  def __init__(self, output_file, layer_indexes, write_pooled_output=False):
+    self._output_file = output_file
+    self._temp_path = estimator_utils.temporary_path(output_file)
+    self._writer = tf.gfile.GFile(self._temp_path, "w")
+    self._layer_indexes = layer_indexes
+    self._write_pooled_output = write_pooled_output
+
+  def write(self, feature, result):
+    """Writes the line of one feature.
+
+    Args:
+      feature: `InputFeatures`.
+      result: dict of its predictions: `layer_output_<j>`
+        [seq_length, hidden_size] and, when asked for, `pooled_output`
+        [hidden_size].
+    """
+    output_json = collections.OrderedDict()
+    output_json["linex_index"] = feature.unique_id
+    all_features = []
+    # Only the real tokens are written, not the padding.
+    for (i, token) in enumerate(feature.tokens):
+      all_layers = []
+      for (j, layer_index) in enumerate(self._layer_indexes):
+        layer = collections.OrderedDict()
+        layer["index"] = layer_index
+        layer["values"] = _rounded(result["layer_output_%d" % j][i])
+        all_layers.append(layer)
+      token_features = collections.OrderedDict()
+      token_features["token"] = token
+      token_features["layers"] = all_layers
+      all_features.append(token_features)
+    output_json["features"] = all_features
+    if self._write_pooled_output:
+      output_json["pooled_output"] = _rounded(result["pooled_output"])
+    self._writer.write(json.dumps(output_json) + "\n")
+
+  def commit(self):
+    """Closes the file and gives it its final name."""
+    self._writer.close()
+    estimator_utils.commit_path(self._temp_path, self._output_file)
+
+  def abort(self):
+    """Closes and removes the partial file."""
+    self._writer.close()
+    if tf.gfile.Exists(self._temp_path):
+      tf.gfile.Remove(self._temp_path)
+
+
+class _PositionTracker(object):
+  """A write-only stream that knows its position but cannot seek.
+
+  `zipfile` then writes each member's sizes after its data, so members can
+  be streamed into a `tf.gfile.GFile` (which cannot seek while writing).
+  """
+
+  def __init__(self, stream):
+    self._stream = stream
+    self._position = 0
+
+  def write(self, data):
+    self._stream.write(data)
+    self._position += len(data)
+    return len(data)
+
+  def tell(self):
+    return self._position
+
+  def flush(self):
+    self._stream.flush()
+
+
+class NpzWriter(object):
+  """Writes one NumPy archive for all lines (`--output_format=npz`).
+
+  Vectors and tokens go to scratch files as lines arrive; `commit` streams
+  them into the archive's `.npy` members (their headers need the final
+  sizes), written under a temporary name and then renamed.
+  """
+
+  def __init__(self, output_file, layer_indexes, write_pooled_output=False,
+               dtype="float16"):
+    self._output_file = output_file
+    self._layer_indexes = layer_indexes
+    self._dtype = np.dtype(dtype)
+    self._scratch_dir = tempfile.mkdtemp(prefix="extract_features-")
+    self._values = self._open_scratch("values", "wb")
+    self._tokens = self._open_scratch("tokens", "w")
+    self._pooled = (self._open_scratch("pooled_output", "wb")
+                    if write_pooled_output else None)
+    self._line_offsets = [0]
+    self._num_lines = 0
+    self._num_tokens = 0
+    self._longest_token = 1
+    self._hidden_size = None
+
+  def _scratch_path(self, name):
+    return os.path.join(self._scratch_dir, name)
+
+  def _open_scratch(self, name, mode):
+    return tf.gfile.GFile(self._scratch_path(name), mode)
+
+  def write(self, feature, result):
+    """Appends the vectors of one feature (see `JsonLinesWriter.write`)."""
+    num_tokens = len(feature.tokens)
+    layers = [result["layer_output_%d" % j][:num_tokens]
+              for j in range(len(self._layer_indexes))]
+    values = np.stack(layers, axis=1).astype(self._dtype)
+    self._hidden_size = values.shape[-1]
+    self._values.write(values.tobytes())
+    self._tokens.write("".join(token + "\n" for token in feature.tokens))
+    self._longest_token = max([self._longest_token] +
+                              [len(token) for token in feature.tokens])
+    if self._pooled is not None:
+      self._pooled.write(
+          np.asarray(result["pooled_output"], self._dtype).tobytes())
+    self._num_lines += 1
+    self._num_tokens += num_tokens
+    # The offsets are one int per line: written to scratch in blocks, they
+    # would stay proportional to the input in the archive anyway.
+    self._line_offsets.append(self._num_tokens)
+
+  def _close_scratch(self):
+    for stream in (self._values, self._tokens, self._pooled):
+      if stream is not None:
+        stream.close()
+
+  def commit(self):
+    """Writes the archive under a temporary name, then renames it."""
+    self._close_scratch()
+    temp_path = estimator_utils.temporary_path(self._output_file)
+    try:
+      with tf.gfile.GFile(temp_path, "wb") as stream:
+        with zipfile.ZipFile(_PositionTracker(stream), "w") as archive:
+          self._write_members(archive)
+      estimator_utils.commit_path(temp_path, self._output_file)
+    finally:
+      if tf.gfile.Exists(temp_path):
+        tf.gfile.Remove(temp_path)
+      shutil.rmtree(self._scratch_dir, ignore_errors=True)
+
+  def abort(self):
+    """Drops everything written so far."""
+    self._close_scratch()
+    shutil.rmtree(self._scratch_dir, ignore_errors=True)
+
+  def _write_members(self, archive):
+    hidden_size = self._hidden_size or 0
+    _write_array(archive, "layers",
+                 np.asarray(self._layer_indexes, dtype=np.int32))
+    _write_array(archive, "line_offsets",
+                 np.asarray(self._line_offsets, dtype=np.int64))
+    with _npy_member(archive, "values", self._dtype,
+                     (self._num_tokens, len(self._layer_indexes),
+                      hidden_size)) as member:
+      with tf.gfile.GFile(self._scratch_path("values"), "rb") as source:
+        shutil.copyfileobj(source, member, _READ_CHUNK_BYTES)
+    if self._pooled is not None:
+      with _npy_member(archive, "pooled_output", self._dtype,
+                       (self._num_lines, hidden_size)) as member:
+        with tf.gfile.GFile(self._scratch_path("pooled_output"),
+                            "rb") as source:
+          shutil.copyfileobj(source, member, _READ_CHUNK_BYTES)
+    token_dtype = np.dtype("<U%d" % self._longest_token)
+    with _npy_member(archive, "tokens", token_dtype,
+                     (self._num_tokens,)) as member:
+      lines = _iter_text_lines(self._scratch_path("tokens"))
+      while True:
+        block = list(itertools.islice(lines, 65536))
+        if not block:
+          break
+        member.write(np.asarray(block, dtype=token_dtype).tobytes())
+
+
+def _npy_member(archive, name, dtype, shape):
+  """Opens `name`.npy in `archive` with its header written; returns it."""
+  member = archive.open(name + ".npy", "w", force_zip64=True)
+  np.lib.format.write_array_header_1_0(member, {
+      "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+      "fortran_order": False,
+      "shape": tuple(int(d) for d in shape),
+  })
+  return member
+
+
+def _write_array(archive, name, array):
+  with _npy_member(archive, name, array.dtype, array.shape) as member:
+    member.write(np.ascontiguousarray(array).tobytes())
+
+
+class _ProgressLog(object):
+  """Logs lines done and lines/s at most every `every_seconds`."""
+
+  def __init__(self, every_seconds):
+    self._every_seconds = every_seconds
+    self._start = time.time()
+    self._last_log = self._start
+    self.lines_done = 0
+
+  def _rate(self, now):
+    return self.lines_done / max(now - self._start, 1e-9)
+
+  def line_done(self):
+    self.lines_done += 1
+    now = time.time()
+    if now - self._last_log >= self._every_seconds:
+      tf.logging.info("%d lines done, %.1f lines/s", self.lines_done,
+                      self._rate(now))
+      self._last_log = now
+
+  def finish(self, output_file):
+    tf.logging.info("Wrote %d lines to %s, %.1f lines/s", self.lines_done,
+                    output_file, self._rate(time.time()))
+
+
+def write_predictions(pairs, writer, output_file):
+  """Writes each `(feature, result)` pair as it comes, then commits.
+
+  On any error the partial output is removed.
+
+  Returns:
+    The number of lines written.
+  """
+  progress = _ProgressLog(PROGRESS_EVERY_SECONDS)
+  try:
+    for feature, result in pairs:
+      writer.write(feature, result)
+      progress.line_done()
+  except BaseException:
+    writer.abort()
+    raise
+  writer.commit()
+  progress.finish(output_file)
+  return progress.lines_done
+
+
+def parse_layer_indexes(layers, num_hidden_layers):
+  """Parses `--layers` ("-1,-2") into ints valid for the model.
+
+  Raises:
+    InputError: if an entry is not an integer or not one of the model's
+      layers (-num_hidden_layers .. num_hidden_layers - 1).
+  """
+  layer_indexes = []
+  for entry in layers.split(","):
+    try:
+      layer_index = int(entry)
+    except ValueError:
+      raise estimator_utils.InputError(
+          "--layers=%s: %r is not an integer layer index" % (layers, entry))
+    if not -num_hidden_layers <= layer_index < num_hidden_layers:
+      raise estimator_utils.InputError(
+          "--layers=%s: index %d is outside the model's %d layers (use "
+          "%d..%d, negative ones counting from the top; see "
+          "--bert_config_file)" % (layers, layer_index, num_hidden_layers,
+                                   -num_hidden_layers, num_hidden_layers - 1))
+    layer_indexes.append(layer_index)
+  return layer_indexes
+
+
+def _nonempty_examples(input_file):
+  """Returns `iter_examples(input_file)`, checked to hold a line at least."""
+  if not tf.gfile.Exists(input_file):
+    raise estimator_utils.InputError("--input_file=%s: no such file" %
+                                     input_file)
+  examples = iter_examples(input_file)
+  first = next(examples, None)
+  if first is None:
+    raise estimator_utils.InputError(
+        "--input_file=%s: the file is empty (expected one line per example: "
+        "a sentence, or two separated by ' ||| ')" % input_file)
+  return itertools.chain([first], examples)
+
+
+def _open_writer(layer_indexes):
+  """Returns the writer `--output_format` asks for."""
+  if FLAGS.output_format == "npz":
+    return NpzWriter(FLAGS.output_file, layer_indexes,
+                     FLAGS.write_pooled_output, FLAGS.npz_dtype)
+  return JsonLinesWriter(FLAGS.output_file, layer_indexes,
+                         FLAGS.write_pooled_output)
+
+
+def main(_):
+  tf.logging.set_verbosity(tf.logging.INFO)
+
+  bert_config = modeling.BertConfig.from_json_file(FLAGS.bert_config_file)
+  layer_indexes = parse_layer_indexes(FLAGS.layers,
+                                      bert_config.num_hidden_layers)
+  if FLAGS.max_seq_length > bert_config.max_position_embeddings:
+    raise estimator_utils.InputError(
+        "--max_seq_length=%d is longer than max_position_embeddings %d of "
+        "--bert_config_file=%s" % (FLAGS.max_seq_length,
+                                   bert_config.max_position_embeddings,
+                                   FLAGS.bert_config_file))
+  init_checkpoint = estimator_utils.resolve_checkpoint(FLAGS.init_checkpoint)
+  tokenizer = tokenization.FullTokenizer(
+      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
+  examples = _nonempty_examples(FLAGS.input_file)
+  features = iter_features(examples, FLAGS.max_seq_length, tokenizer)
+
+  model_fn = model_fn_builder(
+      bert_config=bert_config,
+      init_checkpoint=init_checkpoint,
+      layer_indexes=layer_indexes,
+      use_tpu=FLAGS.use_tpu,
+      use_one_hot_embeddings=FLAGS.use_one_hot_embeddings,
+      write_pooled_output=FLAGS.write_pooled_output)
+  # Nothing is trained: the Estimator's directory only lives for this run.
+  model_dir = None if FLAGS.use_tpu else tempfile.mkdtemp(
+      prefix="extract_features-model-")
+  estimator = estimator_utils.build_estimator(
+      model_fn, model_dir=model_dir, predict_batch_size=FLAGS.batch_size)
+  try:
+    writer = _open_writer(layer_indexes)
+    pairs = predict_features(estimator, features, FLAGS.max_seq_length,
+                             FLAGS.use_tpu)
+    write_predictions(pairs, writer, FLAGS.output_file)
+  finally:
+    if model_dir is not None:
+      shutil.rmtree(model_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+  flags.mark_flag_as_required("input_file")
+  flags.mark_flag_as_required("vocab_file")
+  flags.mark_flag_as_required("bert_config_file")
+  flags.mark_flag_as_required("init_checkpoint")
+  flags.mark_flag_as_required("output_file")
+  estimator_utils.run(main)
