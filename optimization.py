@@ -97,8 +97,15 @@ def create_optimizer(loss, init_lr, num_train_steps, num_warmup_steps, use_tpu):
   # `AdamWeightDecayOptimizer.apply_gradients` leaves the global step alone,
   # so it is incremented here, once per step. (Another optimizer that
   # increments it itself would need this removed.)
+  # Quirk of the original: it runs this increment alongside the update with
+  # no ordering between them, so on TF 1.15 (CPU) a step's learning rate is
+  # computed, unpredictably, from the step before or after the increment
+  # (both show up within a few steps). Here the increment waits for the
+  # update, so each step always uses its own step's rate: the schedule as
+  # written, and what the original's graph gives on TF 2.15.
   new_global_step = global_step + 1
-  train_op = tf.group(train_op, [global_step.assign(new_global_step)])
+  with tf.control_dependencies([train_op]):
+    train_op = tf.group(train_op, [global_step.assign(new_global_step)])
   return train_op
 
 
