@@ -48,7 +48,13 @@ class InputError(ValueError):
 
 
 def define_tpu_flags():
-  """Defines the original's TPU flags (same names, types and defaults)."""
+  """Defines the original's TPU flags (same names, types and defaults).
+
+  Does nothing when they are already defined, so that several scripts can
+  be imported into one process (as tests do).
+  """
+  if "use_tpu" in FLAGS:
+    return
   flags.DEFINE_bool("use_tpu", False, "Whether to use TPU or GPU/CPU.")
   flags.DEFINE_string(
       "tpu_name", None,
