@@ -22,8 +22,13 @@ concatenation of its whitespace-separated chunks, each tokenized on its own.
 Chunks repeat (words do), so their results are cached; a chunk of plain ASCII
 takes a short path with the same result as the per-character one.
 
-This module imports only the standard library and TensorFlow (for gfile), so
-it can be copied into another project on its own.
+The caches are dropped when a setting they depend on changes (`do_lower_case`,
+the vocab object or its size, `unk_token`, `max_input_chars_per_word`). A vocab
+edited in place without changing its size is not noticed: build a new
+tokenizer after such an edit.
+
+This module imports only the standard library, six and TensorFlow (for gfile),
+so it can be copied into another project on its own.
 """
 
 from __future__ import absolute_import
@@ -31,6 +36,7 @@ from __future__ import division
 from __future__ import print_function
 
 import collections
+import itertools
 import re
 import unicodedata
 
@@ -62,8 +68,12 @@ _ASCII_SPLIT_ON_PUNCTUATION = re.compile(
 _ASCII_DELETED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # Chunk results are cached up to this many distinct chunks; then the cache
-# starts again from empty, so memory stays bounded on any corpus.
-_MAX_CACHED_CHUNKS = 1 << 20
+# starts again from empty, so memory stays bounded (about 100 MB) on any
+# corpus. Frequent words come back within a few lines.
+_MAX_CACHED_CHUNKS = 1 << 19
+
+# How many repeated vocab tokens a duplicate warning spells out.
+_MAX_DUPLICATES_SHOWN = 10
 
 
 def validate_case_matches_checkpoint(do_lower_case, init_checkpoint):
@@ -108,8 +118,6 @@ def convert_to_unicode(text):
     return text
   if isinstance(text, bytes):
     return text.decode("utf-8", "ignore")
-  if six.PY2 and isinstance(text, str):  # pragma: no cover
-    return text.decode("utf-8", "ignore")
   raise ValueError("Unsupported string type: %s" % (type(text)))
 
 
@@ -118,24 +126,50 @@ def printable_text(text):
   return convert_to_unicode(text)
 
 
-def _read_lines(path):
-  """Returns the lines of a UTF-8 text file, split on "\\n" only.
+def _read_vocab_lines(vocab_file):
+  """Returns the lines of a vocab file the way the original reads them.
 
-  Quirk of the original: files are read line by line with `readline`, so a
-  lone "\\r", U+2028, U+0085 or a vertical tab stays inside its line.
+  Quirk of the original: it reads with `GFile.readline`, which splits on
+  "\\n" only (a lone U+2028, U+0085 or vertical tab stays inside its line)
+  and drops every "\\r" byte, wherever it is in the line.
+
+  Raises:
+    ValueError: if the file is missing, unreadable or not UTF-8.
   """
-  with tf.gfile.GFile(path, "rb") as reader:
-    data = reader.read()
+  if not tf.gfile.Exists(vocab_file):
+    raise ValueError("Vocab file %s does not exist." % vocab_file)
+  try:
+    with tf.gfile.GFile(vocab_file, "rb") as reader:
+      data = reader.read()
+  except tf.errors.OpError as e:
+    raise ValueError("Vocab file %s cannot be read: %s" %
+                     (vocab_file, e.message))
   try:
     text = data.decode("utf-8")
   except UnicodeDecodeError as e:
-    line_number = data.count(b"\n", 0, e.start) + 1
-    raise ValueError("%s, line %d: not valid UTF-8 (%s)" %
-                     (path, line_number, e.reason))
-  lines = text.split("\n")
+    raise ValueError("Vocab file %s, line %d: not valid UTF-8 (%s)." %
+                     (vocab_file, data.count(b"\n", 0, e.start) + 1, e.reason))
+  lines = text.replace("\r", "").split("\n")
   if lines[-1] == "":
     lines.pop()
   return lines
+
+
+def _warn_about_duplicates(vocab_file, lines_of_token):
+  """Logs one warning listing the tokens that appear on several lines."""
+  repeated = [(token, lines) for token, lines in lines_of_token.items()
+              if len(lines) > 1]
+  if not repeated:
+    return
+  shown = "; ".join(
+      "%r on lines %s" % (token, ", ".join(str(n) for n in lines))
+      for token, lines in repeated[:_MAX_DUPLICATES_SHOWN])
+  if len(repeated) > _MAX_DUPLICATES_SHOWN:
+    shown += "; ..."
+  tf.logging.warning(
+      "Vocab file %s: %d tokens appear on more than one line, each keeps "
+      "the id of its last line (as in the original): %s", vocab_file,
+      len(repeated), shown)
 
 
 def load_vocab(vocab_file):
@@ -152,31 +186,27 @@ def load_vocab(vocab_file):
     An `OrderedDict` from token to id (its line number, from 0).
 
   Raises:
-    ValueError: if the file does not exist or holds no line.
+    ValueError: if the file does not exist, is not UTF-8 or holds no line.
   """
-  if not tf.gfile.Exists(vocab_file):
-    raise ValueError("Vocab file %s does not exist." % vocab_file)
-  lines = _read_lines(vocab_file)
+  lines = _read_vocab_lines(vocab_file)
   if not lines:
     raise ValueError("Vocab file %s is empty." % vocab_file)
   vocab = collections.OrderedDict()
-  first_line_of = {}
+  lines_of_token = collections.OrderedDict()
   for index, line in enumerate(lines):
     token = line.strip()
-    if token in vocab:
-      tf.logging.warning(
-          "%s: token %r on line %d repeats line %d; the later line wins "
-          "(as in the original).", vocab_file, token, index + 1,
-          first_line_of[token] + 1)
-    else:
-      first_line_of[token] = index
     vocab[token] = index
+    lines_of_token.setdefault(token, []).append(index + 1)
+  _warn_about_duplicates(vocab_file, lines_of_token)
   return vocab
 
 
 def convert_by_vocab(vocab, items):
-  """Maps every item through `vocab` (a token->id or id->token dict)."""
-  return [vocab[item] for item in items]
+  """Maps every item through `vocab` (a token->id or id->token dict).
+
+  Quirk kept: an item missing from `vocab` raises KeyError, as a dict does.
+  """
+  return list(map(vocab.__getitem__, items))
 
 
 def convert_tokens_to_ids(vocab, tokens):
@@ -184,7 +214,6 @@ def convert_tokens_to_ids(vocab, tokens):
 
 
 def convert_ids_to_tokens(inv_vocab, ids):
-  # Quirk kept: an id outside the vocab raises KeyError, as a dict does.
   return convert_by_vocab(inv_vocab, ids)
 
 
@@ -193,21 +222,41 @@ def whitespace_tokenize(text):
   return text.split()
 
 
-class _ChunkCache(object):
-  """A bounded cache from a whitespace-free chunk of text to its result."""
+def _tokenize_by_chunks(text, results, compute):
+  """Tokenizes `text` chunk by chunk, with a cache of chunk results.
 
-  def __init__(self, compute):
-    self._compute = compute
-    self._results = {}
+  Args:
+    text: a `str` or UTF-8 bytes.
+    results: dict from a chunk (text free of `_is_whitespace` characters) to
+      the tuple of its tokens; filled with the chunks seen for the first time.
+    compute: function from such a chunk to the tuple of its tokens.
 
-  def get(self, chunk):
-    result = self._results.get(chunk)
+  Returns:
+    The list of the tokens of all chunks, in order.
+  """
+  text = convert_to_unicode(text)
+  if text.isprintable():
+    # The space is the only whitespace character (in `_is_whitespace`'s
+    # sense as in `str.split`'s) that is printable, so `str.split` does the
+    # job here, quicker than the regex.
+    chunks = text.split()
+  else:
+    chunks = _split_on_whitespace(text)
+  try:
+    return list(itertools.chain.from_iterable(map(results.__getitem__,
+                                                  chunks)))
+  except KeyError:
+    pass
+  tokens = []
+  for chunk in chunks:
+    result = results.get(chunk)
     if result is None:
-      if len(self._results) >= _MAX_CACHED_CHUNKS:
-        self._results.clear()
-      result = self._compute(chunk)
-      self._results[chunk] = result
-    return result
+      result = compute(chunk)
+      if len(results) >= _MAX_CACHED_CHUNKS:
+        results.clear()
+      results[chunk] = result
+    tokens.extend(result)
+  return tokens
 
 
 class FullTokenizer(object):
@@ -219,22 +268,28 @@ class FullTokenizer(object):
     self.basic_tokenizer = BasicTokenizer(do_lower_case=do_lower_case)
     self.wordpiece_tokenizer = WordpieceTokenizer(vocab=self.vocab)
     self.wordpiece_tokenizer.vocab_file = vocab_file
-    self._chunk_cache = _ChunkCache(self._tokenize_chunk)
-
-  def _tokenize_chunk(self, chunk):
-    pieces = []
-    for token in self.basic_tokenizer._tokenize_chunk_uncached(chunk):
-      pieces.extend(self.wordpiece_tokenizer._tokenize_word(token))
-    return tuple(pieces)
+    self._chunk_results = {}
+    self._cached_settings = None
 
   def tokenize(self, text):
     """Returns the WordPiece tokens of `text` (a `str` or UTF-8 bytes)."""
-    split_tokens = []
-    get = self._chunk_cache.get
-    for chunk in _split_on_whitespace(convert_to_unicode(text)):
-      if chunk:
-        split_tokens.extend(get(chunk))
-    return split_tokens
+    basic = self.basic_tokenizer
+    wordpiece = self.wordpiece_tokenizer
+    settings = (basic, wordpiece, basic.do_lower_case, wordpiece.vocab,
+                len(wordpiece.vocab), wordpiece.unk_token,
+                wordpiece.max_input_chars_per_word)
+    if settings != self._cached_settings:
+      self._chunk_results = {}
+      self._cached_settings = settings
+    return _tokenize_by_chunks(text, self._chunk_results, self._tokenize_chunk)
+
+  def _tokenize_chunk(self, chunk):
+    """Returns the WordPiece tokens of a chunk free of whitespace."""
+    tokenize_word = self.wordpiece_tokenizer._tokenize_word  # pylint: disable=protected-access
+    pieces = []
+    for token in self.basic_tokenizer._tokenize_chunk_uncached(chunk):  # pylint: disable=protected-access
+      pieces.extend(tokenize_word(token))
+    return tuple(pieces)
 
   def convert_tokens_to_ids(self, tokens):
     return convert_by_vocab(self.vocab, tokens)
@@ -253,16 +308,16 @@ class BasicTokenizer(object):
       do_lower_case: Whether to lower case the input (and strip accents).
     """
     self.do_lower_case = do_lower_case
-    self._chunk_cache = _ChunkCache(self._tokenize_chunk_uncached)
+    self._chunk_results = {}
+    self._cached_lower_case = do_lower_case
 
   def tokenize(self, text):
     """Returns the basic tokens of `text` (a `str` or UTF-8 bytes)."""
-    output_tokens = []
-    get = self._chunk_cache.get
-    for chunk in _split_on_whitespace(convert_to_unicode(text)):
-      if chunk:
-        output_tokens.extend(get(chunk))
-    return output_tokens
+    if self.do_lower_case != self._cached_lower_case:
+      self._chunk_results = {}
+      self._cached_lower_case = self.do_lower_case
+    return _tokenize_by_chunks(text, self._chunk_results,
+                               self._tokenize_chunk_uncached)
 
   def _tokenize_chunk_uncached(self, chunk):
     """Returns the basic tokens of a chunk holding no whitespace character."""
@@ -283,15 +338,25 @@ class BasicTokenizer(object):
     # Chinese models; English models never see CJK in training.
     text = self._tokenize_chinese_chars(text)
     split_tokens = []
+    # Quirk of the original: `str.split` also splits on U+2028 and U+2029,
+    # which cleaning keeps, so they separate words too.
     for token in whitespace_tokenize(text):
       if self.do_lower_case:
+        # Quirk of the original: lower-casing sees one word at a time, so a
+        # Greek capital sigma becomes final sigma at the end of each word.
         token = token.lower()
         token = self._run_strip_accents(token)
       split_tokens.extend(self._run_split_on_punc(token))
     return whitespace_tokenize(" ".join(split_tokens))
 
   def _run_strip_accents(self, text):
-    """Strips accents: NFD, then drops the combining marks (category Mn)."""
+    """Strips accents: NFD, then drops the combining marks (category Mn).
+
+    Quirk of the original: every Mn mark goes, not only Latin accents
+    (Japanese voiced-sound marks, Hebrew niqqud, Arabic harakat, virama,
+    U+FE0F), and NFD also maps CJK compatibility ideographs to unified ones
+    and splits Hangul syllables into jamo.
+    """
     text = unicodedata.normalize("NFD", text)
     return "".join(c for c in text if unicodedata.category(c) != "Mn")
 
@@ -354,8 +419,9 @@ class WordpieceTokenizer(object):
     self.vocab = vocab
     self.unk_token = unk_token
     self.max_input_chars_per_word = max_input_chars_per_word
+    # The file the vocab came from, named in errors (set by FullTokenizer).
     self.vocab_file = None
-    self._longest_piece = None
+    self._longest_piece_of = (None, None, 0)
 
   def tokenize(self, text):
     """Tokenizes a piece of text into its word pieces.
@@ -376,18 +442,19 @@ class WordpieceTokenizer(object):
 
   def _tokenize_word(self, word):
     """Returns the pieces of one whitespace-free word."""
+    # Quirk of the original: the limit counts characters after lower-casing
+    # and accent stripping, so a decomposed accent counts only when cased.
     if len(word) > self.max_input_chars_per_word:
-      return [self._unknown()]
-    if self._longest_piece is None:
-      self._longest_piece = max([len(piece) for piece in self.vocab] + [0])
+      return [self._unknown(word)]
     vocab = self.vocab
+    longest_piece = self._longest_piece()
     pieces = []
     start = 0
     while start < len(word):
       # A piece longer than the longest vocab entry cannot match, so the
       # search starts there instead of at the end of the word: same result.
       prefix = "##" if start > 0 else ""
-      end = min(len(word), start + self._longest_piece - len(prefix))
+      end = min(len(word), start + longest_piece - len(prefix))
       while end > start:
         piece = prefix + word[start:end]
         if piece in vocab:
@@ -396,16 +463,26 @@ class WordpieceTokenizer(object):
       else:
         # Quirk of the original: no backtracking, and one unmatched piece
         # makes the whole word unknown.
-        return [self._unknown()]
+        return [self._unknown(word)]
       pieces.append(piece)
       start = end
     return pieces
 
-  def _unknown(self):
+  def _longest_piece(self):
+    """Returns the length of the longest vocab entry (kept per vocab)."""
+    vocab, size, longest = self._longest_piece_of
+    if vocab is not self.vocab or size != len(self.vocab):
+      longest = max([len(piece) for piece in self.vocab] + [0])
+      self._longest_piece_of = (self.vocab, len(self.vocab), longest)
+    return longest
+
+  def _unknown(self, word):
+    """Returns the unknown token, which `word` needs, or explains its lack."""
     if self.unk_token not in self.vocab:
       raise ValueError(
-          "The vocab%s has no unknown token %r, which the text needs." %
-          (" " + self.vocab_file if self.vocab_file else "", self.unk_token))
+          "%s has no line %r (the unknown token), which the word %r needs." %
+          ("Vocab file " + self.vocab_file if self.vocab_file else
+           "The vocab", self.unk_token, word[:50]))
     return self.unk_token
 
 
@@ -443,7 +520,11 @@ _whitespace_splitter = None
 
 
 def _split_on_whitespace(text):
-  """Splits `text` on the characters `_is_whitespace` accepts."""
+  """Splits `text` on the characters `_is_whitespace` accepts.
+
+  The pieces may include empty strings (at the ends, or between two of the
+  characters).
+  """
   global _whitespace_splitter
   if _whitespace_splitter is None:
     # The space separators (Zs) of this Python's Unicode database. All of

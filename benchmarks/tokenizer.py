@@ -1,0 +1,177 @@
+# coding=utf-8
+"""Speed of `tokenization.FullTokenizer` against the plain original algorithm.
+
+Tokenizes a text file line by line (`tokenize`, then `convert_tokens_to_ids`,
+as BERT's data scripts do) with our tokenizer and with the per-character
+reference of `reference_tokenizer.py`, and prints words/s, MB/s and peak
+memory for each and the ratio between them. Each timed pass starts from a
+fresh tokenizer (empty caches); the best of `--repeats` passes counts.
+
+  python benchmarks/tokenizer.py [--input_file=F] [--vocab_file=V] [--check]
+
+Defaults: the repository's `sample_text.txt` (else the shared Gutenberg
+corpus) and the shared uncased vocab (else a vocab built from the text).
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import argparse
+import collections
+import gc
+import os
+import platform
+import sys
+import tempfile
+import time
+import tracemalloc
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+import reference_tokenizer  # pylint: disable=g-import-not-at-top
+import tokenization  # pylint: disable=g-import-not-at-top
+
+SHARED_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
+DEFAULT_INPUTS = (
+    os.path.join(ROOT, "sample_text.txt"),
+    os.path.join(SHARED_DATA, "corpus", "gutenberg_prose_sentences.txt"),
+)
+DEFAULT_VOCABS = (os.path.join(SHARED_DATA, "vocab", "uncased",
+                               "vocab.txt"),)
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+# Words of the built vocab, besides every character and "##" character.
+BUILT_VOCAB_WORDS = 5000
+
+
+def first_existing(paths):
+  for path in paths:
+    if os.path.exists(path):
+      return path
+  return None
+
+
+def parse_args():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--input_file", default=first_existing(DEFAULT_INPUTS),
+                      help="UTF-8 text, tokenized line by line.")
+  parser.add_argument("--vocab_file", default=first_existing(DEFAULT_VOCABS),
+                      help="WordPiece vocab; built from the text if absent.")
+  parser.add_argument("--do_lower_case", default="true",
+                      choices=("true", "false"))
+  parser.add_argument("--repeats", type=int, default=3,
+                      help="Timed passes per tokenizer; the best one counts.")
+  parser.add_argument("--check", action="store_true",
+                      help="Also confirm both give the same tokens and ids.")
+  args = parser.parse_args()
+  if args.input_file is None:
+    parser.error("no --input_file given and no default text found")
+  return args
+
+
+def read_lines(path):
+  """Lines split on "\\n" only, as BERT's scripts read their input."""
+  with open(path, "rb") as reader:
+    data = reader.read()
+  return data.decode("utf-8", "ignore").split("\n"), len(data)
+
+
+def build_vocab(lines, do_lower_case, path):
+  """Writes a vocab of specials, characters and frequent basic tokens."""
+  basic = reference_tokenizer.ReferenceTokenizer({}, do_lower_case)
+  counts = collections.Counter()
+  for line in lines:
+    counts.update(basic.basic_tokenize(line))
+  chars = sorted(set(char for token in counts for char in token))
+  words = [word for word, _ in counts.most_common(BUILT_VOCAB_WORDS)]
+  entries = list(SPECIAL_TOKENS) + chars + ["##" + c for c in chars]
+  seen = set(entries)
+  entries += [word for word in words if word not in seen]
+  with open(path, "w", encoding="utf-8") as writer:
+    writer.write("".join(entry + "\n" for entry in entries))
+
+
+def tokenize_all(tokenizer, lines):
+  """Tokenizes every line, then maps the tokens to ids, as the scripts do."""
+  for line in lines:
+    tokenizer.convert_tokens_to_ids(tokenizer.tokenize(line))
+
+
+def time_pass(make_tokenizer, lines):
+  """Seconds for one pass over `lines` with a fresh tokenizer."""
+  tokenizer = make_tokenizer()
+  gc.collect()
+  start = time.perf_counter()
+  tokenize_all(tokenizer, lines)
+  return time.perf_counter() - start
+
+
+def peak_memory(make_tokenizer, lines):
+  """Peak bytes allocated while a fresh tokenizer does one pass."""
+  tokenizer = make_tokenizer()
+  gc.collect()
+  tracemalloc.start()
+  tokenize_all(tokenizer, lines)
+  _, peak = tracemalloc.get_traced_memory()
+  tracemalloc.stop()
+  return peak
+
+
+def first_difference(ours, reference, lines):
+  """Returns the index of the first line where the two disagree, or None."""
+  for index, line in enumerate(lines):
+    tokens = ours.tokenize(line)
+    if (tokens != reference.tokenize(line) or
+        ours.convert_tokens_to_ids(tokens) !=
+        reference.convert_tokens_to_ids(tokens)):
+      return index
+  return None
+
+
+def main():
+  args = parse_args()
+  do_lower_case = args.do_lower_case == "true"
+  lines, num_bytes = read_lines(args.input_file)
+  num_words = sum(len(line.split()) for line in lines)
+  vocab_file = args.vocab_file
+  if vocab_file is None:
+    vocab_file = os.path.join(tempfile.mkdtemp(), "vocab.txt")
+    build_vocab(lines, do_lower_case, vocab_file)
+  vocab = tokenization.load_vocab(vocab_file)
+
+  def make_ours():
+    return tokenization.FullTokenizer(vocab_file, do_lower_case)
+
+  def make_reference():
+    return reference_tokenizer.ReferenceTokenizer(vocab, do_lower_case)
+
+  print("Python %s, %s" % (platform.python_version(), platform.machine()))
+  print("text:  %s (%d lines, %d words, %.2f MB)" %
+        (args.input_file, len(lines), num_words, num_bytes / 1e6))
+  print("vocab: %s (%d entries), do_lower_case=%s" %
+        (vocab_file, len(vocab), do_lower_case))
+  best = {"ours": float("inf"), "reference": float("inf")}
+  for _ in range(args.repeats):
+    # Alternate the two so that a busy machine slows both alike.
+    best["ours"] = min(best["ours"], time_pass(make_ours, lines))
+    best["reference"] = min(best["reference"],
+                            time_pass(make_reference, lines))
+  for name, make in (("ours", make_ours), ("reference", make_reference)):
+    print("%-10s %10.0f words/s %8.2f MB/s  peak memory %7.1f MB" %
+          (name, num_words / best[name], num_bytes / 1e6 / best[name],
+           peak_memory(make, lines) / 1e6))
+  print("ratio      %.2fx" % (best["reference"] / best["ours"]))
+  if args.check:
+    difference = first_difference(make_ours(), make_reference(), lines)
+    if difference is not None:
+      print("check: FAILED, line %d differs: %r" %
+            (difference + 1, lines[difference]))
+      return 1
+    print("check: identical tokens and ids on all %d lines" % len(lines))
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
