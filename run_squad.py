@@ -1,0 +1,1549 @@
+# coding=utf-8
+# Copyright 2026 The BERT re-creation authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Run BERT on SQuAD 1.1 and SQuAD 2.0.
+
+Same examples, features, TFRecords and prediction files as the original
+`run_squad.py`, quirks included. Beyond the original: after `--do_predict`
+on a file that carries gold answers, the official SQuAD metrics (see
+`evaluate_squad.py`) are logged and written to `eval_results.json`; the
+prediction run reports its progress and keeps only a compact form of each
+feature in memory (see `_PredictionFeature`).
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import array
+import collections
+import collections.abc
+import json
+import math
+import os
+import random
+import time
+
+from absl import flags
+import six
+import tensorflow.compat.v1 as tf
+
+import estimator_utils
+import evaluate_squad
+import modeling
+import optimization
+import tokenization
+
+FLAGS = flags.FLAGS
+
+# This script's flags are defined here first and then added to FLAGS, except
+# those another script already defined in the same process (a test run
+# imports several scripts; run as a program, this script defines them all).
+_SCRIPT_FLAGS = flags.FlagValues()
+
+## Required parameters
+flags.DEFINE_string(
+    "bert_config_file", None,
+    "The config json file corresponding to the pre-trained BERT model. "
+    "This specifies the model architecture.", flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_string("vocab_file", None,
+                    "The vocabulary file that the BERT model was trained on.",
+                    flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_string(
+    "output_dir", None,
+    "The output directory where the model checkpoints will be written.",
+    flag_values=_SCRIPT_FLAGS)
+
+## Other parameters
+flags.DEFINE_string("train_file", None,
+                    "SQuAD json for training. E.g., train-v1.1.json",
+                    flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_string(
+    "predict_file", None,
+    "SQuAD json for predictions. E.g., dev-v1.1.json or test-v1.1.json. "
+    "When it carries gold answers, the official metrics are computed too.",
+    flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_string(
+    "init_checkpoint", None,
+    "Initial checkpoint (usually from a pre-trained BERT model).",
+    flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_bool(
+    "do_lower_case", True,
+    "Whether to lower case the input text. Should be True for uncased "
+    "models and False for cased models.", flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_integer(
+    "max_seq_length", 384,
+    "The maximum total input sequence length after WordPiece tokenization. "
+    "Sequences longer than this will be truncated, and sequences shorter "
+    "than this will be padded.", flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_integer(
+    "doc_stride", 128,
+    "When splitting up a long document into chunks, how much stride to "
+    "take between chunks.", flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_integer(
+    "max_query_length", 64,
+    "The maximum number of tokens for the question. Questions longer than "
+    "this will be truncated to this length.", flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_bool("do_train", False, "Whether to run training.",
+                  flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_bool("do_predict", False, "Whether to run eval on the dev set.",
+                  flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_integer("train_batch_size", 32, "Total batch size for training.",
+                     flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_integer("predict_batch_size", 8,
+                     "Total batch size for predictions.",
+                     flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_float("learning_rate", 5e-5, "The initial learning rate for Adam.",
+                   flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_float("num_train_epochs", 3.0,
+                   "Total number of training epochs to perform.",
+                   flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_float(
+    "warmup_proportion", 0.1,
+    "Proportion of training to perform linear learning rate warmup for. "
+    "E.g., 0.1 = 10% of training.", flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_integer("save_checkpoints_steps", 1000,
+                     "How often to save the model checkpoint.",
+                     flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_integer("iterations_per_loop", 1000,
+                     "How many steps to make in each estimator call.",
+                     flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_integer(
+    "n_best_size", 20,
+    "The total number of n-best predictions to generate in the "
+    "nbest_predictions.json output file.", flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_integer(
+    "max_answer_length", 30,
+    "The maximum length of an answer that can be generated. This is needed "
+    "because the start and end predictions are not conditioned on one "
+    "another.", flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_bool(
+    "verbose_logging", False,
+    "If true, all of the warnings related to data processing will be "
+    "printed. A number of warnings are expected for a normal SQuAD "
+    "evaluation.", flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_bool(
+    "version_2_with_negative", False,
+    "If true, the SQuAD examples contain some that do not have an answer.",
+    flag_values=_SCRIPT_FLAGS)
+
+flags.DEFINE_float(
+    "null_score_diff_threshold", 0.0,
+    "If null_score - best_non_null is greater than the threshold predict "
+    "null.", flag_values=_SCRIPT_FLAGS)
+
+
+def _register_script_flags():
+  """Adds this script's flags to FLAGS, keeping any already defined."""
+  if "use_tpu" not in FLAGS:
+    estimator_utils.define_tpu_flags()
+  for name in _SCRIPT_FLAGS:
+    if name not in FLAGS:
+      FLAGS[name] = _SCRIPT_FLAGS[name]
+      flags.declare_key_flag(name)
+
+
+_register_script_flags()
+
+# Feature `unique_id`s count up from here, as in the original.
+_FIRST_UNIQUE_ID = 1000000000
+
+# The original logs every feature of this many first examples.
+_NUM_EXAMPLES_LOGGED = 20
+
+# Progress is logged every this many features.
+_PROGRESS_EVERY = 2000
+
+
+class SquadExample(object):
+  """A single training/test example for simple sequence classification.
+
+  For examples without an answer, the start and end position are -1.
+  """
+
+  def __init__(self,
+               qas_id,
+               question_text,
+               doc_tokens,
+               orig_answer_text=None,
+               start_position=None,
+               end_position=None,
+               is_impossible=False):
+    self.qas_id = qas_id
+    self.question_text = question_text
+    self.doc_tokens = doc_tokens
+    self.orig_answer_text = orig_answer_text
+    self.start_position = start_position
+    self.end_position = end_position
+    self.is_impossible = is_impossible
+
+  def __str__(self):
+    return self.__repr__()
+
+  def __repr__(self):
+    s = "qas_id: %s" % (tokenization.printable_text(self.qas_id))
+    s += ", question_text: %s" % (
+        tokenization.printable_text(self.question_text))
+    s += ", doc_tokens: [%s]" % (" ".join(self.doc_tokens))
+    # Quirk of the original: a start position of 0 hides all three fields.
+    if self.start_position:
+      s += ", start_position: %d" % (self.start_position)
+      s += ", end_position: %d" % (self.end_position)
+      s += ", is_impossible: %r" % (self.is_impossible)
+    return s
+
+
+class InputFeatures(object):
+  """A single set of features of data (one window of one example)."""
+
+  def __init__(self,
+               unique_id,
+               example_index,
+               doc_span_index,
+               tokens,
+               token_to_orig_map,
+               token_is_max_context,
+               input_ids,
+               input_mask,
+               segment_ids,
+               start_position=None,
+               end_position=None,
+               is_impossible=None):
+    self.unique_id = unique_id
+    self.example_index = example_index
+    self.doc_span_index = doc_span_index
+    self.tokens = tokens
+    self.token_to_orig_map = token_to_orig_map
+    self.token_is_max_context = token_is_max_context
+    self.input_ids = input_ids
+    self.input_mask = input_mask
+    self.segment_ids = segment_ids
+    self.start_position = start_position
+    self.end_position = end_position
+    self.is_impossible = is_impossible
+
+
+def _is_squad_whitespace(c):
+  # Quirk of the original: only these five characters separate context
+  # words; U+00A0 and other Unicode spaces stay inside a word.
+  return c in (" ", "\t", "\r", "\n", u"\u202f")
+
+
+def _split_context(paragraph_text):
+  """Splits a context into whitespace-separated words.
+
+  Returns:
+    (doc_tokens, char_to_word_offset): the words, and for each character of
+    the context the index of the word it belongs to (for whitespace, the
+    word before it; -1 before the first word).
+  """
+  doc_tokens = []
+  char_to_word_offset = []
+  prev_is_whitespace = True
+  for c in paragraph_text:
+    if _is_squad_whitespace(c):
+      prev_is_whitespace = True
+    else:
+      if prev_is_whitespace:
+        doc_tokens.append(c)
+      else:
+        doc_tokens[-1] += c
+      prev_is_whitespace = False
+    char_to_word_offset.append(len(doc_tokens) - 1)
+  return doc_tokens, char_to_word_offset
+
+
+def _field(obj, key, input_file, where):
+  """Returns obj[key], or raises InputError naming the file and place."""
+  if not isinstance(obj, dict) or key not in obj:
+    raise estimator_utils.InputError(
+        "%s is not SQuAD JSON: %s has no \"%s\"" % (input_file, where, key))
+  return obj[key]
+
+
+def _read_squad_data(input_file):
+  """Returns the "data" list of a SQuAD JSON file (InputError if not)."""
+  try:
+    return evaluate_squad.read_dataset(input_file)["data"]
+  except ValueError as e:
+    raise estimator_utils.InputError(str(e))
+
+
+def read_squad_examples(input_file, is_training):
+  """Read a SQuAD json file into a list of SquadExample.
+
+  In training mode, `FLAGS.version_2_with_negative` decides whether
+  `is_impossible` is read. Examples of the same paragraph share one
+  `doc_tokens` list.
+
+  Raises:
+    InputError: if the file is not SQuAD JSON (naming the file and the
+      question).
+    ValueError: in training mode, if an answerable question does not have
+      exactly one answer (every SQuAD 1.1 dev question has several).
+  """
+  examples = []
+  for article_number, entry in enumerate(_read_squad_data(input_file)):
+    article = "article %d" % article_number
+    for paragraph_number, paragraph in enumerate(
+        _field(entry, "paragraphs", input_file, article)):
+      where = "paragraph %d of %s" % (paragraph_number, article)
+      doc_tokens, char_to_word_offset = _split_context(
+          _field(paragraph, "context", input_file, where))
+      for question_number, qa in enumerate(
+          _field(paragraph, "qas", input_file, where)):
+        example = _read_question(
+            qa, "question %d of %s" % (question_number, where), doc_tokens,
+            char_to_word_offset, is_training, input_file)
+        if example is not None:
+          examples.append(example)
+  return examples
+
+
+def _read_question(qa, where, doc_tokens, char_to_word_offset, is_training,
+                   input_file):
+  """Makes the SquadExample of one question (None if skipped)."""
+  qas_id = _field(qa, "id", input_file, where)
+  where = "question %s" % qas_id
+  question_text = _field(qa, "question", input_file, where)
+  start_position = None
+  end_position = None
+  orig_answer_text = None
+  is_impossible = False
+  if is_training:
+    if FLAGS.version_2_with_negative:
+      is_impossible = _field(qa, "is_impossible", input_file, where)
+    answers = _field(qa, "answers", input_file, where)
+    if (len(answers) != 1) and (not is_impossible):
+      raise ValueError(
+          "For training, each question should have exactly 1 answer. "
+          "(%s: question %s has %d)" % (input_file, qas_id, len(answers)))
+    if not is_impossible:
+      answer = answers[0]
+      orig_answer_text = _field(answer, "text", input_file, where)
+      answer_offset = _field(answer, "answer_start", input_file, where)
+      positions = _answer_word_positions(
+          qas_id, doc_tokens, char_to_word_offset, orig_answer_text,
+          answer_offset)
+      if positions is None:
+        return None
+      start_position, end_position = positions
+    else:
+      start_position = -1
+      end_position = -1
+      orig_answer_text = ""
+  return SquadExample(
+      qas_id=qas_id,
+      question_text=question_text,
+      doc_tokens=doc_tokens,
+      orig_answer_text=orig_answer_text,
+      start_position=start_position,
+      end_position=end_position,
+      is_impossible=is_impossible)
+
+
+def _answer_word_positions(qas_id, doc_tokens, char_to_word_offset,
+                           orig_answer_text, answer_offset):
+  """Returns the first and last word of an answer, or None to skip it.
+
+  Only answers whose text is found again in the words at `answer_start` are
+  kept (the original skips the others, so in training mode not every
+  question becomes an example); a warning names the question.
+  """
+  answer_end = answer_offset + len(orig_answer_text) - 1
+  if not (0 <= answer_offset <= answer_end < len(char_to_word_offset)):
+    tf.logging.warning(
+        "Could not find answer of question %s: answer_start %s and the "
+        "answer's length do not fit in the context", qas_id, answer_offset)
+    return None
+  start_position = char_to_word_offset[answer_offset]
+  end_position = char_to_word_offset[answer_end]
+  actual_text = " ".join(doc_tokens[start_position:(end_position + 1)])
+  cleaned_answer_text = " ".join(
+      tokenization.whitespace_tokenize(orig_answer_text))
+  if actual_text.find(cleaned_answer_text) == -1:
+    tf.logging.warning("Could not find answer of question %s: '%s' vs. '%s'",
+                       qas_id, actual_text, cleaned_answer_text)
+    return None
+  return start_position, end_position
+
+
+_DocSpan = collections.namedtuple("DocSpan", ["start", "length"])
+
+
+class _DocumentTokenizer(object):
+  """Tokenizes the words of a context once for all its questions.
+
+  Examples of one paragraph share their `doc_tokens` list, so the last
+  result is kept and reused while the same list comes back.
+  """
+
+  def __init__(self, tokenizer):
+    self._tokenizer = tokenizer
+    self._doc_tokens = None
+    self._result = None
+
+  def tokenize(self, doc_tokens):
+    """Returns (all_doc_tokens, tok_to_orig_index, orig_to_tok_index)."""
+    if doc_tokens is not self._doc_tokens:
+      tok_to_orig_index = []
+      orig_to_tok_index = []
+      all_doc_tokens = []
+      for (i, token) in enumerate(doc_tokens):
+        orig_to_tok_index.append(len(all_doc_tokens))
+        sub_tokens = self._tokenizer.tokenize(token)
+        tok_to_orig_index.extend([i] * len(sub_tokens))
+        all_doc_tokens.extend(sub_tokens)
+      self._doc_tokens = doc_tokens
+      self._result = (all_doc_tokens, tok_to_orig_index, orig_to_tok_index)
+    return self._result
+
+
+def _answer_token_span(example, all_doc_tokens, orig_to_tok_index, tokenizer):
+  """Returns the answer's first and last wordpiece in the document."""
+  if example.is_impossible:
+    return -1, -1
+  tok_start_position = orig_to_tok_index[example.start_position]
+  if example.end_position < len(example.doc_tokens) - 1:
+    tok_end_position = orig_to_tok_index[example.end_position + 1] - 1
+  else:
+    tok_end_position = len(all_doc_tokens) - 1
+  return _improve_answer_span(all_doc_tokens, tok_start_position,
+                              tok_end_position, tokenizer,
+                              example.orig_answer_text)
+
+
+def _make_doc_spans(num_doc_tokens, max_tokens_for_doc, doc_stride):
+  """Cuts a document into overlapping windows.
+
+  Quirk of the original: a window starts `min(length, doc_stride)` after the
+  previous one, and the last window ends at the end of the document.
+  """
+  doc_spans = []
+  start_offset = 0
+  while start_offset < num_doc_tokens:
+    length = min(num_doc_tokens - start_offset, max_tokens_for_doc)
+    doc_spans.append(_DocSpan(start=start_offset, length=length))
+    if start_offset + length == num_doc_tokens:
+      break
+    start_offset += min(length, doc_stride)
+  return doc_spans
+
+
+def _window_answer_positions(example, is_training, tok_start_position,
+                             tok_end_position, doc_span, doc_offset):
+  """Returns the answer's (start, end) in a window's tokens.
+
+  (None, None) when predicting; (0, 0), pointing at [CLS], for an
+  unanswerable question or an answer not wholly inside the window (such
+  windows are kept, not dropped).
+  """
+  if not is_training:
+    return None, None
+  doc_start = doc_span.start
+  doc_end = doc_span.start + doc_span.length - 1
+  if example.is_impossible or not (tok_start_position >= doc_start and
+                                   tok_end_position <= doc_end):
+    return 0, 0
+  return (tok_start_position - doc_start + doc_offset,
+          tok_end_position - doc_start + doc_offset)
+
+
+def convert_examples_to_features(examples, tokenizer, max_seq_length,
+                                 doc_stride, max_query_length, is_training,
+                                 output_fn):
+  """Loads a data file into a list of `InputBatch`s.
+
+  Calls `output_fn` with each feature (one per window of each example), in
+  order, so that callers can stream them to a file.
+
+  Raises:
+    ValueError: if max_seq_length leaves no room for the document after a
+      question, or doc_stride is not positive.
+  """
+  if doc_stride <= 0:
+    raise ValueError("doc_stride (%d) must be positive" % doc_stride)
+  document_tokenizer = _DocumentTokenizer(tokenizer)
+  unique_id = _FIRST_UNIQUE_ID
+  start_time = time.time()
+  for (example_index, example) in enumerate(examples):
+    query_tokens = tokenizer.tokenize(example.question_text)
+    query_tokens = query_tokens[0:max_query_length]
+
+    (all_doc_tokens, tok_to_orig_index,
+     orig_to_tok_index) = document_tokenizer.tokenize(example.doc_tokens)
+
+    tok_start_position = None
+    tok_end_position = None
+    if is_training:
+      (tok_start_position, tok_end_position) = _answer_token_span(
+          example, all_doc_tokens, orig_to_tok_index, tokenizer)
+
+    # The -3 accounts for [CLS], [SEP] and [SEP]
+    max_tokens_for_doc = max_seq_length - len(query_tokens) - 3
+    if max_tokens_for_doc <= 0:
+      raise ValueError(
+          "max_seq_length (%d) leaves no room for the document after the "
+          "%d tokens of question %s" %
+          (max_seq_length, len(query_tokens), example.qas_id))
+
+    doc_spans = _make_doc_spans(len(all_doc_tokens), max_tokens_for_doc,
+                                doc_stride)
+    for (doc_span_index, doc_span) in enumerate(doc_spans):
+      feature = _make_feature(
+          unique_id, example_index, example, doc_spans, doc_span_index,
+          query_tokens, all_doc_tokens, tok_to_orig_index, tokenizer,
+          max_seq_length, is_training, tok_start_position, tok_end_position)
+      if example_index < _NUM_EXAMPLES_LOGGED:
+        _log_feature(feature, is_training, example.is_impossible)
+
+      output_fn(feature)
+      unique_id += 1
+      _log_progress(unique_id - _FIRST_UNIQUE_ID, example_index + 1,
+                    len(examples), start_time)
+
+
+def _make_feature(unique_id, example_index, example, doc_spans,
+                  doc_span_index, query_tokens, all_doc_tokens,
+                  tok_to_orig_index, tokenizer, max_seq_length, is_training,
+                  tok_start_position, tok_end_position):
+  """Builds the InputFeatures of one window: [CLS] query [SEP] doc [SEP]."""
+  doc_span = doc_spans[doc_span_index]
+  tokens = ["[CLS]"] + query_tokens + ["[SEP]"]
+  segment_ids = [0] * len(tokens)
+  # Both maps are keyed by position in `tokens`, in increasing order.
+  token_to_orig_map = {}
+  token_is_max_context = {}
+  for split_token_index in range(doc_span.start,
+                                 doc_span.start + doc_span.length):
+    token_to_orig_map[len(tokens)] = tok_to_orig_index[split_token_index]
+    token_is_max_context[len(tokens)] = _check_is_max_context(
+        doc_spans, doc_span_index, split_token_index)
+    tokens.append(all_doc_tokens[split_token_index])
+  tokens.append("[SEP]")
+  segment_ids.extend([1] * (len(tokens) - len(segment_ids)))
+
+  input_ids = tokenizer.convert_tokens_to_ids(tokens)
+  # The mask has 1 for real tokens and 0 for padding tokens. Only real
+  # tokens are attended to.
+  input_mask = [1] * len(input_ids)
+  padding = [0] * (max_seq_length - len(input_ids))
+  input_ids.extend(padding)
+  input_mask.extend(padding)
+  segment_ids.extend(padding)
+
+  start_position, end_position = _window_answer_positions(
+      example, is_training, tok_start_position, tok_end_position, doc_span,
+      doc_offset=len(query_tokens) + 2)
+  return InputFeatures(
+      unique_id=unique_id,
+      example_index=example_index,
+      doc_span_index=doc_span_index,
+      tokens=tokens,
+      token_to_orig_map=token_to_orig_map,
+      token_is_max_context=token_is_max_context,
+      input_ids=input_ids,
+      input_mask=input_mask,
+      segment_ids=segment_ids,
+      start_position=start_position,
+      end_position=end_position,
+      is_impossible=example.is_impossible)
+
+
+def _log_feature(feature, is_training, is_impossible):
+  """Logs one feature in detail, as the original does for the first ones."""
+  tf.logging.info("*** Example ***")
+  tf.logging.info("unique_id: %s" % (feature.unique_id))
+  tf.logging.info("example_index: %s" % (feature.example_index))
+  tf.logging.info("doc_span_index: %s" % (feature.doc_span_index))
+  tf.logging.info("tokens: %s" % " ".join(
+      [tokenization.printable_text(x) for x in feature.tokens]))
+  tf.logging.info("token_to_orig_map: %s" % " ".join([
+      "%d:%d" % (x, y) for (x, y) in six.iteritems(feature.token_to_orig_map)
+  ]))
+  tf.logging.info("token_is_max_context: %s" % " ".join([
+      "%d:%s" % (x, y)
+      for (x, y) in six.iteritems(feature.token_is_max_context)
+  ]))
+  tf.logging.info("input_ids: %s" % " ".join([str(x) for x in
+                                              feature.input_ids]))
+  tf.logging.info("input_mask: %s" % " ".join([str(x) for x in
+                                               feature.input_mask]))
+  tf.logging.info("segment_ids: %s" % " ".join([str(x) for x in
+                                                feature.segment_ids]))
+  if is_training and is_impossible:
+    tf.logging.info("impossible example")
+  if is_training and not is_impossible:
+    answer_text = " ".join(
+        feature.tokens[feature.start_position:(feature.end_position + 1)])
+    tf.logging.info("start_position: %d" % (feature.start_position))
+    tf.logging.info("end_position: %d" % (feature.end_position))
+    tf.logging.info("answer: %s" % (tokenization.printable_text(answer_text)))
+
+
+def _log_progress(num_features, num_examples_done, num_examples, start_time):
+  """Logs the features made so far and their rate, now and then."""
+  if num_features % _PROGRESS_EVERY:
+    return
+  elapsed = max(time.time() - start_time, 1e-9)
+  tf.logging.info("Converted %d/%d examples into %d features "
+                  "(%.1f features/s)", num_examples_done, num_examples,
+                  num_features, num_features / elapsed)
+
+
+def _improve_answer_span(doc_tokens, input_start, input_end, tokenizer,
+                         orig_answer_text):
+  """Returns tokenized answer spans that better match the annotated answer.
+
+  The annotation is at word level; after WordPiece tokenization an answer
+  such as "1895" inside "(1895-1943)." is better spanned by the pieces of
+  the answer alone, which this finds (the shortest span, searched from the
+  left, whose pieces join to the answer's pieces).
+  """
+  tok_answer_text = " ".join(tokenizer.tokenize(orig_answer_text))
+
+  for new_start in range(input_start, input_end + 1):
+    for new_end in range(input_end, new_start - 1, -1):
+      text_span = " ".join(doc_tokens[new_start:(new_end + 1)])
+      if text_span == tok_answer_text:
+        return (new_start, new_end)
+
+  return (input_start, input_end)
+
+
+def _check_is_max_context(doc_spans, cur_span_index, position):
+  """Check if this is the 'max context' doc span for the token.
+
+  A token can be in several windows; its "max context" window is the one
+  where it has the most context on its shorter side, scored as
+  `min(left, right) + 0.01 * window length`; the first window wins ties.
+  """
+  best_score = None
+  best_span_index = None
+  for (span_index, doc_span) in enumerate(doc_spans):
+    end = doc_span.start + doc_span.length - 1
+    if position < doc_span.start:
+      continue
+    if position > end:
+      continue
+    num_left_context = position - doc_span.start
+    num_right_context = end - position
+    score = min(num_left_context, num_right_context) + 0.01 * doc_span.length
+    if best_score is None or score > best_score:
+      best_score = score
+      best_span_index = span_index
+
+  return cur_span_index == best_span_index
+
+
+def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
+                 use_one_hot_embeddings):
+  """Creates a span-prediction model on top of BERT.
+
+  Args:
+    bert_config: `BertConfig`.
+    is_training: bool, whether dropout is on.
+    input_ids, input_mask, segment_ids: int32 [batch_size, seq_length].
+    use_one_hot_embeddings: bool, one-hot matmul embeddings (TPU).
+
+  Returns:
+    (start_logits, end_logits), float32 [batch_size, seq_length] each.
+  """
+  model = modeling.BertModel(
+      config=bert_config,
+      is_training=is_training,
+      input_ids=input_ids,
+      input_mask=input_mask,
+      token_type_ids=segment_ids,
+      use_one_hot_embeddings=use_one_hot_embeddings)
+
+  final_hidden = model.get_sequence_output()
+
+  final_hidden_shape = modeling.get_shape_list(final_hidden, expected_rank=3)
+  batch_size = final_hidden_shape[0]
+  seq_length = final_hidden_shape[1]
+  hidden_size = final_hidden_shape[2]
+
+  output_weights = tf.get_variable(
+      "cls/squad/output_weights", [2, hidden_size],
+      initializer=tf.truncated_normal_initializer(stddev=0.02))
+
+  output_bias = tf.get_variable(
+      "cls/squad/output_bias", [2], initializer=tf.zeros_initializer())
+
+  final_hidden_matrix = tf.reshape(final_hidden,
+                                   [batch_size * seq_length, hidden_size])
+  logits = tf.matmul(final_hidden_matrix, output_weights, transpose_b=True)
+  logits = tf.nn.bias_add(logits, output_bias)
+
+  # [batch_size, seq_length, 2] -> two [batch_size, seq_length] tensors.
+  logits = tf.reshape(logits, [batch_size, seq_length, 2])
+  logits = tf.transpose(logits, [2, 0, 1])
+
+  unstacked_logits = tf.unstack(logits, axis=0)
+
+  (start_logits, end_logits) = (unstacked_logits[0], unstacked_logits[1])
+
+  return (start_logits, end_logits)
+
+
+def _position_loss(logits, positions, seq_length):
+  """Mean cross-entropy of `logits` [batch, seq] against `positions`."""
+  one_hot_positions = tf.one_hot(positions, depth=seq_length,
+                                 dtype=tf.float32)
+  log_probs = tf.nn.log_softmax(logits, axis=-1)
+  return -tf.reduce_mean(tf.reduce_sum(one_hot_positions * log_probs,
+                                       axis=-1))
+
+
+def model_fn_builder(bert_config, init_checkpoint, learning_rate,
+                     num_train_steps, num_warmup_steps, use_tpu,
+                     use_one_hot_embeddings):
+  """Returns `model_fn` closure for TPUEstimator."""
+
+  def model_fn(features, labels, mode, params):  # pylint: disable=unused-argument
+    """The `model_fn` for TPUEstimator."""
+
+    tf.logging.info("*** Features ***")
+    for name in sorted(features.keys()):
+      tf.logging.info("  name = %s, shape = %s" % (name, features[name].shape))
+
+    unique_ids = features["unique_ids"]
+    input_ids = features["input_ids"]
+    input_mask = features["input_mask"]
+    segment_ids = features["segment_ids"]
+
+    is_training = (mode == tf.estimator.ModeKeys.TRAIN)
+
+    (start_logits, end_logits) = create_model(
+        bert_config=bert_config,
+        is_training=is_training,
+        input_ids=input_ids,
+        input_mask=input_mask,
+        segment_ids=segment_ids,
+        use_one_hot_embeddings=use_one_hot_embeddings)
+
+    scaffold_fn = estimator_utils.init_from_checkpoint(init_checkpoint,
+                                                       use_tpu)
+
+    if mode == tf.estimator.ModeKeys.TRAIN:
+      seq_length = modeling.get_shape_list(input_ids)[1]
+      start_loss = _position_loss(start_logits, features["start_positions"],
+                                  seq_length)
+      end_loss = _position_loss(end_logits, features["end_positions"],
+                                seq_length)
+      total_loss = (start_loss + end_loss) / 2.0
+      estimator_utils.track_training_loss(total_loss)
+
+      train_op = optimization.create_optimizer(
+          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)
+
+      return tf.estimator.tpu.TPUEstimatorSpec(
+          mode=mode,
+          loss=total_loss,
+          train_op=train_op,
+          scaffold_fn=scaffold_fn)
+    if mode == tf.estimator.ModeKeys.PREDICT:
+      predictions = {
+          "unique_ids": unique_ids,
+          "start_logits": start_logits,
+          "end_logits": end_logits,
+      }
+      return tf.estimator.tpu.TPUEstimatorSpec(
+          mode=mode, predictions=predictions, scaffold_fn=scaffold_fn)
+    raise ValueError(
+        "Only TRAIN and PREDICT modes are supported: %s" % (mode))
+
+  return model_fn
+
+
+def input_fn_builder(input_file, seq_length, is_training, drop_remainder):
+  """Creates an `input_fn` closure to be passed to TPUEstimator."""
+
+  name_to_features = {
+      "unique_ids": tf.FixedLenFeature([], tf.int64),
+      "input_ids": tf.FixedLenFeature([seq_length], tf.int64),
+      "input_mask": tf.FixedLenFeature([seq_length], tf.int64),
+      "segment_ids": tf.FixedLenFeature([seq_length], tf.int64),
+  }
+
+  if is_training:
+    name_to_features["start_positions"] = tf.FixedLenFeature([], tf.int64)
+    name_to_features["end_positions"] = tf.FixedLenFeature([], tf.int64)
+
+  def _decode_record(record, name_to_features):
+    """Decodes a record to a TensorFlow example."""
+    example = tf.parse_single_example(record, name_to_features)
+
+    # tf.Example only supports tf.int64, but the TPU only supports tf.int32.
+    # So cast all int64 to int32.
+    for name in list(example.keys()):
+      t = example[name]
+      if t.dtype == tf.int64:
+        t = tf.cast(t, tf.int32)
+      example[name] = t
+
+    return example
+
+  def input_fn(params):
+    """The actual input function."""
+    batch_size = params["batch_size"]
+
+    # For training, we want a lot of parallel reading and shuffling.
+    # For eval, we want no shuffling and parallel reading doesn't matter.
+    d = tf.data.TFRecordDataset(input_file)
+    if is_training:
+      d = d.repeat()
+      d = d.shuffle(buffer_size=100)
+
+    d = d.apply(
+        tf.data.experimental.map_and_batch(
+            lambda record: _decode_record(record, name_to_features),
+            batch_size=batch_size,
+            drop_remainder=drop_remainder))
+
+    return d
+
+  return input_fn
+
+
+RawResult = collections.namedtuple("RawResult",
+                                   ["unique_id", "start_logits", "end_logits"])
+
+_PrelimPrediction = collections.namedtuple(
+    "PrelimPrediction",
+    ["feature_index", "start_index", "end_index", "start_logit", "end_logit"])
+
+_NbestPrediction = collections.namedtuple(
+    "NbestPrediction", ["text", "start_logit", "end_logit"])
+
+
+def write_predictions(all_examples, all_features, all_results, n_best_size,
+                      max_answer_length, do_lower_case, output_prediction_file,
+                      output_nbest_file, output_null_log_odds_file):
+  """Write final predictions to the json file and log-odds of null if needed.
+
+  Quirk of the original: `FLAGS.version_2_with_negative`,
+  `FLAGS.null_score_diff_threshold` and `FLAGS.verbose_logging` are read
+  here, at call time; callers set the flags. Each file is written
+  completely or not at all.
+  """
+  tf.logging.info("Writing predictions to: %s" % (output_prediction_file))
+  tf.logging.info("Writing nbest to: %s" % (output_nbest_file))
+  version_2 = FLAGS.version_2_with_negative
+
+  example_index_to_features = collections.defaultdict(list)
+  for feature in all_features:
+    example_index_to_features[feature.example_index].append(feature)
+
+  unique_id_to_result = {}
+  for result in all_results:
+    unique_id_to_result[result.unique_id] = result
+
+  all_predictions = collections.OrderedDict()
+  all_nbest_json = collections.OrderedDict()
+  scores_diff_json = collections.OrderedDict()
+
+  for (example_index, example) in enumerate(all_examples):
+    features = example_index_to_features[example_index]
+    prelim_predictions, null_prediction, score_null = _prelim_predictions(
+        features, unique_id_to_result, n_best_size, max_answer_length,
+        version_2)
+    nbest = _nbest_predictions(example, features, prelim_predictions,
+                               n_best_size, do_lower_case)
+    if version_2 and all(entry.text for entry in nbest):
+      # Quirk of the original: the null answer is appended when it did not
+      # make the n-best, so the list can hold n_best_size + 1 entries.
+      nbest.append(
+          _NbestPrediction(
+              text="",
+              start_logit=null_prediction.start_logit,
+              end_logit=null_prediction.end_logit))
+    # In very rare edge cases we could have no valid predictions. So we
+    # just create a nonce prediction in this case to avoid failure.
+    if not nbest:
+      nbest.append(
+          _NbestPrediction(text="empty", start_logit=0.0, end_logit=0.0))
+
+    all_nbest_json[example.qas_id] = _nbest_json(nbest)
+
+    if not version_2:
+      all_predictions[example.qas_id] = nbest[0].text
+    else:
+      best_non_null_entry = _best_non_null_entry(
+          example, features, nbest, prelim_predictions, do_lower_case)
+      # predict "" iff the null score - the score of best non-null > threshold
+      score_diff = score_null - best_non_null_entry.start_logit - (
+          best_non_null_entry.end_logit)
+      scores_diff_json[example.qas_id] = score_diff
+      if score_diff > FLAGS.null_score_diff_threshold:
+        all_predictions[example.qas_id] = ""
+      else:
+        all_predictions[example.qas_id] = best_non_null_entry.text
+
+  _write_json(output_prediction_file, all_predictions)
+  _write_json(output_nbest_file, all_nbest_json)
+  if version_2:
+    _write_json(output_null_log_odds_file, scores_diff_json)
+
+
+def _prelim_predictions(features, unique_id_to_result, n_best_size,
+                        max_answer_length, version_2):
+  """Collects the candidate answers of one example over all its windows.
+
+  Returns:
+    (candidates sorted by start_logit + end_logit, best first, the null
+    answer included with version 2; the null answer: the window whose
+    start_logits[0] + end_logits[0] is the smallest; its score).
+  """
+  prelim_predictions = []
+  # Quirk of the original: without any window, the null answer has logits
+  # 0 and 0 but scores 1000000.
+  null_prediction = _PrelimPrediction(
+      feature_index=0, start_index=0, end_index=0, start_logit=0,
+      end_logit=0)
+  score_null = 1000000  # large and positive
+  for (feature_index, feature) in enumerate(features):
+    if feature.unique_id not in unique_id_to_result:
+      raise ValueError("write_predictions: no result for feature %d" %
+                       feature.unique_id)
+    result = unique_id_to_result[feature.unique_id]
+    if version_2:
+      feature_null_score = result.start_logits[0] + result.end_logits[0]
+      if feature_null_score < score_null:
+        score_null = feature_null_score
+        null_prediction = _PrelimPrediction(
+            feature_index=feature_index,
+            start_index=0,
+            end_index=0,
+            start_logit=result.start_logits[0],
+            end_logit=result.end_logits[0])
+    prelim_predictions.extend(
+        _valid_spans(feature, feature_index, result, n_best_size,
+                     max_answer_length))
+  if version_2:
+    prelim_predictions.append(null_prediction)
+  prelim_predictions.sort(
+      key=lambda x: (x.start_logit + x.end_logit), reverse=True)
+  return prelim_predictions, null_prediction, score_null
+
+
+def _valid_spans(feature, feature_index, result, n_best_size,
+                 max_answer_length):
+  """Yields the candidate spans of one window.
+
+  Quirk of the original: the n-best starts and ends are taken over all
+  positions (question and padding included) before invalid spans are
+  dropped, so fewer than n_best_size candidates may remain.
+  """
+  start_indexes = _get_best_indexes(result.start_logits, n_best_size)
+  end_indexes = _get_best_indexes(result.end_logits, n_best_size)
+  for start_index in start_indexes:
+    for end_index in end_indexes:
+      # Spans starting or ending in the question, in padding, or outside
+      # the window's max-context part are invalid.
+      if start_index >= len(feature.tokens):
+        continue
+      if end_index >= len(feature.tokens):
+        continue
+      if start_index not in feature.token_to_orig_map:
+        continue
+      if end_index not in feature.token_to_orig_map:
+        continue
+      if not feature.token_is_max_context.get(start_index, False):
+        continue
+      if end_index < start_index:
+        continue
+      length = end_index - start_index + 1
+      if length > max_answer_length:
+        continue
+      yield _PrelimPrediction(
+          feature_index=feature_index,
+          start_index=start_index,
+          end_index=end_index,
+          start_logit=result.start_logits[start_index],
+          end_logit=result.end_logits[end_index])
+
+
+def _nbest_predictions(example, features, prelim_predictions, n_best_size,
+                       do_lower_case):
+  """The first n_best_size candidates with distinct answer texts."""
+  seen_predictions = set()
+  nbest = []
+  for pred in prelim_predictions:
+    if len(nbest) >= n_best_size:
+      break
+    final_text = _prediction_text(example, features, pred, do_lower_case)
+    if final_text in seen_predictions:
+      continue
+    seen_predictions.add(final_text)
+    nbest.append(
+        _NbestPrediction(
+            text=final_text,
+            start_logit=pred.start_logit,
+            end_logit=pred.end_logit))
+  return nbest
+
+
+def _prediction_text(example, features, pred, do_lower_case):
+  """The answer text of a candidate: "" for the null answer."""
+  if pred.start_index == 0:
+    return ""
+  feature = features[pred.feature_index]
+  tok_tokens = feature.tokens[pred.start_index:(pred.end_index + 1)]
+  orig_doc_start = feature.token_to_orig_map[pred.start_index]
+  orig_doc_end = feature.token_to_orig_map[pred.end_index]
+  orig_tokens = example.doc_tokens[orig_doc_start:(orig_doc_end + 1)]
+  tok_text = " ".join(tok_tokens)
+
+  # De-tokenize WordPieces that have been split off.
+  tok_text = tok_text.replace(" ##", "")
+  tok_text = tok_text.replace("##", "")
+
+  # Clean whitespace
+  tok_text = tok_text.strip()
+  tok_text = " ".join(tok_text.split())
+  orig_text = " ".join(orig_tokens)
+
+  return get_final_text(tok_text, orig_text, do_lower_case)
+
+
+def _best_non_null_entry(example, features, nbest, prelim_predictions,
+                         do_lower_case):
+  """The best candidate with a non-empty text.
+
+  The original takes it from the n-best list and crashes when that holds
+  only the null answer (e.g. with n_best_size=1); here the search goes on
+  through the other candidates, and without any a zero-scored "" stands in,
+  so the prediction is "" and the null odds are the null score itself.
+  """
+  for entry in nbest:
+    if entry.text:
+      return entry
+  for pred in prelim_predictions:
+    text = _prediction_text(example, features, pred, do_lower_case)
+    if text:
+      return _NbestPrediction(text=text, start_logit=pred.start_logit,
+                              end_logit=pred.end_logit)
+  return _NbestPrediction(text="", start_logit=0.0, end_logit=0.0)
+
+
+def _nbest_json(nbest):
+  """The n-best list as written to nbest_predictions.json."""
+  probs = _compute_softmax(
+      [entry.start_logit + entry.end_logit for entry in nbest])
+  nbest_json = []
+  for (i, entry) in enumerate(nbest):
+    output = collections.OrderedDict()
+    output["text"] = entry.text
+    output["probability"] = probs[i]
+    output["start_logit"] = entry.start_logit
+    output["end_logit"] = entry.end_logit
+    nbest_json.append(output)
+  return nbest_json
+
+
+def _write_json(path, obj):
+  """Writes `obj` as the original does: indent 4, ASCII, then a newline."""
+  with estimator_utils.atomic_output(path) as writer:
+    writer.write(json.dumps(obj, indent=4) + "\n")
+
+
+def get_final_text(pred_text, orig_text, do_lower_case):
+  """Project the tokenized prediction back to the original text.
+
+  `pred_text` is the prediction re-joined from wordpieces (lower-cased and
+  without accents when `do_lower_case`); `orig_text` the words of the
+  context it came from. The characters of `pred_text` are aligned with
+  those of `orig_text` ignoring spaces, and the matching part of
+  `orig_text` is returned.
+
+  Quirk of the original: when the alignment fails (e.g. the words hold
+  U+00A0 or characters the tokenizer changes in length), the whole of
+  `orig_text` is returned.
+  """
+
+  def _strip_spaces(text):
+    ns_chars = []
+    ns_to_s_map = collections.OrderedDict()
+    for (i, c) in enumerate(text):
+      if c == " ":
+        continue
+      ns_to_s_map[len(ns_chars)] = i
+      ns_chars.append(c)
+    ns_text = "".join(ns_chars)
+    return (ns_text, ns_to_s_map)
+
+  tokenizer = tokenization.BasicTokenizer(do_lower_case=do_lower_case)
+
+  tok_text = " ".join(tokenizer.tokenize(orig_text))
+
+  start_position = tok_text.find(pred_text)
+  if start_position == -1:
+    if FLAGS.verbose_logging:
+      tf.logging.info(
+          "Unable to find text: '%s' in '%s'" % (pred_text, orig_text))
+    return orig_text
+  end_position = start_position + len(pred_text) - 1
+
+  (orig_ns_text, orig_ns_to_s_map) = _strip_spaces(orig_text)
+  (tok_ns_text, tok_ns_to_s_map) = _strip_spaces(tok_text)
+
+  if len(orig_ns_text) != len(tok_ns_text):
+    if FLAGS.verbose_logging:
+      tf.logging.info("Length not equal after stripping spaces: '%s' vs '%s'",
+                      orig_ns_text, tok_ns_text)
+    return orig_text
+
+  # We then project the characters in `pred_text` back to `orig_text` using
+  # the character-to-character alignment.
+  tok_s_to_ns_map = {}
+  for (i, tok_index) in six.iteritems(tok_ns_to_s_map):
+    tok_s_to_ns_map[tok_index] = i
+
+  orig_start_position = None
+  if start_position in tok_s_to_ns_map:
+    ns_start_position = tok_s_to_ns_map[start_position]
+    if ns_start_position in orig_ns_to_s_map:
+      orig_start_position = orig_ns_to_s_map[ns_start_position]
+
+  if orig_start_position is None:
+    if FLAGS.verbose_logging:
+      tf.logging.info("Couldn't map start position")
+    return orig_text
+
+  orig_end_position = None
+  if end_position in tok_s_to_ns_map:
+    ns_end_position = tok_s_to_ns_map[end_position]
+    if ns_end_position in orig_ns_to_s_map:
+      orig_end_position = orig_ns_to_s_map[ns_end_position]
+
+  if orig_end_position is None:
+    if FLAGS.verbose_logging:
+      tf.logging.info("Couldn't map end position")
+    return orig_text
+
+  output_text = orig_text[orig_start_position:(orig_end_position + 1)]
+  return output_text
+
+
+def _get_best_indexes(logits, n_best_size):
+  """Get the n-best logits from a list (ties keep the lower index first)."""
+  index_and_score = sorted(enumerate(logits), key=lambda x: x[1], reverse=True)
+  return [index for (index, _) in index_and_score[:n_best_size]]
+
+
+def _compute_softmax(scores):
+  """Compute softmax probability over raw logits."""
+  if not scores:
+    return []
+
+  max_score = None
+  for score in scores:
+    if max_score is None or score > max_score:
+      max_score = score
+
+  exp_scores = []
+  total_sum = 0.0
+  for score in scores:
+    x = math.exp(score - max_score)
+    exp_scores.append(x)
+    total_sum += x
+
+  probs = []
+  for score in exp_scores:
+    probs.append(score / total_sum)
+  return probs
+
+
+def _int64_feature(values):
+  return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
+
+
+def _varint(value):
+  """Protocol-buffer base-128 encoding of a non-negative integer."""
+  out = bytearray()
+  while True:
+    low_bits = value & 0x7F
+    value >>= 7
+    if value:
+      out.append(low_bits | 0x80)
+    else:
+      out.append(low_bits)
+      return bytes(out)
+
+
+def _serialize_example_in_order(named_features):
+  """Serializes a tf.train.Example with its features in the given order.
+
+  The `features` field is a protobuf map, whose serialized order protobuf's
+  C++ backend does not keep; each entry is serialized on its own (a map is
+  a repeated field, so the concatenation is the whole map) and wrapped as
+  field 1 of the Example, so the bytes follow insertion order on any
+  backend.
+  """
+  entries = b"".join(
+      tf.train.Features(feature={name: feature}).SerializeToString()
+      for name, feature in named_features)
+  return b"\x0a" + _varint(len(entries)) + entries
+
+
+class FeatureWriter(object):
+  """Writes InputFeature to TF example file.
+
+  Features are written in the order `unique_ids, input_ids, input_mask,
+  segment_ids` (+ `start_positions, end_positions, is_impossible` for
+  training). The file appears under `filename` on `close()`.
+  """
+
+  def __init__(self, filename, is_training):
+    self.filename = filename
+    self.is_training = is_training
+    self.num_features = 0
+    self._temp_path = estimator_utils.temporary_path(filename)
+    self._writer = tf.io.TFRecordWriter(self._temp_path)
+
+  def process_feature(self, feature):
+    """Write a InputFeature to the TFRecordWriter as a tf.train.Example."""
+    self.num_features += 1
+
+    named_features = [
+        ("unique_ids", _int64_feature([feature.unique_id])),
+        ("input_ids", _int64_feature(feature.input_ids)),
+        ("input_mask", _int64_feature(feature.input_mask)),
+        ("segment_ids", _int64_feature(feature.segment_ids)),
+    ]
+    if self.is_training:
+      named_features.extend([
+          ("start_positions", _int64_feature([feature.start_position])),
+          ("end_positions", _int64_feature([feature.end_position])),
+          ("is_impossible", _int64_feature([int(bool(
+              feature.is_impossible))])),
+      ])
+    self._writer.write(_serialize_example_in_order(named_features))
+
+  def close(self):
+    self._writer.close()
+    estimator_utils.commit_path(self._temp_path, self.filename)
+
+
+class _PositionMap(collections.abc.Mapping):
+  """A read-only dict from consecutive token positions to values, compact.
+
+  Stands for a feature's `token_to_orig_map` / `token_is_max_context`,
+  whose keys are the consecutive positions of the window's document part.
+  """
+
+  __slots__ = ("_first", "_values", "_cast")
+
+  def __init__(self, position_map, typecode, cast):
+    positions = list(position_map)
+    self._first = positions[0] if positions else 0
+    if positions != list(range(self._first, self._first + len(positions))):
+      raise ValueError("positions are not consecutive: %s" % positions)
+    self._values = array.array(typecode, position_map.values())
+    self._cast = cast
+
+  def __getitem__(self, position):
+    index = position - self._first
+    if 0 <= index < len(self._values):
+      return self._cast(self._values[index])
+    raise KeyError(position)
+
+  def __len__(self):
+    return len(self._values)
+
+  def __iter__(self):
+    return iter(range(self._first, self._first + len(self._values)))
+
+
+class _PredictionFeature(object):
+  """What write_predictions reads of a prediction feature, in little memory.
+
+  While predicting, each window's ids, mask and segment ids go to
+  eval.tf_record only; what write_predictions needs afterwards stays in
+  memory in this form: the tokens as a tuple (the strings are shared with
+  the tokenizer) and the two position maps as arrays, about 5 KB per window
+  at max_seq_length 384 instead of about 50 KB for an InputFeatures.
+  """
+
+  __slots__ = ("unique_id", "example_index", "doc_span_index", "tokens",
+               "token_to_orig_map", "token_is_max_context")
+
+  def __init__(self, feature):
+    self.unique_id = feature.unique_id
+    self.example_index = feature.example_index
+    self.doc_span_index = feature.doc_span_index
+    self.tokens = tuple(feature.tokens)
+    self.token_to_orig_map = _PositionMap(feature.token_to_orig_map, "i", int)
+    self.token_is_max_context = _PositionMap(feature.token_is_max_context,
+                                             "b", bool)
+
+
+def validate_flags_or_throw(bert_config):
+  """Validate the input FLAGS or throw an exception."""
+  tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case,
+                                                FLAGS.init_checkpoint)
+
+  if not FLAGS.do_train and not FLAGS.do_predict:
+    raise ValueError("At least one of `do_train` or `do_predict` must be True.")
+
+  if FLAGS.do_train:
+    if not FLAGS.train_file:
+      raise ValueError(
+          "If `do_train` is True, then `train_file` must be specified.")
+  if FLAGS.do_predict:
+    if not FLAGS.predict_file:
+      raise ValueError(
+          "If `do_predict` is True, then `predict_file` must be specified.")
+
+  if FLAGS.max_seq_length > bert_config.max_position_embeddings:
+    raise ValueError(
+        "Cannot use sequence length %d because the BERT model "
+        "was only trained up to sequence length %d" %
+        (FLAGS.max_seq_length, bert_config.max_position_embeddings))
+
+  if FLAGS.max_seq_length <= FLAGS.max_query_length + 3:
+    raise ValueError(
+        "The max_seq_length (%d) must be greater than max_query_length "
+        "(%d) + 3" % (FLAGS.max_seq_length, FLAGS.max_query_length))
+
+  if FLAGS.doc_stride <= 0:
+    raise ValueError("The doc_stride (%d) must be positive" % FLAGS.doc_stride)
+
+
+def _read_train_examples():
+  """Reads and shuffles --train_file; returns (examples, training steps)."""
+  train_examples = read_squad_examples(
+      input_file=FLAGS.train_file, is_training=True)
+  num_train_steps = int(
+      len(train_examples) / FLAGS.train_batch_size * FLAGS.num_train_epochs)
+  if num_train_steps <= 0:
+    raise estimator_utils.InputError(
+        "--train_file=%s has %d usable questions: not enough for one step "
+        "of --train_batch_size=%d over --num_train_epochs=%s" %
+        (FLAGS.train_file, len(train_examples), FLAGS.train_batch_size,
+         FLAGS.num_train_epochs))
+  # Pre-shuffle the input to avoid having to make a very large shuffle
+  # buffer in the `input_fn`.
+  rng = random.Random(12345)
+  rng.shuffle(train_examples)
+  return train_examples, num_train_steps
+
+
+def _train(estimator, tokenizer, train_examples, num_train_steps):
+  """Streams the training features to train.tf_record, then trains."""
+  train_writer = FeatureWriter(
+      filename=os.path.join(FLAGS.output_dir, "train.tf_record"),
+      is_training=True)
+  convert_examples_to_features(
+      examples=train_examples,
+      tokenizer=tokenizer,
+      max_seq_length=FLAGS.max_seq_length,
+      doc_stride=FLAGS.doc_stride,
+      max_query_length=FLAGS.max_query_length,
+      is_training=True,
+      output_fn=train_writer.process_feature)
+  train_writer.close()
+
+  tf.logging.info("***** Running training *****")
+  tf.logging.info("  Num orig examples = %d", len(train_examples))
+  tf.logging.info("  Num split examples = %d", train_writer.num_features)
+  tf.logging.info("  Batch size = %d", FLAGS.train_batch_size)
+  tf.logging.info("  Num steps = %d", num_train_steps)
+
+  train_input_fn = input_fn_builder(
+      input_file=train_writer.filename,
+      seq_length=FLAGS.max_seq_length,
+      is_training=True,
+      drop_remainder=True)
+  estimator.train(
+      input_fn=train_input_fn,
+      max_steps=num_train_steps,
+      hooks=[estimator_utils.ProgressHook(
+          num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)])
+
+
+def _predict(estimator, tokenizer):
+  """Writes the prediction files and, given gold answers, the metrics."""
+  eval_examples = read_squad_examples(
+      input_file=FLAGS.predict_file, is_training=False)
+
+  eval_writer = FeatureWriter(
+      filename=os.path.join(FLAGS.output_dir, "eval.tf_record"),
+      is_training=False)
+  eval_features = []
+
+  def append_feature(feature):
+    eval_features.append(_PredictionFeature(feature))
+    eval_writer.process_feature(feature)
+
+  convert_examples_to_features(
+      examples=eval_examples,
+      tokenizer=tokenizer,
+      max_seq_length=FLAGS.max_seq_length,
+      doc_stride=FLAGS.doc_stride,
+      max_query_length=FLAGS.max_query_length,
+      is_training=False,
+      output_fn=append_feature)
+  eval_writer.close()
+
+  tf.logging.info("***** Running predictions *****")
+  tf.logging.info("  Num orig examples = %d", len(eval_examples))
+  tf.logging.info("  Num split examples = %d", len(eval_features))
+  tf.logging.info("  Batch size = %d", FLAGS.predict_batch_size)
+
+  predict_input_fn = input_fn_builder(
+      input_file=eval_writer.filename,
+      seq_length=FLAGS.max_seq_length,
+      is_training=False,
+      drop_remainder=False)
+  all_results = _run_predictions(estimator, predict_input_fn,
+                                 len(eval_features))
+
+  output_prediction_file = os.path.join(FLAGS.output_dir, "predictions.json")
+  output_nbest_file = os.path.join(FLAGS.output_dir, "nbest_predictions.json")
+  output_null_log_odds_file = os.path.join(FLAGS.output_dir, "null_odds.json")
+  write_predictions(eval_examples, eval_features, all_results,
+                    FLAGS.n_best_size, FLAGS.max_answer_length,
+                    FLAGS.do_lower_case, output_prediction_file,
+                    output_nbest_file, output_null_log_odds_file)
+  del eval_examples, eval_features, all_results
+  _evaluate(output_prediction_file, output_null_log_odds_file)
+
+
+def _run_predictions(estimator, predict_input_fn, num_features):
+  """Runs the model on every feature; returns their RawResults.
+
+  The logits are kept as arrays of doubles (the same values as the
+  original's lists of Python floats, in a quarter of the memory).
+  """
+  all_results = []
+  start_time = time.time()
+  for result in estimator.predict(
+      predict_input_fn, yield_single_examples=True):
+    if len(all_results) % 1000 == 0:
+      elapsed = max(time.time() - start_time, 1e-9)
+      tf.logging.info("Processing example: %d/%d (%.1f features/s)",
+                      len(all_results), num_features,
+                      len(all_results) / elapsed)
+    all_results.append(
+        RawResult(
+            unique_id=int(result["unique_ids"]),
+            start_logits=array.array("d", result["start_logits"].flat),
+            end_logits=array.array("d", result["end_logits"].flat)))
+  return all_results
+
+
+def _evaluate(prediction_file, null_odds_file):
+  """Computes the official metrics when --predict_file has gold answers.
+
+  For SQuAD 2.0 the no-answer threshold of the metrics is
+  --null_score_diff_threshold, so they describe predictions.json as
+  written (with the default 0.0, the same figures as the official script
+  run with its default threshold on these files).
+  """
+  version_2 = FLAGS.version_2_with_negative
+  dataset_json = evaluate_squad.read_dataset(FLAGS.predict_file)
+  if not evaluate_squad.has_gold_answers(dataset_json, version_2):
+    tf.logging.info("--predict_file has no gold answers: no evaluation.")
+    return
+  predictions = evaluate_squad.read_json(prediction_file, "predictions")
+  na_probs = None
+  if version_2:
+    na_probs = evaluate_squad.read_json(null_odds_file, "null odds")
+  result = evaluate_squad.evaluate(
+      dataset_json, predictions, na_probs,
+      na_prob_thresh=FLAGS.null_score_diff_threshold, version_2=version_2)
+  output_eval_file = os.path.join(FLAGS.output_dir, "eval_results.json")
+  tf.logging.info("***** Eval results (official SQuAD %s metrics) *****",
+                  "v2.0" if version_2 else "v1.1")
+  for key, value in result.items():
+    tf.logging.info("  %s = %s", key, value)
+  with estimator_utils.atomic_output(output_eval_file) as writer:
+    writer.write(json.dumps(result, indent=2) + "\n")
+
+
+def main(_):
+  tf.logging.set_verbosity(tf.logging.INFO)
+
+  bert_config = modeling.BertConfig.from_json_file(FLAGS.bert_config_file)
+
+  validate_flags_or_throw(bert_config)
+
+  tf.gfile.MakeDirs(FLAGS.output_dir)
+
+  tokenizer = tokenization.FullTokenizer(
+      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
+
+  train_examples = None
+  num_train_steps = None
+  num_warmup_steps = None
+  if FLAGS.do_train:
+    train_examples, num_train_steps = _read_train_examples()
+    num_warmup_steps = int(num_train_steps * FLAGS.warmup_proportion)
+
+  model_fn = model_fn_builder(
+      bert_config=bert_config,
+      init_checkpoint=FLAGS.init_checkpoint,
+      learning_rate=FLAGS.learning_rate,
+      num_train_steps=num_train_steps,
+      num_warmup_steps=num_warmup_steps,
+      use_tpu=FLAGS.use_tpu,
+      use_one_hot_embeddings=FLAGS.use_tpu)
+
+  # If TPU is not available, this will fall back to normal Estimator on CPU
+  # or GPU.
+  estimator = estimator_utils.build_estimator(
+      model_fn,
+      model_dir=FLAGS.output_dir,
+      save_checkpoints_steps=FLAGS.save_checkpoints_steps,
+      iterations_per_loop=FLAGS.iterations_per_loop,
+      train_batch_size=FLAGS.train_batch_size,
+      predict_batch_size=FLAGS.predict_batch_size)
+
+  if FLAGS.do_train:
+    _train(estimator, tokenizer, train_examples, num_train_steps)
+    del train_examples
+
+  if FLAGS.do_predict:
+    _predict(estimator, tokenizer)
+
+
+if __name__ == "__main__":
+  flags.mark_flag_as_required("vocab_file")
+  flags.mark_flag_as_required("bert_config_file")
+  flags.mark_flag_as_required("output_dir")
+  estimator_utils.run(main)
