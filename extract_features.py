@@ -62,36 +62,53 @@ import estimator_utils
 import modeling
 import tokenization
 
-flags.DEFINE_string("input_file", None, "")
+# Scripts share flag names (`vocab_file`, `output_file`, ...): letting a
+# later definition override them lets tests import several scripts into one
+# process; a command line sees no difference.
+_OVERRIDABLE = {"allow_override": True}
 
-flags.DEFINE_string("output_file", None, "")
+flags.DEFINE_string(
+    "input_file", None,
+    "Text file with one example per line: a sentence, or two separated by "
+    "' ||| '.", **_OVERRIDABLE)
 
-flags.DEFINE_string("layers", "-1,-2,-3,-4", "")
+flags.DEFINE_string(
+    "output_file", None,
+    "Where to write the features (see --output_format).", **_OVERRIDABLE)
+
+flags.DEFINE_string(
+    "layers", "-1,-2,-3,-4",
+    "Comma-separated encoder layer indexes to write; negative ones count "
+    "from the top.", **_OVERRIDABLE)
 
 flags.DEFINE_string(
     "bert_config_file", None,
     "The config json file corresponding to the pre-trained BERT model. "
-    "This specifies the model architecture.")
+    "This specifies the model architecture.", **_OVERRIDABLE)
 
 flags.DEFINE_integer(
     "max_seq_length", 128,
     "The maximum total input sequence length after WordPiece tokenization. "
     "Sequences longer than this will be truncated, and sequences shorter "
-    "than this will be padded.")
+    "than this will be padded.", **_OVERRIDABLE)
 
 flags.DEFINE_string(
     "init_checkpoint", None,
-    "Initial checkpoint (usually from a pre-trained BERT model).")
+    "Initial checkpoint (usually from a pre-trained BERT model).",
+    **_OVERRIDABLE)
 
-flags.DEFINE_string("vocab_file", None,
-                    "The vocabulary file that the BERT model was trained on.")
+flags.DEFINE_string(
+    "vocab_file", None,
+    "The vocabulary file that the BERT model was trained on.",
+    **_OVERRIDABLE)
 
 flags.DEFINE_bool(
     "do_lower_case", True,
     "Whether to lower case the input text. Should be True for uncased "
-    "models and False for cased models.")
+    "models and False for cased models.", **_OVERRIDABLE)
 
-flags.DEFINE_integer("batch_size", 32, "Batch size for predictions.")
+flags.DEFINE_integer("batch_size", 32, "Batch size for predictions.",
+                     **_OVERRIDABLE)
 
 estimator_utils.define_tpu_flags()
 
@@ -99,21 +116,23 @@ flags.DEFINE_bool(
     "use_one_hot_embeddings", False,
     "If True, tf.one_hot will be used for embedding lookups, otherwise "
     "tf.nn.embedding_lookup will be used. On TPUs, this should be True "
-    "since it is much faster.")
+    "since it is much faster.", **_OVERRIDABLE)
 
 flags.DEFINE_enum(
     "output_format", "jsonl", ["jsonl", "npz"],
     "jsonl: the original's JSON lines. npz: one NumPy archive (see the "
-    "module docstring), several times smaller and faster to load.")
+    "module docstring), several times smaller and faster to load.",
+    **_OVERRIDABLE)
 
 flags.DEFINE_enum(
     "npz_dtype", "float16", ["float16", "float32"],
-    "Float type of the vectors in --output_format=npz.")
+    "Float type of the vectors in --output_format=npz.", **_OVERRIDABLE)
 
 flags.DEFINE_bool(
     "write_pooled_output", False,
-    "Also write the pooled [CLS] vector of each line (the input of the "
-    "classifier layer): a `pooled_output` key in JSON, an array in npz.")
+    "Also write the pooled [CLS] vector of each line (the input of a "
+    "classifier layer): a `pooled_output` key in JSON, an array in npz.",
+    **_OVERRIDABLE)
 
 FLAGS = flags.FLAGS
 
@@ -738,11 +757,15 @@ def parse_layer_indexes(layers, num_hidden_layers):
   return layer_indexes
 
 
+def _require_file(flag_name):
+  path = getattr(FLAGS, flag_name)
+  if not tf.gfile.Exists(path) or tf.gfile.IsDirectory(path):
+    raise estimator_utils.InputError("--%s=%s: no such file" %
+                                     (flag_name, path))
+
+
 def _nonempty_examples(input_file):
   """Returns `iter_examples(input_file)`, checked to hold a line at least."""
-  if not tf.gfile.Exists(input_file):
-    raise estimator_utils.InputError("--input_file=%s: no such file" %
-                                     input_file)
   examples = iter_examples(input_file)
   first = next(examples, None)
   if first is None:
@@ -764,6 +787,8 @@ def _open_writer(layer_indexes):
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
 
+  for flag_name in ("input_file", "vocab_file", "bert_config_file"):
+    _require_file(flag_name)
   bert_config = modeling.BertConfig.from_json_file(FLAGS.bert_config_file)
   layer_indexes = parse_layer_indexes(FLAGS.layers,
                                       bert_config.num_hidden_layers)
