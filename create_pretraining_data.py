@@ -1,0 +1,898 @@
+# coding=utf-8
+# Copyright 2026 The BERT re-creation authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Creates masked-LM and next-sentence pre-training data as TFRecords.
+
+The input is plain text, one sentence per line, with an empty line between
+documents. For the same input files, vocab, flags and `--random_seed` the
+output holds the same `tf.train.Example`s as Google's original script, in the
+same order: every random draw the original makes is made here too, with the
+same arguments and in the same order (the random stream is part of the
+contract). Each Example's features are written in the order `input_ids,
+input_mask, segment_ids, masked_lm_positions, masked_lm_ids,
+masked_lm_weights, next_sentence_labels`, so our files are byte-for-byte
+reproducible.
+
+What differs is the cost. Documents are held as arrays of token ids rather
+than lists of strings, each instance is serialized as soon as it is made
+(about 0.9 KB), and the random numbers come from `random.Random`'s 32-bit
+words fetched in bulk (`_RandomWords`), which gives the same numbers several
+times faster than calling `shuffle` and `randint`. Outputs are written under
+a temporary name and renamed when complete.
+
+Corpora larger than memory: shard them. The original holds every document
+and every instance of a run in memory, and so does this script (in compact
+form), so a corpus that does not fit is cut into input shards (say, files of
+a few hundred MB, cut at document boundaries) and each shard is run on its
+own, with its own seed and its own output:
+
+  python create_pretraining_data.py --input_file=shard-00007.txt \\
+      --output_file=shard-00007.tfrecord --random_seed=$((12345 + 7)) ...
+
+`--num_workers=N` does this for you on N processes: every file matched by
+`--input_file` (sorted by name) is one shard; shard i of n is run with
+`--random_seed` + i and written to the i-th name of `--output_file`, or to
+`<output_file>-0000i-of-0000n` when a single name is given. Each shard's
+output equals, byte for byte, a single run of this script on that shard
+alone with that seed and output name. Documents never cross shards, and
+random next sentences come from the same shard. `--num_workers=0` (the
+default) makes one run over all inputs, as the original.
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import array
+import collections
+import os
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+from absl import flags
+import tensorflow.compat.v1 as tf
+
+import estimator_utils
+import tokenization
+
+flags.DEFINE_string("input_file", None,
+                    "Input raw text file (or comma-separated list of files).")
+
+flags.DEFINE_string(
+    "output_file", None,
+    "Output TF example file (or comma-separated list of files).")
+
+flags.DEFINE_string("vocab_file", None,
+                    "The vocabulary file that the BERT model was trained on.")
+
+flags.DEFINE_bool(
+    "do_lower_case", True,
+    "Whether to lower case the input text. Should be True for uncased "
+    "models and False for cased models.")
+
+flags.DEFINE_bool(
+    "do_whole_word_mask", False,
+    "Whether to use whole word masking rather than per-WordPiece masking.")
+
+flags.DEFINE_integer("max_seq_length", 128, "Maximum sequence length.")
+
+flags.DEFINE_integer("max_predictions_per_seq", 20,
+                     "Maximum number of masked LM predictions per sequence.")
+
+flags.DEFINE_integer("random_seed", 12345, "Random seed for data generation.")
+
+flags.DEFINE_integer(
+    "dupe_factor", 10,
+    "Number of times to duplicate the input data (with different masks).")
+
+flags.DEFINE_float("masked_lm_prob", 0.15, "Masked LM probability.")
+
+flags.DEFINE_float(
+    "short_seq_prob", 0.1,
+    "Probability of creating sequences which are shorter than the "
+    "maximum length.")
+
+flags.DEFINE_integer(
+    "num_workers", 0,
+    "0: one run over all input files, as the original. N >= 1: every input "
+    "file is a shard run on its own (seed --random_seed + shard index, its "
+    "own output file), N shards at a time in parallel processes.")
+
+FLAGS = flags.FLAGS
+
+# Special tokens the instances are built from ([UNK] for unknown words).
+_SPECIAL_TOKENS = ("[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+# How many instances the end of a run logs in full, as the original.
+_NUM_LOGGED_EXAMPLES = 20
+
+# Seconds between progress lines.
+_PROGRESS_EVERY_SECONDS = 10.0
+
+# Bytes read from an input file at a time.
+_READ_BLOCK_BYTES = 1 << 23
+
+# The order of the features in every Example.
+_FEATURE_NAMES = ("input_ids", "input_mask", "segment_ids",
+                  "masked_lm_positions", "masked_lm_ids", "masked_lm_weights",
+                  "next_sentence_labels")
+
+
+class TrainingInstance(object):
+  """A single training instance (sentence pair)."""
+
+  def __init__(self, tokens, segment_ids, masked_lm_positions,
+               masked_lm_labels, is_random_next):
+    self.tokens = tokens
+    self.segment_ids = segment_ids
+    self.is_random_next = is_random_next
+    self.masked_lm_positions = masked_lm_positions
+    self.masked_lm_labels = masked_lm_labels
+
+  def __str__(self):
+    s = ""
+    s += "tokens: %s\n" % (" ".join(
+        [tokenization.printable_text(x) for x in self.tokens]))
+    s += "segment_ids: %s\n" % (" ".join([str(x) for x in self.segment_ids]))
+    s += "is_random_next: %s\n" % self.is_random_next
+    s += "masked_lm_positions: %s\n" % (" ".join(
+        [str(x) for x in self.masked_lm_positions]))
+    s += "masked_lm_labels: %s\n" % (" ".join(
+        [tokenization.printable_text(x) for x in self.masked_lm_labels]))
+    s += "\n"
+    return s
+
+  def __repr__(self):
+    return self.__str__()
+
+
+MaskedLmInstance = collections.namedtuple("MaskedLmInstance",
+                                          ["index", "label"])
+
+
+class _RandomWords(object):
+  """Makes the draws of a `random.Random`, from its words fetched in bulk.
+
+  `random.Random` is a Mersenne Twister: `random()` is built from two 32-bit
+  words, `getrandbits(k)` for k <= 32 is one word shifted right by 32 - k,
+  and `randint` and `shuffle` draw below a bound by rejection, one
+  `getrandbits(bit_length(bound))` at a time (CPython 3.7 to 3.13 alike).
+  `getrandbits(32 * n)` returns the next n words at once, so the same numbers
+  come out at a fraction of the cost of one method call per number. The
+  wrapped generator runs ahead of the draws made: use this object, not the
+  generator, from then on.
+  """
+
+  _BLOCK_WORDS = 1 << 16
+  _WORD_TYPECODE = "I" if array.array("I").itemsize == 4 else "L"
+
+  def __init__(self, rng):
+    self._rng = rng
+    self._words = []
+    self._pos = 0
+
+  def _refill(self, min_words):
+    """Appends at least `min_words` fresh words to the unused ones."""
+    count = max(self._BLOCK_WORDS, min_words)
+    bits = self._rng.getrandbits(32 * count)
+    block = array.array(self._WORD_TYPECODE, bits.to_bytes(4 * count,
+                                                            "little"))
+    if sys.byteorder == "big":
+      block.byteswap()
+    self._words = self._words[self._pos:] + block.tolist()
+    self._pos = 0
+    return self._words
+
+  def random(self):
+    """Returns the next `random.Random.random()`."""
+    words, pos = self._words, self._pos
+    if pos + 2 > len(words):
+      words, pos = self._refill(2), 0
+    self._pos = pos + 2
+    return ((words[pos] >> 5) * 67108864.0 +
+            (words[pos + 1] >> 6)) * (1.0 / 9007199254740992.0)
+
+  def randint(self, a, b):
+    """Returns the next `random.Random.randint(a, b)`."""
+    return a + self._below(b - a + 1)
+
+  def _below(self, n):
+    """Draws from [0, n) as `random.Random._randbelow` (n < 2**32)."""
+    shift = 32 - n.bit_length()
+    limit = n << shift
+    words, pos = self._words, self._pos
+    while True:
+      if pos >= len(words):
+        words, pos = self._refill(1), 0
+      word = words[pos]
+      pos += 1
+      if word < limit:
+        self._pos = pos
+        return word >> shift
+
+  def shuffle(self, x):
+    """Shuffles the list `x` in place as `random.Random.shuffle`."""
+    words, pos = self._words, self._pos
+    if pos + len(x) > len(words):
+      words, pos = self._refill(len(x)), 0
+    end = len(words)
+    for i in range(len(x) - 1, 0, -1):
+      bound = i + 1
+      shift = 32 - bound.bit_length()
+      limit = bound << shift
+      word = words[pos]
+      pos += 1
+      while word >= limit:
+        # A rejected word: make sure the i draws left still have words.
+        if pos + i > end:
+          self._pos = pos
+          words, pos = self._refill(i), 0
+          end = len(words)
+        word = words[pos]
+        pos += 1
+      j = word >> shift
+      x[i], x[j] = x[j], x[i]
+    self._pos = pos
+
+
+class _MaskingVocab(object):
+  """What masking needs to know about tokens, as strings or as ids.
+
+  Attributes:
+    cls, sep, mask: the `[CLS]`, `[SEP]` and `[MASK]` tokens.
+    replacements: the tokens a random replacement picks from: the whole
+      vocab in its key order, specials included, as the original.
+    starts_word: function from a token to False for a `##` piece.
+    do_whole_word_mask: whether a word's pieces are masked together.
+  """
+
+  def __init__(self, cls, sep, mask, replacements, starts_word,
+               do_whole_word_mask):
+    self.cls = cls
+    self.sep = sep
+    self.mask = mask
+    self.replacements = replacements
+    self.starts_word = starts_word
+    self.do_whole_word_mask = do_whole_word_mask
+
+  @classmethod
+  def of_strings(cls, vocab_words, do_whole_word_mask):
+    return cls("[CLS]", "[SEP]", "[MASK]", vocab_words,
+               lambda token: not token.startswith("##"), do_whole_word_mask)
+
+  @classmethod
+  def of_ids(cls, vocab, do_whole_word_mask):
+    """Masking over the ids of `vocab` (an ordered token -> id dict)."""
+    starts_word = bytearray(max(vocab.values()) + 1)
+    for token, token_id in vocab.items():
+      starts_word[token_id] = not token.startswith("##")
+    return cls(vocab["[CLS]"], vocab["[SEP]"], vocab["[MASK]"],
+               list(vocab.values()), starts_word.__getitem__,
+               do_whole_word_mask)
+
+
+def _whole_word_mask_flag():
+  """--do_whole_word_mask, or its default when flags are not parsed."""
+  return FLAGS["do_whole_word_mask"].value
+
+
+def write_instance_to_example_files(instances, tokenizer, max_seq_length,
+                                    max_predictions_per_seq, output_files):
+  """Create TF example files from `TrainingInstance`s."""
+  serializer = _ExampleSerializer(max_seq_length, max_predictions_per_seq)
+  records = []
+  for instance in instances:
+    token_ids = tokenizer.convert_tokens_to_ids(instance.tokens)
+    if len(token_ids) > max_seq_length:
+      raise ValueError("An instance has %d tokens, more than max_seq_length "
+                       "%d." % (len(token_ids), max_seq_length))
+    records.append(serializer.serialize(
+        token_ids, list(instance.segment_ids).count(0),
+        instance.masked_lm_positions,
+        tokenizer.convert_tokens_to_ids(instance.masked_lm_labels),
+        instance.is_random_next))
+  _write_records(records, output_files)
+  _log_examples(records[:_NUM_LOGGED_EXAMPLES], tokenizer.inv_vocab)
+  tf.logging.info("Wrote %d total instances", len(records))
+
+
+def create_int_feature(values):
+  feature = tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
+  return feature
+
+
+def create_float_feature(values):
+  feature = tf.train.Feature(float_list=tf.train.FloatList(value=list(values)))
+  return feature
+
+
+def _varint(value):
+  """The protobuf varint encoding of a non-negative int."""
+  pieces = bytearray()
+  while value > 0x7f:
+    pieces.append((value & 0x7f) | 0x80)
+    value >>= 7
+  pieces.append(value)
+  return bytes(pieces)
+
+
+class _ExampleSerializer(object):
+  """Serializes instances as `tf.train.Example`s, bytes built by hand.
+
+  The layout is what protobuf writes for a `tf.train.Example` whose feature
+  map was filled in `_FEATURE_NAMES` order (packed int64 and float lists).
+  """
+
+  _FLOAT_ONE = struct.pack("<f", 1.0)
+
+  def __init__(self, max_seq_length, max_predictions_per_seq):
+    self.max_seq_length = max_seq_length
+    self.max_predictions_per_seq = max_predictions_per_seq
+    self._varints = {}
+
+  def _encode_ints(self, values):
+    varints = self._varints
+    try:
+      return b"".join(map(varints.__getitem__, values))
+    except KeyError:
+      for value in values:
+        if value not in varints:
+          varints[value] = _varint(value)
+      return b"".join(map(varints.__getitem__, values))
+
+  def serialize(self, token_ids, num_segment_a, positions, label_ids,
+                is_random_next):
+    """Returns the serialized Example of one instance.
+
+    Args:
+      token_ids: the ids of `[CLS] A [SEP] B [SEP]`, after masking.
+      num_segment_a: how many leading tokens have segment id 0.
+      positions: the masked positions, ascending.
+      label_ids: the original ids at `positions`.
+      is_random_next: whether B is a random segment.
+
+    Returns:
+      bytes.
+    """
+    padding = self.max_seq_length - len(token_ids)
+    num_predictions = len(positions)
+    unused = self.max_predictions_per_seq - num_predictions
+    lists = (
+        (b"\x1a", self._encode_ints(token_ids) + b"\x00" * padding),
+        (b"\x1a", b"\x01" * len(token_ids) + b"\x00" * padding),
+        (b"\x1a", (b"\x00" * num_segment_a +
+                   b"\x01" * (len(token_ids) - num_segment_a) +
+                   b"\x00" * padding)),
+        (b"\x1a", self._encode_ints(positions) + b"\x00" * unused),
+        (b"\x1a", self._encode_ints(label_ids) + b"\x00" * unused),
+        (b"\x12", self._FLOAT_ONE * num_predictions + b"\x00" * (4 * unused)),
+        (b"\x1a", b"\x01" if is_random_next else b"\x00"),
+    )
+    entries = []
+    for name, (kind, payload) in zip(_FEATURE_NAMES, lists):
+      value_list = _length_delimited(b"\x0a", payload) if payload else b""
+      feature = _length_delimited(kind, value_list)
+      key = _length_delimited(b"\x0a", name.encode("ascii"))
+      entries.append(_length_delimited(b"\x0a",
+                                       key + _length_delimited(b"\x12",
+                                                               feature)))
+    return _length_delimited(b"\x0a", b"".join(entries))
+
+
+def _length_delimited(tag, payload):
+  return tag + _varint(len(payload)) + payload
+
+
+def _write_records(records, output_files):
+  """Writes `records` round-robin to `output_files`, each complete or not.
+
+  Logs progress (records written, records/s) every few seconds.
+  """
+  temp_files = [estimator_utils.temporary_path(f) for f in output_files]
+  writers = [tf.io.TFRecordWriter(f) for f in temp_files]
+  try:
+    progress = _Progress("Wrote %d of " + str(len(records)) + " instances")
+    for index, record in enumerate(records):
+      writers[index % len(writers)].write(record)
+      progress.update(index + 1)
+    for writer in writers:
+      writer.close()
+    for temp_file, output_file in zip(temp_files, output_files):
+      estimator_utils.commit_path(temp_file, output_file)
+  finally:
+    for temp_file in temp_files:
+      if tf.gfile.Exists(temp_file):
+        tf.gfile.Remove(temp_file)
+
+
+def _log_examples(records, inv_vocab):
+  """Logs serialized Examples in the form the original logs instances."""
+  for record in records:
+    example = tf.train.Example.FromString(record)
+    feature = example.features.feature
+    num_tokens = sum(feature["input_mask"].int64_list.value)
+    tf.logging.info("*** Example ***")
+    tf.logging.info("tokens: %s" % " ".join(
+        tokenization.printable_text(inv_vocab[token_id]) for token_id in
+        feature["input_ids"].int64_list.value[:num_tokens]))
+    for name in _FEATURE_NAMES:
+      values = (feature[name].int64_list.value or
+                feature[name].float_list.value)
+      tf.logging.info("%s: %s" % (name, " ".join([str(x) for x in values])))
+
+
+class _Progress(object):
+  """Logs `template % count` and the rate every few seconds."""
+
+  def __init__(self, template):
+    self._template = template
+    self._start = time.time()
+    self._last = self._start
+
+  def update(self, count, *args):
+    now = time.time()
+    if now - self._last >= _PROGRESS_EVERY_SECONDS:
+      self._last = now
+      tf.logging.info(self._template + " (%.0f/s)",
+                      *((count,) + args + (count / (now - self._start),)))
+
+
+def create_training_instances(input_files, tokenizer, max_seq_length,
+                              dupe_factor, short_seq_prob, masked_lm_prob,
+                              max_predictions_per_seq, rng):
+  """Create `TrainingInstance`s from raw text."""
+  all_documents = _read_documents(input_files, tokenizer)
+  masking = _MaskingVocab.of_ids(tokenizer.vocab, _whole_word_mask_flag())
+  instances = []
+  for compact in _create_instances(all_documents, max_seq_length, dupe_factor,
+                                   short_seq_prob, masked_lm_prob,
+                                   max_predictions_per_seq, masking, rng):
+    instances.append(_expand_instance(compact, tokenizer.inv_vocab))
+  rng.shuffle(instances)
+  return instances
+
+
+def _expand_instance(compact, inv_vocab):
+  """A `TrainingInstance` of strings from a compact instance of ids."""
+  (token_ids, num_segment_a, positions, label_ids, is_random_next) = compact
+  return TrainingInstance(
+      tokens=tokenization.convert_ids_to_tokens(inv_vocab, token_ids),
+      segment_ids=[0] * num_segment_a + [1] * (len(token_ids) -
+                                               num_segment_a),
+      masked_lm_positions=positions,
+      masked_lm_labels=tokenization.convert_ids_to_tokens(inv_vocab,
+                                                          label_ids),
+      is_random_next=is_random_next)
+
+
+def _read_lines(input_file):
+  """Yields the lines of a UTF-8 file split on "\\n" only, block by block.
+
+  Quirk of the original: it reads with `readline`, so "\\r", U+2028 and the
+  like stay inside their line. Bytes that are not UTF-8 are dropped.
+  """
+  rest = b""
+  with tf.gfile.GFile(input_file, "rb") as reader:
+    while True:
+      block = reader.read(_READ_BLOCK_BYTES)
+      if not block:
+        break
+      block = rest + block
+      end = block.rfind(b"\n") + 1
+      rest = block[end:]
+      for line in block[:end].decode("utf-8", "ignore").split("\n")[:-1]:
+        yield line
+  if rest:
+    yield rest.decode("utf-8", "ignore")
+
+
+def _read_documents(input_files, tokenizer):
+  """Reads and tokenizes the documents of `input_files`.
+
+  Returns:
+    A list of documents, each a list of sentences, each an `array` of token
+    ids; documents with no sentence are dropped.
+  """
+  vocab = tokenizer.vocab
+  typecode = "H" if max(vocab.values()) < (1 << 16) else "i"
+  # Quirk of the original: documents are not reset between files, so a file
+  # that does not end with an empty line continues into the next file.
+  all_documents = [[]]
+  progress = _Progress("Read %d documents (%d sentences)")
+  num_sentences = 0
+  for input_file in input_files:
+    for line in _read_lines(input_file):
+      # Quirk of the original: a line that strips to nothing (`str.strip`)
+      # ends a document; a non-empty line that tokenizes to nothing (say,
+      # only U+200B) is skipped without ending it.
+      line = line.strip()
+      if not line:
+        all_documents.append([])
+        progress.update(len(all_documents), num_sentences)
+        continue
+      tokens = tokenizer.tokenize(line)
+      if tokens:
+        all_documents[-1].append(
+            array.array(typecode, map(vocab.__getitem__, tokens)))
+        num_sentences += 1
+  return [document for document in all_documents if document]
+
+
+def _create_instances(all_documents, max_seq_length, dupe_factor,
+                      short_seq_prob, masked_lm_prob, max_predictions_per_seq,
+                      masking, rng):
+  """Yields the compact instances of the documents, before the final shuffle.
+
+  Shuffles `all_documents` in place first, as the original.
+
+  Yields:
+    Tuples (token_ids, num_segment_a, masked_lm_positions, masked_lm_ids,
+    is_random_next).
+  """
+  rng.shuffle(all_documents)
+  progress = _Progress("Created %d instances, document %d of %d, dupe %d")
+  count = 0
+  for dupe in range(dupe_factor):
+    for document_index in range(len(all_documents)):
+      for instance in _instances_from_document(
+          all_documents, document_index, max_seq_length, short_seq_prob,
+          masked_lm_prob, max_predictions_per_seq, masking, rng):
+        count += 1
+        yield instance
+      progress.update(count, document_index + 1, len(all_documents),
+                      dupe + 1)
+
+
+def create_instances_from_document(
+    all_documents, document_index, max_seq_length, short_seq_prob,
+    masked_lm_prob, max_predictions_per_seq, vocab_words, rng):
+  """Creates `TrainingInstance`s for a single document."""
+  masking = _MaskingVocab.of_strings(vocab_words, _whole_word_mask_flag())
+  instances = []
+  for (tokens, num_segment_a, positions, labels,
+       is_random_next) in _instances_from_document(
+           all_documents, document_index, max_seq_length, short_seq_prob,
+           masked_lm_prob, max_predictions_per_seq, masking, rng):
+    instances.append(TrainingInstance(
+        tokens=tokens,
+        segment_ids=[0] * num_segment_a + [1] * (len(tokens) - num_segment_a),
+        masked_lm_positions=positions,
+        masked_lm_labels=labels,
+        is_random_next=is_random_next))
+  return instances
+
+
+def _instances_from_document(all_documents, document_index, max_seq_length,
+                             short_seq_prob, masked_lm_prob,
+                             max_predictions_per_seq, masking, rng):
+  """The original's instances of one document, in compact form.
+
+  Works on tokens as strings or as ids (`masking` says which).
+
+  Returns:
+    A list of tuples (tokens, num_segment_a, masked_lm_positions,
+    masked_lm_labels, is_random_next).
+  """
+  document = all_documents[document_index]
+  # Account for [CLS], [SEP], [SEP].
+  max_num_tokens = max_seq_length - 3
+
+  # Usually the sequences fill max_seq_length; with probability
+  # short_seq_prob they are shorter, to lessen the mismatch between
+  # pre-training and fine-tuning on short inputs. Quirk of the original: the
+  # target length is drawn once per document, not once per sequence.
+  target_seq_length = max_num_tokens
+  if rng.random() < short_seq_prob:
+    target_seq_length = rng.randint(2, max_num_tokens)
+
+  instances = []
+  current_chunk = []
+  current_length = 0
+  i = 0
+  while i < len(document):
+    segment = document[i]
+    current_chunk.append(segment)
+    current_length += len(segment)
+    if i == len(document) - 1 or current_length >= target_seq_length:
+      # `a_end` is how many sentences of the chunk go into segment A.
+      a_end = 1
+      if len(current_chunk) >= 2:
+        a_end = rng.randint(1, len(current_chunk) - 1)
+      tokens_a = []
+      for j in range(a_end):
+        tokens_a.extend(current_chunk[j])
+
+      tokens_b = []
+      # Quirk of the original: a one-sentence chunk always gets a random
+      # next segment, and the coin is not drawn for it.
+      is_random_next = len(current_chunk) == 1 or rng.random() < 0.5
+      if is_random_next:
+        target_b_length = target_seq_length - len(tokens_a)
+        # Up to 10 tries for another document (with one document in the
+        # corpus, it ends up being this one).
+        for _ in range(10):
+          random_document_index = rng.randint(0, len(all_documents) - 1)
+          if random_document_index != document_index:
+            break
+        random_document = all_documents[random_document_index]
+        random_start = rng.randint(0, len(random_document) - 1)
+        for j in range(random_start, len(random_document)):
+          tokens_b.extend(random_document[j])
+          if len(tokens_b) >= target_b_length:
+            break
+        # The chunk's sentences after A were not used: put them back so the
+        # next chunk starts with them.
+        i -= len(current_chunk) - a_end
+      else:
+        for j in range(a_end, len(current_chunk)):
+          tokens_b.extend(current_chunk[j])
+      truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng)
+
+      tokens = [masking.cls] + tokens_a + [masking.sep] + tokens_b + [
+          masking.sep]
+      (tokens, masked_lm_positions,
+       masked_lm_labels) = _mask_tokens(tokens, masked_lm_prob,
+                                        max_predictions_per_seq, masking, rng)
+      instances.append((tokens, len(tokens_a) + 2, masked_lm_positions,
+                        masked_lm_labels, is_random_next))
+      current_chunk = []
+      current_length = 0
+    i += 1
+  return instances
+
+
+def create_masked_lm_predictions(tokens, masked_lm_prob,
+                                 max_predictions_per_seq, vocab_words, rng):
+  """Creates the predictions for the masked LM objective."""
+  masking = _MaskingVocab.of_strings(vocab_words, _whole_word_mask_flag())
+  return _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
+                      rng)
+
+
+def _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
+                 rng):
+  """Masks `tokens` (strings or ids) as the original.
+
+  Returns:
+    (output_tokens, masked_lm_positions, masked_lm_labels), the positions
+    ascending.
+  """
+  cls, sep = masking.cls, masking.sep
+  if masking.do_whole_word_mask:
+    # A word is a token and the `##` pieces after it: its pieces are masked
+    # together or not at all.
+    starts_word = masking.starts_word
+    cand_indexes = []
+    for (i, token) in enumerate(tokens):
+      if token == cls or token == sep:
+        continue
+      if cand_indexes and not starts_word(token):
+        cand_indexes[-1].append(i)
+      else:
+        cand_indexes.append([i])
+  else:
+    # Single positions: `shuffle` draws the same numbers for a list of ints
+    # as for the original's list of one-element lists.
+    cand_indexes = [i for (i, token) in enumerate(tokens)
+                    if token != cls and token != sep]
+  rng.shuffle(cand_indexes)
+
+  output_tokens = list(tokens)
+  # Quirk of the original: Python 3's `round` rounds halves to even.
+  num_to_predict = min(max_predictions_per_seq,
+                       max(1, int(round(len(tokens) * masked_lm_prob))))
+
+  masked_lms = []
+  for index_set in cand_indexes:
+    if len(masked_lms) >= num_to_predict:
+      break
+    if not masking.do_whole_word_mask:
+      index_set = (index_set,)
+    # Quirk of the original: a word that would overshoot the budget is
+    # skipped and a later, shorter one may still fit. (The original also
+    # skips words already covered; the words here never overlap.)
+    if len(masked_lms) + len(index_set) > num_to_predict:
+      continue
+    for index in index_set:
+      # 80% of the time, replace with [MASK]; 10% keep the original token;
+      # 10% replace with a random vocab token (specials included).
+      if rng.random() < 0.8:
+        masked_token = masking.mask
+      elif rng.random() < 0.5:
+        masked_token = tokens[index]
+      else:
+        masked_token = masking.replacements[rng.randint(
+            0, len(masking.replacements) - 1)]
+      output_tokens[index] = masked_token
+      masked_lms.append(MaskedLmInstance(index=index, label=tokens[index]))
+
+  masked_lms.sort(key=lambda x: x.index)
+  masked_lm_positions = [p.index for p in masked_lms]
+  masked_lm_labels = [p.label for p in masked_lms]
+  return (output_tokens, masked_lm_positions, masked_lm_labels)
+
+
+def truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng):
+  """Truncates a pair of sequences to a maximum sequence length."""
+  while True:
+    total_length = len(tokens_a) + len(tokens_b)
+    if total_length <= max_num_tokens:
+      break
+    trunc_tokens = tokens_a if len(tokens_a) > len(tokens_b) else tokens_b
+    # Cut from the front or the back at random, to add noise: so segment B
+    # can begin with a `##` piece.
+    if rng.random() < 0.5:
+      del trunc_tokens[0]
+    else:
+      trunc_tokens.pop()
+
+
+def _check_flags():
+  """Raises InputError naming the first flag with a value that cannot work."""
+  # [CLS] A [SEP] B [SEP] with A and B of one token each.
+  if FLAGS.max_seq_length < 5:
+    raise estimator_utils.InputError(
+        "--max_seq_length=%d: must be at least 5 to hold "
+        "[CLS] A [SEP] B [SEP]" % FLAGS.max_seq_length)
+  if not 0.0 <= FLAGS.masked_lm_prob <= 1.0:
+    raise estimator_utils.InputError(
+        "--masked_lm_prob=%s: must be between 0 and 1" % FLAGS.masked_lm_prob)
+  for name in ("max_predictions_per_seq", "dupe_factor", "num_workers"):
+    if FLAGS[name].value < 0:
+      raise estimator_utils.InputError("--%s=%d: must not be negative" %
+                                       (name, FLAGS[name].value))
+  if not [f for f in FLAGS.output_file.split(",") if f]:
+    raise estimator_utils.InputError("--output_file: no file name given")
+
+
+def _check_vocab(tokenizer):
+  missing = [t for t in _SPECIAL_TOKENS if t not in tokenizer.vocab]
+  if missing:
+    raise estimator_utils.InputError(
+        "--vocab_file=%s: the vocab lacks %s" %
+        (FLAGS.vocab_file, ", ".join(missing)))
+
+
+def _run_one(input_files, output_files, tokenizer, seed):
+  """The original's main: one run over `input_files`."""
+  tf.logging.info("*** Reading from input files ***")
+  for input_file in input_files:
+    tf.logging.info("  %s", input_file)
+  start = time.time()
+  all_documents = _read_documents(input_files, tokenizer)
+  if not all_documents:
+    raise estimator_utils.InputError(
+        "--input_file=%s: no document (every line is empty or tokenizes to "
+        "nothing)" % FLAGS.input_file)
+  tf.logging.info("Read %d documents (%d sentences) in %.1f s",
+                  len(all_documents), sum(len(d) for d in all_documents),
+                  time.time() - start)
+
+  rng = _RandomWords(random.Random(seed))
+  masking = _MaskingVocab.of_ids(tokenizer.vocab, FLAGS.do_whole_word_mask)
+  serializer = _ExampleSerializer(FLAGS.max_seq_length,
+                                  FLAGS.max_predictions_per_seq)
+  records = [serializer.serialize(*instance) for instance in
+             _create_instances(all_documents, FLAGS.max_seq_length,
+                               FLAGS.dupe_factor, FLAGS.short_seq_prob,
+                               FLAGS.masked_lm_prob,
+                               FLAGS.max_predictions_per_seq, masking, rng)]
+  del all_documents
+  rng.shuffle(records)
+  tf.logging.info("Created %d instances in %.1f s (%.0f/s)", len(records),
+                  time.time() - start,
+                  len(records) / max(time.time() - start, 1e-9))
+
+  tf.logging.info("*** Writing to output files ***")
+  for output_file in output_files:
+    tf.logging.info("  %s", output_file)
+  _write_records(records, output_files)
+  _log_examples(records[:_NUM_LOGGED_EXAMPLES], tokenizer.inv_vocab)
+  tf.logging.info("Wrote %d total instances", len(records))
+
+
+def _shard_outputs(shards, output_files):
+  """The output file of each shard."""
+  if len(output_files) == len(shards):
+    return output_files
+  if len(output_files) == 1:
+    return ["%s-%05d-of-%05d" % (output_files[0], i, len(shards))
+            for i in range(len(shards))]
+  raise estimator_utils.InputError(
+      "--output_file: give one name per input shard (%d) or a single name "
+      "to number, not %d names" % (len(shards), len(output_files)))
+
+
+def _shard_command(shard, output_file, seed):
+  """The command line of a single run over one shard."""
+  command = [sys.executable, os.path.abspath(__file__),
+             "--input_file=" + shard, "--output_file=" + output_file,
+             "--random_seed=%d" % seed, "--num_workers=0"]
+  for name in ("vocab_file", "do_lower_case", "do_whole_word_mask",
+               "max_seq_length", "max_predictions_per_seq", "dupe_factor",
+               "masked_lm_prob", "short_seq_prob"):
+    command.append("--%s=%r" % (name, FLAGS[name].value)
+                   if isinstance(FLAGS[name].value, float) else
+                   "--%s=%s" % (name, FLAGS[name].value))
+  return command
+
+
+def _run_shards(input_files, output_files):
+  """Runs each input file as its own shard, `--num_workers` at a time."""
+  shards = sorted(set(input_files))
+  outputs = _shard_outputs(shards, output_files)
+  tf.logging.info("*** %d shards on %d workers ***", len(shards),
+                  FLAGS.num_workers)
+  pending = list(enumerate(zip(shards, outputs)))
+  running = []
+  start = time.time()
+  done = 0
+  while pending or running:
+    while pending and len(running) < FLAGS.num_workers:
+      index, (shard, output_file) = pending.pop(0)
+      log = tempfile.TemporaryFile()
+      command = _shard_command(shard, output_file, FLAGS.random_seed + index)
+      running.append((index, shard, log,
+                      subprocess.Popen(command, stdout=log,
+                                       stderr=subprocess.STDOUT)))
+    time.sleep(0.05)
+    for job in [job for job in running if job[3].poll() is not None]:
+      running.remove(job)
+      _finish_shard(job, running)
+      done += 1
+      tf.logging.info("Shard %d (%s) done: %d of %d shards, %.1f s", job[0],
+                      job[1], done, len(shards), time.time() - start)
+
+
+def _finish_shard(job, running):
+  """Checks a finished shard; on failure stops the others and raises."""
+  index, shard, log, process = job
+  log.seek(0)
+  output = log.read().decode("utf-8", "replace").strip().splitlines()
+  log.close()
+  if process.returncode == 0:
+    return
+  for other in running:
+    other[3].kill()
+    other[3].wait()
+  reason = ([line for line in output if line.startswith("error: ")] or
+            output[-1:] or ["exit status %d" % process.returncode])[-1]
+  raise estimator_utils.InputError("shard %d (%s) failed: %s" %
+                                   (index, shard, reason))
+
+
+def main(_):
+  tf.logging.set_verbosity(tf.logging.INFO)
+  _check_flags()
+  input_files = estimator_utils.expand_file_patterns(FLAGS.input_file,
+                                                     "input_file")
+  tokenizer = tokenization.FullTokenizer(
+      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
+  _check_vocab(tokenizer)
+  output_files = [f for f in FLAGS.output_file.split(",") if f]
+  if FLAGS.num_workers:
+    _run_shards(input_files, output_files)
+  else:
+    _run_one(input_files, output_files, tokenizer, FLAGS.random_seed)
+
+
+if __name__ == "__main__":
+  flags.mark_flag_as_required("input_file")
+  flags.mark_flag_as_required("output_file")
+  flags.mark_flag_as_required("vocab_file")
+  estimator_utils.run(main)
