@@ -1,0 +1,1504 @@
+# coding=utf-8
+# Copyright 2026 The BERT re-creation authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""BERT fine-tuning for sentence and sentence-pair classification.
+
+The original's four tasks (XNLI, MNLI, MRPC, CoLA) read their files, make
+their features and write their outputs exactly as Google's original
+`run_classifier.py` does. Beyond the original:
+
+* processors for the rest of GLUE: SST-2, QQP, QNLI, RTE, WNLI, STS-B (a
+  regression task: one output, mean squared error) and MNLI mismatched
+  (`--task_name=mnli-mm`);
+* the metrics GLUE reports, written to `eval_results.txt` next to the
+  original keys: `eval_f1` (MRPC, QQP), `eval_matthews_corr` (CoLA),
+  `eval_pearson` and `eval_spearman` (STS-B), over the real examples only;
+* a task of your own without editing this script, either from the command
+  line, `--task_name=my_module:MyProcessor` (a `DataProcessor` subclass in an
+  importable module, e.g. on PYTHONPATH), or from Python:
+
+    import run_classifier
+    run_classifier.register_processor("my_task", MyProcessor)
+
+  then `--task_name=my_task`;
+* one-line errors, before any training, for an unknown task, a TSV row with
+  too few columns or an unknown label (naming the file and line), a too long
+  `--max_seq_length` and a `--do_lower_case` that contradicts the checkpoint.
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import collections
+import csv
+import importlib
+import os
+
+from absl import flags
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+import estimator_utils
+import modeling
+import optimization
+import tokenization
+
+InputError = estimator_utils.InputError
+
+FLAGS = flags.FLAGS
+
+
+def _define_flags():
+  """Defines the original's flags (same names, types and defaults).
+
+  `allow_override` lets the other scripts, which define flags of the same
+  names, be imported in the same process (as the test suite does); a plain
+  absl definition would raise DuplicateFlagError there.
+  """
+  override = {"allow_override": True}
+
+  ## Required parameters
+  flags.DEFINE_string(
+      "data_dir", None,
+      "The input data dir. Should contain the .tsv files (or other data "
+      "files) for the task.", **override)
+  flags.DEFINE_string(
+      "bert_config_file", None,
+      "The config json file corresponding to the pre-trained BERT model. "
+      "This specifies the model architecture.", **override)
+  flags.DEFINE_string(
+      "task_name", None,
+      "The name of the task to train: one of the registered task names "
+      "(see --helpfull), or module:ClassName of your own DataProcessor.",
+      **override)
+  flags.DEFINE_string(
+      "vocab_file", None,
+      "The vocabulary file that the BERT model was trained on.", **override)
+  flags.DEFINE_string(
+      "output_dir", None,
+      "The output directory where the model checkpoints, the TFRecord "
+      "features and the results will be written.", **override)
+
+  ## Other parameters
+  flags.DEFINE_string(
+      "init_checkpoint", None,
+      "Initial checkpoint (usually from a pre-trained BERT model).",
+      **override)
+  flags.DEFINE_bool(
+      "do_lower_case", True,
+      "Whether to lower case the input text. Should be True for uncased "
+      "models and False for cased models.", **override)
+  flags.DEFINE_integer(
+      "max_seq_length", 128,
+      "The maximum total input sequence length after WordPiece "
+      "tokenization. Longer sequences are truncated, shorter ones padded.",
+      **override)
+  flags.DEFINE_bool("do_train", False, "Whether to run training.",
+                    **override)
+  flags.DEFINE_bool("do_eval", False, "Whether to run eval on the dev set.",
+                    **override)
+  flags.DEFINE_bool(
+      "do_predict", False,
+      "Whether to run the model in inference mode on the test set.",
+      **override)
+  flags.DEFINE_integer("train_batch_size", 32,
+                       "Total batch size for training.", **override)
+  flags.DEFINE_integer("eval_batch_size", 8, "Total batch size for eval.",
+                       **override)
+  flags.DEFINE_integer("predict_batch_size", 8,
+                       "Total batch size for predict.", **override)
+  flags.DEFINE_float("learning_rate", 5e-5,
+                     "The initial learning rate for Adam.", **override)
+  flags.DEFINE_float("num_train_epochs", 3.0,
+                     "Total number of training epochs to perform.",
+                     **override)
+  flags.DEFINE_float(
+      "warmup_proportion", 0.1,
+      "Proportion of training to perform linear learning rate warmup for. "
+      "E.g., 0.1 = 10% of training.", **override)
+  flags.DEFINE_integer("save_checkpoints_steps", 1000,
+                       "How often to save the model checkpoint.", **override)
+  flags.DEFINE_integer("iterations_per_loop", 1000,
+                       "How many steps to make in each estimator call.",
+                       **override)
+  estimator_utils.define_tpu_flags()
+
+
+_define_flags()
+
+
+class InputExample(object):
+  """A single training/test example for simple sequence classification."""
+
+  def __init__(self, guid, text_a, text_b=None, label=None):
+    """Constructs an InputExample.
+
+    Args:
+      guid: Unique id for the example.
+      text_a: string. The untokenized text of the first sequence. For single
+        sequence tasks, only this sequence must be specified.
+      text_b: (Optional) string. The untokenized text of the second
+        sequence. Only must be specified for sequence pair tasks.
+      label: (Optional) string. The label of the example. This should be
+        specified for train and dev examples, but not for test examples.
+    """
+    self.guid = guid
+    self.text_a = text_a
+    self.text_b = text_b
+    self.label = label
+
+
+class PaddingInputExample(object):
+  """A fake example that fills the last batch up to the batch size.
+
+  TPUs need fixed-size batches, so the original drops the remainder of a
+  training set (that is fine) but pads the dev and test sets with these
+  examples instead, since every real example must be evaluated and
+  predicted. They become all-zero features with `is_real_example` 0, which
+  the metrics and the prediction writer leave out.
+  """
+
+
+class InputFeatures(object):
+  """A single set of features of data."""
+
+  def __init__(self,
+               input_ids,
+               input_mask,
+               segment_ids,
+               label_id,
+               is_real_example=True):
+    self.input_ids = input_ids
+    self.input_mask = input_mask
+    self.segment_ids = segment_ids
+    self.label_id = label_id
+    self.is_real_example = is_real_example
+
+
+class TsvRow(list):
+  """The columns of one TSV line, which also knows the file and line number.
+
+  Reading a column past the end raises an `InputError` that names the file
+  and line, instead of a bare IndexError deep inside a processor.
+  """
+
+  def __init__(self, columns, path, line_number):
+    super(TsvRow, self).__init__(columns)
+    self.path = path
+    self.line_number = line_number
+
+  def __getitem__(self, index):
+    try:
+      return super(TsvRow, self).__getitem__(index)
+    except IndexError:
+      raise InputError(
+          "%s: has %d column(s), but column %d (counting from 0) is needed" %
+          (_location(self), len(self), index))
+
+
+def _location(line):
+  """Returns "<file>, line <n>" for a `TsvRow`, or a generic phrase."""
+  if isinstance(line, TsvRow):
+    return "%s, line %d" % (line.path, line.line_number)
+  return "a TSV row"
+
+
+class DataProcessor(object):
+  """Base class for data converters for sequence classification data sets.
+
+  Beyond the original's interface, two class attributes describe the task:
+  `is_regression` (True: one float output, labels are numbers written as
+  text, `get_labels()` returns `[None]`) and `extra_metrics`, the names of
+  metrics to report beyond accuracy and loss (see `EXTRA_METRICS`).
+  """
+
+  is_regression = False
+  extra_metrics = ()
+
+  def get_train_examples(self, data_dir):
+    """Gets a collection of `InputExample`s for the train set."""
+    raise NotImplementedError()
+
+  def get_dev_examples(self, data_dir):
+    """Gets a collection of `InputExample`s for the dev set."""
+    raise NotImplementedError()
+
+  def get_test_examples(self, data_dir):
+    """Gets a collection of `InputExample`s for prediction."""
+    raise NotImplementedError()
+
+  def get_labels(self):
+    """Gets the list of labels for this data set."""
+    raise NotImplementedError()
+
+  @classmethod
+  def _read_tsv(cls, input_file, quotechar=None):
+    """Reads a tab separated value file.
+
+    Quirk of the original: with `quotechar=None` the csv module quotes
+    nothing, so a `"` is an ordinary character; lines are split on "\\n"
+    only (GFile text mode) and a UTF-8 byte-order mark stays at the start
+    of the first column.
+
+    Args:
+      input_file: path of the file (local or gs://).
+      quotechar: the csv quote character; None for none.
+
+    Returns:
+      A list with one `TsvRow` (a list of column strings) per line.
+
+    Raises:
+      InputError: if the file is not UTF-8 or has a line the csv module
+        cannot read (e.g. a lone carriage return).
+    """
+    with tf.gfile.Open(input_file, "r") as reader:
+      tsv_reader = csv.reader(reader, delimiter="\t", quotechar=quotechar)
+      lines = []
+      try:
+        for columns in tsv_reader:
+          lines.append(TsvRow(columns, input_file, tsv_reader.line_num))
+      except csv.Error as e:
+        raise InputError("%s, line %d: %s" %
+                         (input_file, tsv_reader.line_num, e))
+      except UnicodeDecodeError as e:
+        # The failing line was never handed to the csv reader.
+        raise InputError("%s, line %d: not valid UTF-8 (%s)" %
+                         (input_file, tsv_reader.line_num + 1, e.reason))
+      return lines
+
+  def _examples_from_file(self, data_dir, file_name, set_type):
+    """Reads `data_dir/file_name` into the examples of set `set_type`."""
+    return self._create_examples(
+        self._read_tsv(os.path.join(data_dir, file_name)), set_type)
+
+  def _check_label(self, line, label):
+    """Returns `label` if this task knows it.
+
+    Args:
+      line: the `TsvRow` the label comes from, named in the error.
+      label: the label string read from it.
+
+    Raises:
+      InputError: naming the file and line, for an unknown label (or, for
+        a regression task, one that is not a number).
+    """
+    if self.is_regression:
+      try:
+        float(label)
+      except ValueError:
+        raise InputError("%s: the score %r is not a number" %
+                         (_location(line), label))
+    elif label not in self.get_labels():
+      raise InputError("%s: unknown label %r (the labels of this task are %s)"
+                       % (_location(line), label, ", ".join(self.get_labels())))
+    return label
+
+
+class XnliProcessor(DataProcessor):
+  """Processor for the XNLI data set (one language, Chinese as shipped)."""
+
+  def __init__(self):
+    # Quirk of the original: the language is fixed here, not a flag.
+    self.language = "zh"
+
+  def get_train_examples(self, data_dir):
+    """See base class."""
+    lines = self._read_tsv(
+        os.path.join(data_dir, "multinli",
+                     "multinli.train.%s.tsv" % self.language))
+    examples = []
+    for (i, line) in enumerate(lines):
+      if i == 0:
+        continue
+      guid = "train-%d" % (i)
+      text_a = tokenization.convert_to_unicode(line[0])
+      text_b = tokenization.convert_to_unicode(line[1])
+      label = tokenization.convert_to_unicode(line[2])
+      # The translated MultiNLI training data spells this label differently.
+      if label == tokenization.convert_to_unicode("contradictory"):
+        label = tokenization.convert_to_unicode("contradiction")
+      examples.append(
+          InputExample(guid=guid, text_a=text_a, text_b=text_b,
+                       label=self._check_label(line, label)))
+    return examples
+
+  def get_dev_examples(self, data_dir):
+    """See base class."""
+    lines = self._read_tsv(os.path.join(data_dir, "xnli.dev.tsv"))
+    examples = []
+    for (i, line) in enumerate(lines):
+      if i == 0:
+        continue
+      # Quirk of the original: the guid counts the rows of every language,
+      # so the guids of the kept rows are not consecutive.
+      guid = "dev-%d" % (i)
+      language = tokenization.convert_to_unicode(line[0])
+      if language != tokenization.convert_to_unicode(self.language):
+        continue
+      text_a = tokenization.convert_to_unicode(line[6])
+      text_b = tokenization.convert_to_unicode(line[7])
+      label = tokenization.convert_to_unicode(line[1])
+      examples.append(
+          InputExample(guid=guid, text_a=text_a, text_b=text_b,
+                       label=self._check_label(line, label)))
+    return examples
+
+  def get_labels(self):
+    """See base class."""
+    return ["contradiction", "entailment", "neutral"]
+
+
+class MnliProcessor(DataProcessor):
+  """Processor for the MultiNLI data set (GLUE version), matched dev/test."""
+
+  def get_train_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "train.tsv", "train")
+
+  def get_dev_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "dev_matched.tsv",
+                                    "dev_matched")
+
+  def get_test_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "test_matched.tsv", "test")
+
+  def get_labels(self):
+    """See base class."""
+    return ["contradiction", "entailment", "neutral"]
+
+  def _create_examples(self, lines, set_type):
+    """Creates examples for the training and dev sets."""
+    examples = []
+    for (i, line) in enumerate(lines):
+      if i == 0:
+        continue
+      guid = "%s-%s" % (set_type, tokenization.convert_to_unicode(line[0]))
+      text_a = tokenization.convert_to_unicode(line[8])
+      text_b = tokenization.convert_to_unicode(line[9])
+      if set_type == "test":
+        # Test rows carry no gold label; the original uses the first label.
+        label = "contradiction"
+      else:
+        label = self._check_label(
+            line, tokenization.convert_to_unicode(line[-1]))
+      examples.append(
+          InputExample(guid=guid, text_a=text_a, text_b=text_b, label=label))
+    return examples
+
+
+class MnliMismatchedProcessor(MnliProcessor):
+  """MultiNLI with the mismatched dev and test sets (not in the original)."""
+
+  def get_dev_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "dev_mismatched.tsv",
+                                    "dev_mismatched")
+
+  def get_test_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "test_mismatched.tsv", "test")
+
+
+class _PairProcessor(DataProcessor):
+  """A GLUE task: train.tsv, dev.tsv, test.tsv, each with a header line.
+
+  The guid is `<set>-<line number>`, the header being line 0, as in the
+  original's MRPC processor. Subclasses give the columns (counting from 0)
+  of the texts and the label in the train and dev files (`columns`) and of
+  the texts in the test file (`test_columns`); a None `text_b` column makes
+  a single-sentence task. Test examples get the first label (or "0" for a
+  regression task), as the original does.
+  """
+
+  columns = None  # (text_a, text_b, label) in train.tsv and dev.tsv.
+  test_columns = None  # (text_a, text_b) in test.tsv.
+
+  def get_train_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "train.tsv", "train")
+
+  def get_dev_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "dev.tsv", "dev")
+
+  def get_test_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "test.tsv", "test")
+
+  def _create_examples(self, lines, set_type):
+    """Creates examples for the training, dev and test sets."""
+    examples = []
+    for (i, line) in enumerate(lines):
+      if i == 0:
+        continue
+      guid = "%s-%s" % (set_type, i)
+      if set_type == "test":
+        text_a_column, text_b_column = self.test_columns
+        label = "0" if self.is_regression else self.get_labels()[0]
+      else:
+        text_a_column, text_b_column, label_column = self.columns
+        label = self._check_label(
+            line, tokenization.convert_to_unicode(line[label_column]))
+      text_a = tokenization.convert_to_unicode(line[text_a_column])
+      text_b = None
+      if text_b_column is not None:
+        text_b = tokenization.convert_to_unicode(line[text_b_column])
+      examples.append(
+          InputExample(guid=guid, text_a=text_a, text_b=text_b, label=label))
+    return examples
+
+
+class MrpcProcessor(_PairProcessor):
+  """Processor for the MRPC data set (GLUE version)."""
+
+  extra_metrics = ("f1",)
+  # Quirk of the original: the test file's first column is an index, not a
+  # label, and every test example is labelled "0".
+  columns = (3, 4, 0)
+  test_columns = (3, 4)
+
+  def get_train_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "train.tsv", "train")
+
+  def get_dev_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "dev.tsv", "dev")
+
+  def get_test_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "test.tsv", "test")
+
+  def get_labels(self):
+    """See base class."""
+    return ["0", "1"]
+
+
+class ColaProcessor(DataProcessor):
+  """Processor for the CoLA data set (GLUE version)."""
+
+  extra_metrics = ("matthews_corr",)
+
+  def get_train_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "train.tsv", "train")
+
+  def get_dev_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "dev.tsv", "dev")
+
+  def get_test_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "test.tsv", "test")
+
+  def get_labels(self):
+    """See base class."""
+    return ["0", "1"]
+
+  def _create_examples(self, lines, set_type):
+    """Creates examples for the training, dev and test sets."""
+    examples = []
+    for (i, line) in enumerate(lines):
+      # Quirk of the original (and of CoLA): only the test set has a header,
+      # so train and dev guids count from line 0.
+      if set_type == "test" and i == 0:
+        continue
+      guid = "%s-%s" % (set_type, i)
+      if set_type == "test":
+        text_a = tokenization.convert_to_unicode(line[1])
+        label = "0"
+      else:
+        text_a = tokenization.convert_to_unicode(line[3])
+        label = self._check_label(
+            line, tokenization.convert_to_unicode(line[1]))
+      examples.append(
+          InputExample(guid=guid, text_a=text_a, text_b=None, label=label))
+    return examples
+
+
+class Sst2Processor(_PairProcessor):
+  """Processor for SST-2: single sentences, header `sentence<TAB>label`."""
+
+  columns = (0, None, 1)
+  test_columns = (1, None)
+
+  def get_labels(self):
+    """See base class."""
+    return ["0", "1"]
+
+
+class QqpProcessor(_PairProcessor):
+  """Processor for QQP: `id qid1 qid2 question1 question2 is_duplicate`."""
+
+  extra_metrics = ("f1",)
+  columns = (3, 4, 5)
+  test_columns = (1, 2)
+
+  def get_labels(self):
+    """See base class."""
+    return ["0", "1"]
+
+
+class QnliProcessor(_PairProcessor):
+  """Processor for QNLI: `index question sentence label`."""
+
+  columns = (1, 2, 3)
+  test_columns = (1, 2)
+
+  def get_labels(self):
+    """See base class."""
+    return ["entailment", "not_entailment"]
+
+
+class RteProcessor(QnliProcessor):
+  """Processor for RTE: `index sentence1 sentence2 label`."""
+
+
+class WnliProcessor(_PairProcessor):
+  """Processor for WNLI: `index sentence1 sentence2 label`."""
+
+  columns = (1, 2, 3)
+  test_columns = (1, 2)
+
+  def get_labels(self):
+    """See base class."""
+    return ["0", "1"]
+
+
+class StsbProcessor(_PairProcessor):
+  """Processor for STS-B, a regression task (similarity scores 0 to 5).
+
+  Columns: `index genre filename year old_index source1 source2 sentence1
+  sentence2 score` (the test file stops after sentence2).
+  """
+
+  is_regression = True
+  extra_metrics = ("pearson", "spearman")
+  columns = (7, 8, 9)
+  test_columns = (7, 8)
+
+  def get_labels(self):
+    """See base class."""
+    return [None]
+
+
+_PROCESSORS = {
+    "cola": ColaProcessor,
+    "mnli": MnliProcessor,
+    "mnli-mm": MnliMismatchedProcessor,
+    "mrpc": MrpcProcessor,
+    "qnli": QnliProcessor,
+    "qqp": QqpProcessor,
+    "rte": RteProcessor,
+    "sst-2": Sst2Processor,
+    "sts-b": StsbProcessor,
+    "wnli": WnliProcessor,
+    "xnli": XnliProcessor,
+}
+
+
+def register_processor(task_name, processor_class):
+  """Makes `--task_name=<task_name>` use `processor_class`.
+
+  Args:
+    task_name: string; matched case-insensitively.
+    processor_class: a `DataProcessor` subclass, built with no arguments.
+  """
+  _PROCESSORS[task_name.lower()] = processor_class
+
+
+def get_processor(task_name):
+  """Returns a new processor for `--task_name`.
+
+  Args:
+    task_name: a registered task name (case-insensitive), or
+      `module:ClassName` naming a `DataProcessor` subclass in an importable
+      module.
+
+  Raises:
+    InputError: if there is no such task.
+  """
+  if ":" in task_name:
+    return _import_processor(task_name)()
+  name = task_name.lower()
+  if name not in _PROCESSORS:
+    raise InputError(
+        "--task_name=%s: unknown task; the known tasks are %s, or give "
+        "module:ClassName of your own DataProcessor" %
+        (task_name, ", ".join(sorted(_PROCESSORS))))
+  return _PROCESSORS[name]()
+
+
+def _import_processor(task_name):
+  module_name, class_name = task_name.split(":", 1)
+  try:
+    module = importlib.import_module(module_name)
+  except ImportError as e:
+    raise InputError("--task_name=%s: cannot import %s (%s)" %
+                     (task_name, module_name, e))
+  processor_class = getattr(module, class_name, None)
+  if not (isinstance(processor_class, type) and
+          issubclass(processor_class, DataProcessor)):
+    raise InputError("--task_name=%s: %s has no DataProcessor class %s" %
+                     (task_name, module_name, class_name))
+  return processor_class
+
+
+def convert_single_example(ex_index, example, label_list, max_seq_length,
+                           tokenizer, is_regression=False):
+  """Converts a single `InputExample` into a single `InputFeatures`.
+
+  Args:
+    ex_index: position of the example; the first five are logged.
+    example: an `InputExample` or a `PaddingInputExample`.
+    label_list: the task's labels; a label's id is its position.
+    max_seq_length: length of the features, [CLS] and [SEP]s included.
+    tokenizer: a `FullTokenizer`.
+    is_regression: (not in the original) True: the label is a number, and
+      `label_id` is that float.
+
+  Returns:
+    An `InputFeatures`.
+
+  Raises:
+    InputError: for a label not in `label_list` (or not a number).
+  """
+  if isinstance(example, PaddingInputExample):
+    return InputFeatures(
+        input_ids=[0] * max_seq_length,
+        input_mask=[0] * max_seq_length,
+        segment_ids=[0] * max_seq_length,
+        label_id=0.0 if is_regression else 0,
+        is_real_example=False)
+
+  label_id = _label_id(example, label_list, is_regression)
+
+  tokens_a = tokenizer.tokenize(example.text_a)
+  tokens_b = None
+  if example.text_b:
+    tokens_b = tokenizer.tokenize(example.text_b)
+
+  # Quirk of the original: a non-empty text_b that tokenizes to nothing
+  # (e.g. only spaces) makes a single-sentence example, without the second
+  # [SEP].
+  if tokens_b:
+    # Room for [CLS] and two [SEP]s.
+    _truncate_seq_pair(tokens_a, tokens_b, max_seq_length - 3)
+  elif len(tokens_a) > max_seq_length - 2:
+    # Room for [CLS] and [SEP].
+    tokens_a = tokens_a[0:(max_seq_length - 2)]
+
+  # Segment (token type) 0 covers [CLS], the first sentence and its [SEP];
+  # 1 covers the second sentence and the final [SEP]. The model uses the
+  # final hidden state of [CLS] as the summary of the whole input.
+  tokens = ["[CLS]"] + tokens_a + ["[SEP]"]
+  segment_ids = [0] * len(tokens)
+  if tokens_b:
+    tokens += tokens_b + ["[SEP]"]
+    segment_ids += [1] * (len(tokens_b) + 1)
+
+  input_ids = tokenizer.convert_tokens_to_ids(tokens)
+
+  # Real tokens get mask 1, padding 0: attention ignores the padding.
+  input_mask = [1] * len(input_ids)
+  padding = [0] * (max_seq_length - len(input_ids))
+  input_ids += padding
+  input_mask += padding
+  segment_ids += padding
+
+  if ex_index < 5:
+    tf.logging.info("*** Example ***")
+    tf.logging.info("guid: %s" % (example.guid))
+    tf.logging.info("tokens: %s" % " ".join(
+        [tokenization.printable_text(x) for x in tokens]))
+    tf.logging.info("input_ids: %s" % " ".join([str(x) for x in input_ids]))
+    tf.logging.info("input_mask: %s" % " ".join([str(x) for x in input_mask]))
+    tf.logging.info(
+        "segment_ids: %s" % " ".join([str(x) for x in segment_ids]))
+    tf.logging.info("label: %s (id = %s)" % (example.label, label_id))
+
+  return InputFeatures(
+      input_ids=input_ids,
+      input_mask=input_mask,
+      segment_ids=segment_ids,
+      label_id=label_id,
+      is_real_example=True)
+
+
+def _label_id(example, label_list, is_regression):
+  """The feature label of `example`: a float score, or the label's index."""
+  if is_regression:
+    try:
+      return float(example.label)
+    except (TypeError, ValueError):
+      raise InputError("example %s: the score %r is not a number" %
+                       (example.guid, example.label))
+  label_map = {}
+  for (i, label) in enumerate(label_list):
+    label_map[label] = i
+  if example.label not in label_map:
+    raise InputError("example %s: unknown label %r (the labels are %s)" %
+                     (example.guid, example.label,
+                      ", ".join(str(label) for label in label_list)))
+  return label_map[example.label]
+
+
+def _int_feature(values):
+  return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
+
+
+def _float_feature(values):
+  return tf.train.Feature(float_list=tf.train.FloatList(value=list(values)))
+
+
+def _varint(value):
+  """Encodes a non-negative int as a protobuf base-128 varint."""
+  encoded = bytearray()
+  while True:
+    low_bits = value & 0x7F
+    value >>= 7
+    if value:
+      encoded.append(low_bits | 0x80)
+    else:
+      encoded.append(low_bits)
+      return bytes(encoded)
+
+
+def serialize_example_in_order(features):
+  """Serializes a `tf.train.Example` with its features in the given order.
+
+  `Features.feature` is a protobuf map, whose serialized entry order is a
+  hash order with protobuf's C++ and upb backends; the original's files
+  are therefore not byte-stable. Each entry is serialized here as a
+  one-entry `Features` message: their concatenation is a valid `Features`
+  message (repeated map entries merge) with the entries in order, which is
+  what protobuf's pure-Python backend writes for the original's ordered
+  dict.
+
+  Args:
+    features: an ordered dict of feature name to `tf.train.Feature`.
+
+  Returns:
+    The serialized `tf.train.Example`, bytes.
+  """
+  features_bytes = b"".join(
+      tf.train.Features(feature={name: feature}).SerializeToString()
+      for (name, feature) in features.items())
+  # Example.features is field 1 with wire type 2 (length-delimited): 0x0A.
+  return b"\x0a" + _varint(len(features_bytes)) + features_bytes
+
+
+def file_based_convert_examples_to_features(examples, label_list,
+                                            max_seq_length, tokenizer,
+                                            output_file, is_regression=False):
+  """Converts a set of `InputExample`s to a TFRecord file.
+
+  Each record holds `input_ids`, `input_mask`, `segment_ids` (int64,
+  max_seq_length each), `label_ids` (1 int64, or 1 float for a regression
+  task) and `is_real_example` (1 int64), serialized in that order. The file
+  appears complete or not at all.
+  """
+  temp_file = estimator_utils.temporary_path(output_file)
+  try:
+    with tf.io.TFRecordWriter(temp_file) as writer:
+      for (ex_index, example) in enumerate(examples):
+        if ex_index % 10000 == 0:
+          tf.logging.info("Writing example %d of %d" %
+                          (ex_index, len(examples)))
+        feature = convert_single_example(ex_index, example, label_list,
+                                         max_seq_length, tokenizer,
+                                         is_regression)
+        features = collections.OrderedDict()
+        features["input_ids"] = _int_feature(feature.input_ids)
+        features["input_mask"] = _int_feature(feature.input_mask)
+        features["segment_ids"] = _int_feature(feature.segment_ids)
+        if is_regression:
+          features["label_ids"] = _float_feature([feature.label_id])
+        else:
+          features["label_ids"] = _int_feature([feature.label_id])
+        features["is_real_example"] = _int_feature(
+            [int(feature.is_real_example)])
+        writer.write(serialize_example_in_order(features))
+    estimator_utils.commit_path(temp_file, output_file)
+  finally:
+    if tf.gfile.Exists(temp_file):
+      tf.gfile.Remove(temp_file)
+
+
+def _label_dtype(is_regression):
+  return tf.float32 if is_regression else tf.int64
+
+
+def file_based_input_fn_builder(input_file, seq_length, is_training,
+                                drop_remainder, is_regression=False):
+  """Creates an `input_fn` closure to be passed to TPUEstimator.
+
+  Args:
+    input_file: the TFRecord file of `file_based_convert_examples_to_features`.
+    seq_length: its max_seq_length.
+    is_training: True: repeat forever and shuffle.
+    drop_remainder: True: every batch is full (needed on TPU).
+    is_regression: (not in the original) the labels are floats.
+
+  Returns:
+    `input_fn(params)` giving batches of `input_ids`, `input_mask`,
+    `segment_ids` [batch_size, seq_length] int32, `label_ids` [batch_size]
+    (int32, or float32 for regression) and `is_real_example` [batch_size]
+    int32.
+  """
+  name_to_features = {
+      "input_ids": tf.FixedLenFeature([seq_length], tf.int64),
+      "input_mask": tf.FixedLenFeature([seq_length], tf.int64),
+      "segment_ids": tf.FixedLenFeature([seq_length], tf.int64),
+      "label_ids": tf.FixedLenFeature([], _label_dtype(is_regression)),
+      "is_real_example": tf.FixedLenFeature([], tf.int64),
+  }
+
+  def _decode_record(record, name_to_features):
+    """Decodes a record to a TensorFlow example."""
+    example = tf.parse_single_example(record, name_to_features)
+
+    # tf.Example only supports tf.int64, but the TPU only supports tf.int32.
+    # So cast all int64 to int32.
+    for name in list(example.keys()):
+      t = example[name]
+      if t.dtype == tf.int64:
+        t = tf.to_int32(t)
+      example[name] = t
+
+    return example
+
+  def input_fn(params):
+    """The actual input function."""
+    batch_size = params["batch_size"]
+
+    # For training, we want a lot of parallel reading and shuffling.
+    # For eval, we want no shuffling and parallel reading doesn't matter.
+    d = tf.data.TFRecordDataset(input_file)
+    if is_training:
+      d = d.repeat()
+      d = d.shuffle(buffer_size=100)
+
+    d = d.apply(
+        tf.data.experimental.map_and_batch(
+            lambda record: _decode_record(record, name_to_features),
+            batch_size=batch_size,
+            drop_remainder=drop_remainder))
+
+    return d
+
+  return input_fn
+
+
+def _truncate_seq_pair(tokens_a, tokens_b, max_length):
+  """Truncates a sequence pair in place to the maximum length.
+
+  One token at a time from the end of the longer sequence (the second on a
+  tie): a short sequence keeps all its tokens, which a cut by proportion
+  would not guarantee.
+  """
+  while True:
+    total_length = len(tokens_a) + len(tokens_b)
+    if total_length <= max_length:
+      break
+    if len(tokens_a) > len(tokens_b):
+      tokens_a.pop()
+    else:
+      tokens_b.pop()
+
+
+def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
+                 labels, num_labels, use_one_hot_embeddings,
+                 is_regression=False):
+  """Creates a classification model: a layer on BERT's pooled output.
+
+  Args:
+    bert_config: `BertConfig`.
+    is_training: bool; enables dropout (0.1 on the pooled output here).
+    input_ids, input_mask, segment_ids: int32 [batch_size, seq_length].
+    labels: [batch_size] int32 class ids (float32 scores for regression).
+    num_labels: number of classes (1 for regression).
+    use_one_hot_embeddings: bool, one-hot matmul lookup (faster on TPU).
+    is_regression: (not in the original) one linear output and a squared
+      error loss instead of a softmax and cross-entropy.
+
+  Returns:
+    (loss, per_example_loss, logits, probabilities): the mean loss [],
+    the loss per example [batch_size], and for classification the logits
+    and softmax probabilities [batch_size, num_labels]; for regression the
+    predicted scores [batch_size] in place of both.
+  """
+  model = modeling.BertModel(
+      config=bert_config,
+      is_training=is_training,
+      input_ids=input_ids,
+      input_mask=input_mask,
+      token_type_ids=segment_ids,
+      use_one_hot_embeddings=use_one_hot_embeddings)
+
+  # The whole input is classified from the pooled output, the transformed
+  # final hidden state of [CLS]: [batch_size, hidden_size]. For token-level
+  # outputs use model.get_sequence_output() instead.
+  output_layer = model.get_pooled_output()
+
+  hidden_size = output_layer.shape.as_list()[-1]
+
+  # Quirk of the original: these two variables are created at the top level
+  # (no scope) with a fixed 0.02 initializer range, whatever the config says.
+  output_weights = tf.get_variable(
+      "output_weights", [num_labels, hidden_size],
+      initializer=modeling.create_initializer(0.02))
+
+  output_bias = tf.get_variable(
+      "output_bias", [num_labels], initializer=tf.zeros_initializer())
+
+  with tf.variable_scope("loss"):
+    if is_training:
+      # I.e., 0.1 dropout
+      output_layer = modeling.dropout(output_layer, 0.1)
+
+    logits = tf.matmul(output_layer, output_weights, transpose_b=True)
+    logits = tf.nn.bias_add(logits, output_bias)
+
+    if is_regression:
+      scores = tf.squeeze(logits, axis=[-1])
+      per_example_loss = tf.square(scores - labels)
+      loss = tf.reduce_mean(per_example_loss)
+      return (loss, per_example_loss, scores, scores)
+
+    probabilities = tf.nn.softmax(logits, axis=-1)
+    log_probs = tf.nn.log_softmax(logits, axis=-1)
+
+    one_hot_labels = tf.one_hot(labels, depth=num_labels, dtype=tf.float32)
+
+    # Quirk of the original: the training loss averages over the whole
+    # batch, padding examples included; only the eval metrics weight them
+    # out.
+    per_example_loss = -tf.reduce_sum(one_hot_labels * log_probs, axis=-1)
+    loss = tf.reduce_mean(per_example_loss)
+
+    return (loss, per_example_loss, logits, probabilities)
+
+
+def _collect_real_values(values, is_real_example, name):
+  """A streaming metric that gathers the values of every real example.
+
+  Args:
+    values: [batch_size] tensor.
+    is_real_example: [batch_size] float32, 1.0 for real examples.
+    name: name of the local variable that holds them.
+
+  Returns:
+    (all_values, update_op): the values gathered so far (1-D, in input
+    order) and the op that appends those of the batch.
+  """
+  collected = tf.Variable(
+      tf.zeros([0], values.dtype),
+      trainable=False,
+      collections=[tf.GraphKeys.LOCAL_VARIABLES,
+                   tf.GraphKeys.METRIC_VARIABLES],
+      shape=tf.TensorShape([None]),
+      use_resource=True,
+      name=name)
+  real_values = tf.boolean_mask(values, is_real_example > 0)
+  update_op = collected.assign(
+      tf.concat([collected.read_value(), real_values], axis=0))
+  return collected.read_value(), update_op
+
+
+def _confusion_counts(labels, predictions):
+  """(true pos., false pos., false neg., true neg.), class id 1 positive."""
+  is_label = tf.equal(labels, 1.0)
+  is_predicted = tf.equal(predictions, 1.0)
+
+  def count(condition):
+    return tf.reduce_sum(tf.cast(condition, tf.float64))
+
+  return (count(is_label & is_predicted), count(~is_label & is_predicted),
+          count(is_label & ~is_predicted), count(~is_label & ~is_predicted))
+
+
+def f1_score(labels, predictions):
+  """F1 of class id 1 against the rest; 0 when there is no positive at all.
+
+  Args:
+    labels, predictions: float64 [num_examples] class ids.
+
+  Returns:
+    float64 [].
+  """
+  (true_pos, false_pos, false_neg, _) = _confusion_counts(labels, predictions)
+  return tf.math.divide_no_nan(2.0 * true_pos,
+                               2.0 * true_pos + false_pos + false_neg)
+
+
+def matthews_correlation(labels, predictions):
+  """Matthews correlation of class id 1 against the rest.
+
+  0 when a row or column of the confusion matrix is empty (as
+  scikit-learn's `matthews_corrcoef`).
+
+  Args:
+    labels, predictions: float64 [num_examples] class ids.
+
+  Returns:
+    float64 [].
+  """
+  (true_pos, false_pos, false_neg, true_neg) = _confusion_counts(
+      labels, predictions)
+  numerator = true_pos * true_neg - false_pos * false_neg
+  denominator = tf.sqrt((true_pos + false_pos) * (true_pos + false_neg) *
+                        (true_neg + false_pos) * (true_neg + false_neg))
+  return tf.math.divide_no_nan(numerator, denominator)
+
+
+def pearson_correlation(labels, predictions):
+  """Pearson correlation; 0 when either side is constant.
+
+  Args:
+    labels, predictions: float64 [num_examples].
+
+  Returns:
+    float64 [].
+  """
+  centered_labels = labels - tf.reduce_mean(labels)
+  centered_predictions = predictions - tf.reduce_mean(predictions)
+  covariance = tf.reduce_sum(centered_labels * centered_predictions)
+  scale = tf.sqrt(tf.reduce_sum(tf.square(centered_labels)) *
+                  tf.reduce_sum(tf.square(centered_predictions)))
+  return tf.math.divide_no_nan(covariance, scale)
+
+
+def _average_ranks(values):
+  """1-based ranks of `values` [n], ties sharing their average rank."""
+  sorted_values = tf.sort(values)
+  num_below = tf.searchsorted(sorted_values, values, side="left")
+  num_up_to = tf.searchsorted(sorted_values, values, side="right")
+  # A tie group fills ranks num_below + 1 ... num_up_to.
+  return (tf.cast(num_below + num_up_to, tf.float64) + 1.0) / 2.0
+
+
+def spearman_correlation(labels, predictions):
+  """Spearman rank correlation (Pearson of average ranks, as scipy).
+
+  Args:
+    labels, predictions: float64 [num_examples].
+
+  Returns:
+    float64 [].
+  """
+  return pearson_correlation(_average_ranks(labels),
+                             _average_ranks(predictions))
+
+
+# Metrics a processor may name in `extra_metrics`; each is reported as
+# `eval_<name>` and computed from the labels and predictions of all real
+# dev examples at once (float64), so it is exact, not a batch average.
+EXTRA_METRICS = {
+    "f1": f1_score,
+    "matthews_corr": matthews_correlation,
+    "pearson": pearson_correlation,
+    "spearman": spearman_correlation,
+}
+
+
+def _extra_metric_ops(labels, predictions, is_real_example, metric_names):
+  """Returns {eval_<name>: (value, update_op)} for `metric_names`."""
+  if not metric_names:
+    return {}
+  (all_labels, update_labels) = _collect_real_values(
+      labels, is_real_example, "collected_labels")
+  (all_predictions, update_predictions) = _collect_real_values(
+      predictions, is_real_example, "collected_predictions")
+  update_op = tf.group(update_labels, update_predictions)
+  all_labels = tf.cast(all_labels, tf.float64)
+  all_predictions = tf.cast(all_predictions, tf.float64)
+  return {
+      "eval_" + name: (EXTRA_METRICS[name](all_labels, all_predictions),
+                       update_op) for name in metric_names
+  }
+
+
+def _metric_fn_builder(is_regression, extra_metrics):
+  """Returns the eval `metric_fn` (it runs on the CPU host on TPU)."""
+
+  def metric_fn(per_example_loss, label_ids, logits, is_real_example):
+    """Original keys eval_accuracy and eval_loss, plus `extra_metrics`."""
+    metrics = {
+        "eval_loss":
+            tf.metrics.mean(values=per_example_loss, weights=is_real_example)
+    }
+    if is_regression:
+      predictions = logits
+    else:
+      predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
+      metrics["eval_accuracy"] = tf.metrics.accuracy(
+          labels=label_ids, predictions=predictions, weights=is_real_example)
+    metrics.update(
+        _extra_metric_ops(label_ids, predictions, is_real_example,
+                          extra_metrics))
+    return metrics
+
+  return metric_fn
+
+
+def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
+                     num_train_steps, num_warmup_steps, use_tpu,
+                     use_one_hot_embeddings, is_regression=False,
+                     extra_metrics=()):
+  """Returns the `model_fn` closure for TPUEstimator.
+
+  Args:
+    bert_config: `BertConfig`.
+    num_labels: number of classes (1 for regression).
+    init_checkpoint: checkpoint to start from, or None.
+    learning_rate, num_train_steps, num_warmup_steps: the optimizer's
+      schedule (see `optimization.create_optimizer`).
+    use_tpu: bool.
+    use_one_hot_embeddings: bool.
+    is_regression: (not in the original) see `create_model`.
+    extra_metrics: (not in the original) names from `EXTRA_METRICS` to
+      report at evaluation, as `eval_<name>`.
+
+  Raises:
+    ValueError: for an unknown metric name, or a regression task with
+      more than one label.
+  """
+  unknown = [name for name in extra_metrics if name not in EXTRA_METRICS]
+  if unknown:
+    raise ValueError("unknown metric(s) %s; the known ones are %s" %
+                     (", ".join(unknown), ", ".join(sorted(EXTRA_METRICS))))
+  if is_regression and num_labels != 1:
+    raise ValueError("a regression task has one output, not %d labels" %
+                     num_labels)
+  metric_fn = _metric_fn_builder(is_regression, tuple(extra_metrics))
+
+  def model_fn(features, labels, mode, params):  # pylint: disable=unused-argument
+    """The `model_fn` for TPUEstimator."""
+
+    tf.logging.info("*** Features ***")
+    for name in sorted(features.keys()):
+      tf.logging.info("  name = %s, shape = %s" % (name, features[name].shape))
+
+    input_ids = features["input_ids"]
+    input_mask = features["input_mask"]
+    segment_ids = features["segment_ids"]
+    label_ids = features["label_ids"]
+    if "is_real_example" in features:
+      is_real_example = tf.cast(features["is_real_example"], dtype=tf.float32)
+    else:
+      is_real_example = tf.ones(tf.shape(label_ids), dtype=tf.float32)
+
+    is_training = (mode == tf.estimator.ModeKeys.TRAIN)
+
+    (total_loss, per_example_loss, logits, probabilities) = create_model(
+        bert_config, is_training, input_ids, input_mask, segment_ids,
+        label_ids, num_labels, use_one_hot_embeddings, is_regression)
+
+    scaffold_fn = estimator_utils.init_from_checkpoint(init_checkpoint,
+                                                       use_tpu)
+
+    if mode == tf.estimator.ModeKeys.TRAIN:
+      estimator_utils.track_training_loss(total_loss)
+      train_op = optimization.create_optimizer(
+          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)
+      return tf.estimator.tpu.TPUEstimatorSpec(
+          mode=mode,
+          loss=total_loss,
+          train_op=train_op,
+          scaffold_fn=scaffold_fn)
+    if mode == tf.estimator.ModeKeys.EVAL:
+      eval_metrics = (metric_fn,
+                      [per_example_loss, label_ids, logits, is_real_example])
+      return tf.estimator.tpu.TPUEstimatorSpec(
+          mode=mode,
+          loss=total_loss,
+          eval_metrics=eval_metrics,
+          scaffold_fn=scaffold_fn)
+    output_name = "scores" if is_regression else "probabilities"
+    return tf.estimator.tpu.TPUEstimatorSpec(
+        mode=mode,
+        predictions={output_name: probabilities},
+        scaffold_fn=scaffold_fn)
+
+  return model_fn
+
+
+# This function is not used by this file but is still used by the Colab and
+# people who depend on it.
+def input_fn_builder(features, seq_length, is_training, drop_remainder,
+                     is_regression=False):
+  """Creates an `input_fn` closure over in-memory `InputFeatures`.
+
+  Quirk of the original: the batches carry no `is_real_example`, so the
+  model counts every example as real. Everything is held as constants in
+  the graph: fine for demos, not for large data sets.
+  """
+  all_input_ids = []
+  all_input_mask = []
+  all_segment_ids = []
+  all_label_ids = []
+
+  for feature in features:
+    all_input_ids.append(feature.input_ids)
+    all_input_mask.append(feature.input_mask)
+    all_segment_ids.append(feature.segment_ids)
+    all_label_ids.append(feature.label_id)
+
+  def input_fn(params):
+    """The actual input function."""
+    batch_size = params["batch_size"]
+
+    num_examples = len(features)
+
+    def int_matrix(rows):
+      return tf.constant(rows, shape=[num_examples, seq_length],
+                         dtype=tf.int32)
+
+    d = tf.data.Dataset.from_tensor_slices({
+        "input_ids": int_matrix(all_input_ids),
+        "input_mask": int_matrix(all_input_mask),
+        "segment_ids": int_matrix(all_segment_ids),
+        "label_ids": tf.constant(
+            all_label_ids, shape=[num_examples],
+            dtype=tf.float32 if is_regression else tf.int32),
+    })
+
+    if is_training:
+      d = d.repeat()
+      d = d.shuffle(buffer_size=100)
+
+    d = d.batch(batch_size=batch_size, drop_remainder=drop_remainder)
+    return d
+
+  return input_fn
+
+
+def convert_examples_to_features(examples, label_list, max_seq_length,
+                                 tokenizer, is_regression=False):
+  """Converts a set of `InputExample`s to a list of `InputFeatures`."""
+
+  features = []
+  for (ex_index, example) in enumerate(examples):
+    if ex_index % 10000 == 0:
+      tf.logging.info("Writing example %d of %d" % (ex_index, len(examples)))
+
+    feature = convert_single_example(ex_index, example, label_list,
+                                     max_seq_length, tokenizer, is_regression)
+
+    features.append(feature)
+  return features
+
+
+def _validate_flags(bert_config):
+  """Raises ValueError/InputError for flag values that cannot work."""
+  if FLAGS.max_seq_length > bert_config.max_position_embeddings:
+    raise ValueError(
+        "Cannot use sequence length %d because the BERT model "
+        "was only trained up to sequence length %d" %
+        (FLAGS.max_seq_length, bert_config.max_position_embeddings))
+  if FLAGS.max_seq_length < 3:
+    raise InputError("--max_seq_length=%d: it must leave room for [CLS] and "
+                     "two [SEP] tokens (at least 3)" % FLAGS.max_seq_length)
+  if FLAGS.init_checkpoint:
+    estimator_utils.resolve_checkpoint(FLAGS.init_checkpoint)
+
+
+def _read_examples(processor):
+  """Reads the data sets the run needs, so bad rows stop it before training.
+
+  Returns:
+    (train_examples, eval_examples, predict_examples), None when not needed.
+  """
+  train_examples = eval_examples = predict_examples = None
+  try:
+    if FLAGS.do_train:
+      train_examples = processor.get_train_examples(FLAGS.data_dir)
+    if FLAGS.do_eval:
+      eval_examples = processor.get_dev_examples(FLAGS.data_dir)
+    if FLAGS.do_predict:
+      predict_examples = processor.get_test_examples(FLAGS.data_dir)
+  except NotImplementedError:
+    raise InputError("--task_name=%s: this task has no such data set "
+                     "(XNLI, for one, has no test set)" % FLAGS.task_name)
+  return (train_examples, eval_examples, predict_examples)
+
+
+def _pad_for_tpu(examples, batch_size):
+  """Appends `PaddingInputExample`s up to a whole number of TPU batches.
+
+  On TPU every batch must be full; elsewhere the last batch may be short
+  and nothing is added. Returns the number of real examples.
+  """
+  num_actual_examples = len(examples)
+  if FLAGS.use_tpu:
+    while len(examples) % batch_size != 0:
+      examples.append(PaddingInputExample())
+  return num_actual_examples
+
+
+def _write_examples(name, examples, num_actual_examples, batch_size,
+                    processor, tokenizer):
+  """Writes `<name>.tf_record` under --output_dir and returns its path."""
+  path = os.path.join(FLAGS.output_dir, name + ".tf_record")
+  file_based_convert_examples_to_features(
+      examples, processor.get_labels(), FLAGS.max_seq_length, tokenizer,
+      path, processor.is_regression)
+  tf.logging.info("  Num examples = %d (%d actual, %d padding)", len(examples),
+                  num_actual_examples, len(examples) - num_actual_examples)
+  tf.logging.info("  Batch size = %d", batch_size)
+  return path
+
+
+def _train(estimator, processor, tokenizer, train_examples, num_train_steps):
+  tf.logging.info("***** Running training *****")
+  train_file = _write_examples("train", train_examples, len(train_examples),
+                               FLAGS.train_batch_size, processor, tokenizer)
+  tf.logging.info("  Num steps = %d", num_train_steps)
+  train_input_fn = file_based_input_fn_builder(
+      input_file=train_file,
+      seq_length=FLAGS.max_seq_length,
+      is_training=True,
+      drop_remainder=True,
+      is_regression=processor.is_regression)
+  progress = estimator_utils.ProgressHook(
+      num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)
+  estimator.train(
+      input_fn=train_input_fn, max_steps=num_train_steps, hooks=[progress])
+
+
+def _evaluate(estimator, processor, tokenizer, eval_examples):
+  tf.logging.info("***** Running evaluation *****")
+  num_actual_examples = _pad_for_tpu(eval_examples, FLAGS.eval_batch_size)
+  eval_file = _write_examples("eval", eval_examples, num_actual_examples,
+                              FLAGS.eval_batch_size, processor, tokenizer)
+
+  # On CPU/GPU the evaluation runs until the data ends; on TPU the number
+  # of (full) batches must be given.
+  eval_steps = None
+  if FLAGS.use_tpu:
+    eval_steps = int(len(eval_examples) // FLAGS.eval_batch_size)
+  eval_input_fn = file_based_input_fn_builder(
+      input_file=eval_file,
+      seq_length=FLAGS.max_seq_length,
+      is_training=False,
+      drop_remainder=FLAGS.use_tpu,
+      is_regression=processor.is_regression)
+
+  result = estimator.evaluate(input_fn=eval_input_fn, steps=eval_steps)
+  estimator_utils.write_eval_results(
+      os.path.join(FLAGS.output_dir, "eval_results.txt"), result)
+
+
+def _predict(estimator, processor, tokenizer, predict_examples):
+  tf.logging.info("***** Running prediction *****")
+  num_actual_examples = _pad_for_tpu(predict_examples,
+                                     FLAGS.predict_batch_size)
+  predict_file = _write_examples("predict", predict_examples,
+                                 num_actual_examples, FLAGS.predict_batch_size,
+                                 processor, tokenizer)
+  predict_input_fn = file_based_input_fn_builder(
+      input_file=predict_file,
+      seq_length=FLAGS.max_seq_length,
+      is_training=False,
+      drop_remainder=FLAGS.use_tpu,
+      is_regression=processor.is_regression)
+
+  output_name = "scores" if processor.is_regression else "probabilities"
+  result = estimator.predict(input_fn=predict_input_fn)
+  output_predict_file = os.path.join(FLAGS.output_dir, "test_results.tsv")
+  num_written_lines = 0
+  with estimator_utils.atomic_output(output_predict_file) as writer:
+    tf.logging.info("***** Predict results *****")
+    for (i, prediction) in enumerate(result):
+      if i >= num_actual_examples:
+        break
+      values = np.reshape(prediction[output_name], [-1])
+      writer.write("\t".join(str(value) for value in values) + "\n")
+      num_written_lines += 1
+  if num_written_lines != num_actual_examples:
+    raise RuntimeError("wrote %d predictions for %d test examples" %
+                       (num_written_lines, num_actual_examples))
+
+
+def main(_):
+  tf.logging.set_verbosity(tf.logging.INFO)
+
+  tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case,
+                                                FLAGS.init_checkpoint)
+  if not FLAGS.do_train and not FLAGS.do_eval and not FLAGS.do_predict:
+    raise ValueError(
+        "At least one of `do_train`, `do_eval` or `do_predict' must be True.")
+  bert_config = modeling.BertConfig.from_json_file(FLAGS.bert_config_file)
+  _validate_flags(bert_config)
+  processor = get_processor(FLAGS.task_name)
+  label_list = processor.get_labels()
+  tokenizer = tokenization.FullTokenizer(
+      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
+  (train_examples, eval_examples, predict_examples) = _read_examples(processor)
+
+  tf.gfile.MakeDirs(FLAGS.output_dir)
+
+  num_train_steps = None
+  num_warmup_steps = None
+  if FLAGS.do_train:
+    num_train_steps = int(
+        len(train_examples) / FLAGS.train_batch_size * FLAGS.num_train_epochs)
+    num_warmup_steps = int(num_train_steps * FLAGS.warmup_proportion)
+    if num_train_steps < 1:
+      raise InputError(
+          "--do_train: %d training examples at --train_batch_size=%d for "
+          "--num_train_epochs=%s make no training step" %
+          (len(train_examples), FLAGS.train_batch_size,
+           FLAGS.num_train_epochs))
+
+  model_fn = model_fn_builder(
+      bert_config=bert_config,
+      num_labels=len(label_list),
+      init_checkpoint=FLAGS.init_checkpoint,
+      learning_rate=FLAGS.learning_rate,
+      num_train_steps=num_train_steps,
+      num_warmup_steps=num_warmup_steps,
+      use_tpu=FLAGS.use_tpu,
+      use_one_hot_embeddings=FLAGS.use_tpu,
+      is_regression=processor.is_regression,
+      extra_metrics=processor.extra_metrics)
+
+  estimator = estimator_utils.build_estimator(
+      model_fn,
+      model_dir=FLAGS.output_dir,
+      save_checkpoints_steps=FLAGS.save_checkpoints_steps,
+      iterations_per_loop=FLAGS.iterations_per_loop,
+      train_batch_size=FLAGS.train_batch_size,
+      eval_batch_size=FLAGS.eval_batch_size,
+      predict_batch_size=FLAGS.predict_batch_size)
+
+  if FLAGS.do_train:
+    _train(estimator, processor, tokenizer, train_examples, num_train_steps)
+  if FLAGS.do_eval:
+    _evaluate(estimator, processor, tokenizer, eval_examples)
+  if FLAGS.do_predict:
+    _predict(estimator, processor, tokenizer, predict_examples)
+
+
+if __name__ == "__main__":
+  flags.mark_flag_as_required("data_dir")
+  flags.mark_flag_as_required("task_name")
+  flags.mark_flag_as_required("vocab_file")
+  flags.mark_flag_as_required("bert_config_file")
+  flags.mark_flag_as_required("output_dir")
+  estimator_utils.run(main)

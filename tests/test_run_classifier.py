@@ -1,0 +1,820 @@
+"""Tests of run_classifier.py: reading, features, metrics, runs, bad input.
+
+The golden fixtures (../shared/golden/classifier, made by the original) pin
+down the MRPC reading and the TFRecord features byte for byte; real GLUE
+files from ../shared/data/glue check every processor on every row. Both
+skip when ../shared is absent. The fine-tuning runs use a tiny random BERT
+(conftest's `tiny_bert`) on a dozen made-up rows per task type.
+"""
+
+import collections
+import json
+import os
+import subprocess
+import sys
+
+from absl import flags
+from absl.testing import flagsaver
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+import estimator_utils
+import run_classifier
+import tokenization
+from conftest import ROOT
+
+FLAGS = flags.FLAGS
+
+FEATURE_NAMES = ("input_ids", "input_mask", "segment_ids", "label_ids",
+                 "is_real_example")
+
+
+def write_tsv(path, rows):
+  """Writes rows (lists of columns) as tab-separated lines."""
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, "w", encoding="utf-8") as f:
+    for row in rows:
+      f.write("\t".join(row) + "\n")
+  return path
+
+
+def read_jsonl(path):
+  with open(path, encoding="utf-8") as f:
+    return [json.loads(line) for line in f]
+
+
+def parse_records(path):
+  """The records of a classifier TFRecord file as dicts of value lists."""
+  records = []
+  for serialized in tf.python_io.tf_record_iterator(path):
+    example = tf.train.Example.FromString(serialized)
+    record = {}
+    for name in FEATURE_NAMES:
+      feature = example.features.feature[name]
+      kind = feature.WhichOneof("kind")
+      record[name] = list(getattr(feature, kind).value)
+    records.append(record)
+  return records
+
+
+# --------------------------------------------------------------------------
+# The golden MRPC fixtures of the original.
+
+
+@pytest.fixture(scope="module")
+def golden_tokenizer(golden):
+  return tokenization.FullTokenizer(
+      os.path.join(golden, "tokenization", "vocab.txt"), do_lower_case=True)
+
+
+def golden_examples(golden, set_name):
+  processor = run_classifier.MrpcProcessor()
+  data_dir = os.path.join(golden, "classifier", "MRPC")
+  return getattr(processor, "get_%s_examples" % set_name)(data_dir)
+
+
+@pytest.mark.parametrize("set_name,padded_to", [
+    ("train", None), ("dev", None), ("test", None), ("test", 8)])
+def test_golden_mrpc_examples_features_and_bytes(golden, golden_tokenizer,
+                                                 tmp_path, set_name,
+                                                 padded_to):
+  examples = golden_examples(golden, set_name)
+  fixture = set_name
+  if padded_to:
+    fixture = "%s_padded_to_%d" % (set_name, padded_to)
+    while len(examples) % padded_to:
+      examples.append(run_classifier.PaddingInputExample())
+  expected = read_jsonl(os.path.join(golden, "classifier", fixture + ".jsonl"))
+  assert len(examples) == len(expected)
+
+  for (index, (example, row)) in enumerate(zip(examples, expected)):
+    if row["guid"] is None:
+      assert isinstance(example, run_classifier.PaddingInputExample)
+    else:
+      assert (example.guid, example.text_a, example.text_b, example.label) == (
+          row["guid"], row["text_a"], row["text_b"], row["label"])
+    feature = run_classifier.convert_single_example(
+        index, example, ["0", "1"], 32, golden_tokenizer)
+    num_real = sum(feature.input_mask)
+    assert golden_tokenizer.convert_ids_to_tokens(
+        feature.input_ids[:num_real]) == row["tokens"]
+    assert feature.input_ids == row["input_ids"]
+    assert feature.input_mask == row["input_mask"]
+    assert feature.segment_ids == row["segment_ids"]
+    assert [feature.label_id] == row["label_ids"]
+    assert [int(feature.is_real_example)] == row["is_real_example"]
+
+  output_file = str(tmp_path / "out.tf_record")
+  run_classifier.file_based_convert_examples_to_features(
+      examples, ["0", "1"], 32, golden_tokenizer, output_file)
+  with open(output_file, "rb") as f:
+    written = f.read()
+  with open(os.path.join(golden, "classifier", fixture + ".tf_record"),
+            "rb") as f:
+    assert written == f.read()
+  assert os.listdir(str(tmp_path)) == ["out.tf_record"]  # No temp left.
+
+
+def test_golden_quirks_spelled_out(golden, golden_tokenizer):
+  examples = {e.guid: e for e in golden_examples(golden, "train")}
+  # A second sentence of spaces only is encoded as a single sentence.
+  assert examples["train-9"].text_b == "   "
+  feature = run_classifier.convert_single_example(
+      0, examples["train-9"], ["0", "1"], 32, golden_tokenizer)
+  num_real = sum(feature.input_mask)
+  tokens = golden_tokenizer.convert_ids_to_tokens(
+      feature.input_ids[:num_real])
+  assert tokens.count("[SEP]") == 1 and tokens[-1] == "[SEP]"
+  assert set(feature.segment_ids) == {0}
+  # Quotes are ordinary characters; test labels are all "0".
+  assert examples["train-3"].text_a.startswith('"We expect')
+  assert {e.label for e in golden_examples(golden, "test")} == {"0"}
+
+
+# --------------------------------------------------------------------------
+# Truncation and features.
+
+
+def test_truncate_seq_pair_cuts_the_longer_side_from_the_end():
+  tokens_a, tokens_b = list("abcdefg"), list("xyz")
+  run_classifier._truncate_seq_pair(tokens_a, tokens_b, 8)
+  assert (tokens_a, tokens_b) == (list("abcde"), list("xyz"))
+  # A tie cuts the second sequence.
+  tokens_a, tokens_b = list("abcd"), list("wxyz")
+  run_classifier._truncate_seq_pair(tokens_a, tokens_b, 7)
+  assert (tokens_a, tokens_b) == (list("abcd"), list("wxy"))
+  run_classifier._truncate_seq_pair(tokens_a, tokens_b, 7)
+  assert (tokens_a, tokens_b) == (list("abcd"), list("wxy"))
+
+
+@pytest.fixture(scope="module")
+def tiny_tokenizer(tiny_bert):
+  return tokenization.FullTokenizer(tiny_bert["vocab_file"], True)
+
+
+def test_single_sentence_is_cut_to_leave_cls_and_sep(tiny_tokenizer):
+  example = run_classifier.InputExample("x-1", "the cat saw the dog",
+                                        label="1")
+  feature = run_classifier.convert_single_example(
+      0, example, ["0", "1"], 5, tiny_tokenizer)
+  assert tiny_tokenizer.convert_ids_to_tokens(feature.input_ids) == [
+      "[CLS]", "the", "cat", "saw", "[SEP]"]
+  assert feature.label_id == 1 and feature.is_real_example
+
+
+def test_padding_example_is_all_zeros(tiny_tokenizer):
+  feature = run_classifier.convert_single_example(
+      0, run_classifier.PaddingInputExample(), ["0", "1"], 6, tiny_tokenizer)
+  assert (feature.input_ids, feature.input_mask, feature.segment_ids,
+          feature.label_id, feature.is_real_example) == (
+              [0] * 6, [0] * 6, [0] * 6, 0, False)
+
+
+def test_regression_features_hold_a_float_label(tiny_tokenizer, tmp_path):
+  examples = [run_classifier.InputExample("r-1", "the cat", "a dog", "3.25"),
+              run_classifier.PaddingInputExample()]
+  output_file = str(tmp_path / "r.tf_record")
+  run_classifier.file_based_convert_examples_to_features(
+      examples, [None], 8, tiny_tokenizer, output_file, is_regression=True)
+  records = parse_records(output_file)
+  assert [r["label_ids"] for r in records] == [[3.25], [0.0]]
+  assert [r["is_real_example"] for r in records] == [[1], [0]]
+  example = tf.train.Example.FromString(
+      next(tf.python_io.tf_record_iterator(output_file)))
+  assert example.features.feature["label_ids"].HasField("float_list")
+
+
+def test_in_memory_and_file_input_fns_give_the_same_batches(tiny_tokenizer,
+                                                            tmp_path):
+  examples = [
+      run_classifier.InputExample("p-%d" % i, "the %s" % word, "a dog",
+                                  str(i % 2))
+      for (i, word) in enumerate(["cat", "sun", "moon"])]
+  features = run_classifier.convert_examples_to_features(
+      examples, ["0", "1"], 8, tiny_tokenizer)
+  output_file = str(tmp_path / "f.tf_record")
+  run_classifier.file_based_convert_examples_to_features(
+      examples, ["0", "1"], 8, tiny_tokenizer, output_file)
+  with tf.Graph().as_default():
+    params = {"batch_size": 3}
+    in_memory = run_classifier.input_fn_builder(
+        features, 8, False, False)(params)
+    from_file = run_classifier.file_based_input_fn_builder(
+        output_file, 8, False, False)(params)
+    next_memory = tf.data.make_one_shot_iterator(in_memory).get_next()
+    next_file = tf.data.make_one_shot_iterator(from_file).get_next()
+    with tf.Session() as sess:
+      (memory_batch, file_batch) = sess.run([next_memory, next_file])
+  # Quirk of the original: the in-memory input has no is_real_example.
+  assert sorted(memory_batch) == ["input_ids", "input_mask", "label_ids",
+                                  "segment_ids"]
+  for name in memory_batch:
+    np.testing.assert_array_equal(memory_batch[name], file_batch[name])
+  assert file_batch["input_ids"].dtype == np.int32
+  np.testing.assert_array_equal(file_batch["is_real_example"], [1, 1, 1])
+
+
+def test_create_model_variables_and_losses():
+  config = run_classifier.modeling.BertConfig(
+      vocab_size=30, hidden_size=8, num_hidden_layers=1,
+      num_attention_heads=2, intermediate_size=16)
+  with tf.Graph().as_default():
+    input_ids = tf.constant([[2, 5, 6, 3], [2, 7, 3, 0]])
+    mask = tf.constant([[1, 1, 1, 1], [1, 1, 1, 0]])
+    segments = tf.zeros([2, 4], tf.int32)
+    (loss, per_example_loss, logits, probabilities) = (
+        run_classifier.create_model(config, False, input_ids, mask, segments,
+                                    tf.constant([2, 0]), 3, False))
+    with tf.variable_scope("regression"):
+      (reg_loss, reg_per_example, scores, _) = run_classifier.create_model(
+          config, False, input_ids, mask, segments,
+          tf.constant([1.5, -2.0]), 1, False, is_regression=True)
+    names = {v.op.name: v.shape.as_list() for v in tf.global_variables()}
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      values = sess.run([loss, per_example_loss, logits, probabilities,
+                         reg_loss, reg_per_example, scores])
+  assert names["output_weights"] == [3, 8] and names["output_bias"] == [3]
+  assert names["regression/output_weights"] == [1, 8]
+  (loss, per_example_loss, logits, probabilities, reg_loss, reg_per_example,
+   scores) = values
+  log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+  np.testing.assert_allclose(per_example_loss,
+                             [-log_probs[0, 2], -log_probs[1, 0]], rtol=1e-5)
+  np.testing.assert_allclose(loss, per_example_loss.mean(), rtol=1e-6)
+  np.testing.assert_allclose(probabilities, np.exp(log_probs), rtol=1e-5)
+  assert scores.shape == (2,)
+  np.testing.assert_allclose(reg_per_example,
+                             (scores - [1.5, -2.0])**2, rtol=1e-5)
+  np.testing.assert_allclose(reg_loss, reg_per_example.mean(), rtol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# The processors' file reading, on made-up files.
+
+
+def test_cola_header_rules(tmp_path):
+  data_dir = str(tmp_path)
+  write_tsv(os.path.join(data_dir, "train.tsv"), [
+      ["src", "1", "", "Good sentence ."], ["src", "0", "*", "Bad one ."]])
+  write_tsv(os.path.join(data_dir, "test.tsv"), [
+      ["index", "sentence"], ["0", "First test ."], ["1", "Second ."]])
+  processor = run_classifier.ColaProcessor()
+  train = processor.get_train_examples(data_dir)
+  assert [(e.guid, e.text_a, e.text_b, e.label) for e in train] == [
+      ("train-0", "Good sentence .", None, "1"),
+      ("train-1", "Bad one .", None, "0")]
+  test = processor.get_test_examples(data_dir)
+  assert [(e.guid, e.text_a, e.label) for e in test] == [
+      ("test-1", "First test .", "0"), ("test-2", "Second .", "0")]
+
+
+def mnli_row(pair_id, text_a, text_b, label=None):
+  row = [pair_id] + ["x"] * 7 + [text_a, text_b]
+  return row + ["gold", label] if label else row
+
+
+def test_mnli_matched_and_mismatched(tmp_path):
+  data_dir = str(tmp_path)
+  header = mnli_row("index", "sentence1", "sentence2", "gold_label")
+  write_tsv(os.path.join(data_dir, "dev_matched.tsv"), [
+      header, mnli_row("7", "A man .", "A person .", "entailment")])
+  write_tsv(os.path.join(data_dir, "dev_mismatched.tsv"), [
+      header, mnli_row("9", "Rain .", "Sun .", "contradiction")])
+  write_tsv(os.path.join(data_dir, "test_mismatched.tsv"), [
+      header[:10], mnli_row("3", "Sea .", "Sky .")])
+  matched = run_classifier.MnliProcessor().get_dev_examples(data_dir)
+  assert [(e.guid, e.text_a, e.text_b, e.label) for e in matched] == [
+      ("dev_matched-7", "A man .", "A person .", "entailment")]
+  processor = run_classifier.get_processor("MNLI-MM")
+  assert isinstance(processor, run_classifier.MnliMismatchedProcessor)
+  mismatched = processor.get_dev_examples(data_dir)
+  assert [(e.guid, e.label) for e in mismatched] == [
+      ("dev_mismatched-9", "contradiction")]
+  # Test rows get the first label, whatever they hold.
+  test = processor.get_test_examples(data_dir)
+  assert [(e.guid, e.text_a, e.label) for e in test] == [
+      ("test-3", "Sea .", "contradiction")]
+
+
+def test_xnli_reads_chinese_rows_only_and_counts_every_row(tmp_path):
+  data_dir = str(tmp_path)
+  write_tsv(os.path.join(data_dir, "multinli", "multinli.train.zh.tsv"), [
+      ["premise", "hypo", "label"], ["\u4eca\u5929", "\u660e\u5929",
+                                     "contradictory"]])
+  dev_header = ["language", "gold_label", "a", "b", "c", "d", "s1", "s2"]
+  write_tsv(os.path.join(data_dir, "xnli.dev.tsv"), [
+      dev_header, ["en", "neutral", "", "", "", "", "One", "Two"],
+      ["zh", "entailment", "", "", "", "", "\u4e00", "\u4e8c"], ["de"]])
+  processor = run_classifier.XnliProcessor()
+  train = processor.get_train_examples(data_dir)
+  assert [(e.guid, e.label) for e in train] == [("train-1", "contradiction")]
+  dev = processor.get_dev_examples(data_dir)
+  assert [(e.guid, e.text_a, e.text_b, e.label) for e in dev] == [
+      ("dev-2", "\u4e00", "\u4e8c", "entailment")]
+  with pytest.raises(NotImplementedError):
+    processor.get_test_examples(data_dir)
+
+
+def test_read_tsv_keeps_quotes_and_line_ends(tmp_path):
+  path = str(tmp_path / "q.tsv")
+  with open(path, "w", encoding="utf-8", newline="") as f:
+    f.write('\ufeffa\t"b\tc"\r\n"d""\te\n')
+  lines = run_classifier.DataProcessor._read_tsv(path)
+  assert lines == [["\ufeffa", '"b', 'c"'], ['"d""', "e"]]
+  assert [(line.path, line.line_number) for line in lines] == [
+      (path, 1), (path, 2)]
+
+
+# --------------------------------------------------------------------------
+# Every row of the real GLUE files.
+
+# task -> (folder, {set: (expected count, first guid, first label, first
+# text_a start, first text_b start or None)}).
+GLUE_DEV_FIRST_ROWS = {
+    "mrpc": ("MRPC", 408, "dev-1", "1", "He said the foodservice pie",
+             "\" The foodservice pie business"),
+    "cola": ("CoLA", 1043, "dev-0", "1", "The sailors rode the breeze", None),
+    "sst-2": ("SST-2", 872, "dev-1", "1", "it 's a charming and often", None),
+    "rte": ("RTE", 277, "dev-1", "not_entailment", "Dana Reeve, the widow",
+            "Christopher Reeve had an accident."),
+    "sts-b": ("STS-B", 1500, "dev-1", "5.000", "A man with a hard hat is",
+              "A man wearing a hard hat"),
+    "wnli": ("WNLI", 71, "dev-1", "0", "The drain is clogged with hair.",
+             "The hair has to be cleaned."),
+    "qnli": ("QNLI", 5463, "dev-1", "entailment",
+             "What came into force after", "As of that day, the new"),
+}
+
+
+def count_lines(path):
+  """Lines split on "\\n" only; the last one may lack its "\\n"."""
+  with open(path, "rb") as f:
+    lines = f.read().split(b"\n")
+  return len(lines) - (lines[-1] == b"")
+
+
+@pytest.fixture(scope="module")
+def uncased_tokenizer(shared_data):
+  return tokenization.FullTokenizer(
+      os.path.join(shared_data, "vocab", "uncased", "vocab.txt"), True)
+
+
+@pytest.mark.parametrize("task", sorted(GLUE_DEV_FIRST_ROWS))
+def test_real_glue_dev_set(shared_data, uncased_tokenizer, task):
+  (folder, count, guid, label, text_a, text_b) = GLUE_DEV_FIRST_ROWS[task]
+  data_dir = os.path.join(shared_data, "glue", folder)
+  processor = run_classifier.get_processor(task)
+  examples = processor.get_dev_examples(data_dir)
+  has_header = task != "cola"
+  assert len(examples) == count == count_lines(
+      os.path.join(data_dir, "dev.tsv")) - has_header
+  first = examples[0]
+  assert (first.guid, first.label) == (guid, label)
+  assert first.text_a.startswith(text_a)
+  assert (first.text_b is None) == (text_b is None)
+  if text_b is not None:
+    assert first.text_b.startswith(text_b)
+  assert [e.guid for e in examples] == [
+      "dev-%d" % (i + has_header) for i in range(count)]
+  if processor.is_regression:
+    scores = [float(e.label) for e in examples]
+    assert min(scores) >= 0.0 and max(scores) <= 5.0
+  else:
+    assert {e.label for e in examples} == set(processor.get_labels())
+
+  label_list = processor.get_labels()
+  for (index, example) in enumerate(examples[:3]):
+    feature = run_classifier.convert_single_example(
+        index, example, label_list, 64, uncased_tokenizer,
+        processor.is_regression)
+    assert_feature_encodes(feature, example, uncased_tokenizer, 64)
+    if processor.is_regression:
+      assert feature.label_id == float(example.label)
+    else:
+      assert label_list[feature.label_id] == example.label
+
+
+def assert_feature_encodes(feature, example, tokenizer, max_seq_length):
+  """Checks [CLS] a [SEP] (b [SEP]) with the original's truncation."""
+  tokens_a = tokenizer.tokenize(example.text_a)
+  tokens_b = tokenizer.tokenize(example.text_b) if example.text_b else []
+  while len(tokens_a) + len(tokens_b) > max_seq_length - 3 and tokens_b:
+    (tokens_a if len(tokens_a) > len(tokens_b) else tokens_b).pop()
+  tokens = ["[CLS]"] + tokens_a[:max_seq_length - 2] + ["[SEP]"]
+  segment_ids = [0] * len(tokens)
+  if tokens_b:
+    tokens += tokens_b + ["[SEP]"]
+    segment_ids += [1] * (len(tokens_b) + 1)
+  padding = [0] * (max_seq_length - len(tokens))
+  assert feature.input_ids == tokenizer.convert_tokens_to_ids(tokens) + padding
+  assert feature.input_mask == [1] * len(tokens) + padding
+  assert feature.segment_ids == segment_ids + padding
+
+
+@pytest.mark.parametrize("task,folder", [
+    ("mrpc", "MRPC"), ("cola", "CoLA"), ("sst-2", "SST-2"), ("rte", "RTE"),
+    ("sts-b", "STS-B"), ("wnli", "WNLI")])
+def test_real_glue_train_and_test_sets(shared_data, task, folder):
+  data_dir = os.path.join(shared_data, "glue", folder)
+  processor = run_classifier.get_processor(task)
+  train = processor.get_train_examples(data_dir)
+  train_header = task != "cola"
+  assert len(train) == count_lines(
+      os.path.join(data_dir, "train.tsv")) - train_header
+  assert train[0].guid == "train-%d" % train_header
+  test = processor.get_test_examples(data_dir)
+  assert len(test) == count_lines(os.path.join(data_dir, "test.tsv")) - 1
+  assert [e.guid for e in test[:2]] == ["test-1", "test-2"]
+  # Test rows carry no gold label: the first label (regression: "0").
+  assert {e.label for e in test} == {"0" if processor.is_regression else
+                                     processor.get_labels()[0]}
+  assert all(e.text_a for e in test)
+
+
+def test_real_qnli_test_set(shared_data):
+  data_dir = os.path.join(shared_data, "glue", "QNLI")
+  test = run_classifier.QnliProcessor().get_test_examples(data_dir)
+  assert len(test) == 5463
+  assert test[0].text_a.startswith("What organization is devoted to Jihad")
+  assert {e.label for e in test} == {"entailment"}
+
+
+# --------------------------------------------------------------------------
+# Metrics, against numpy, over the real examples only.
+
+
+def average_ranks(values):
+  values = np.asarray(values, np.float64)
+  ranks = np.empty(len(values))
+  for (i, value) in enumerate(values):
+    ranks[i] = (np.sum(values < value) + np.sum(values <= value) + 1) / 2.0
+  return ranks
+
+
+def numpy_metrics(labels, predictions):
+  labels = np.asarray(labels, np.float64)
+  predictions = np.asarray(predictions, np.float64)
+  tp = np.sum((labels == 1) & (predictions == 1))
+  fp = np.sum((labels != 1) & (predictions == 1))
+  fn = np.sum((labels == 1) & (predictions != 1))
+  tn = np.sum((labels != 1) & (predictions != 1))
+  mcc = (tp * tn - fp * fn) / np.sqrt((tp + fp) * (tp + fn) * (tn + fp) *
+                                      (tn + fn))
+  return {
+      "f1": 2 * tp / (2 * tp + fp + fn),
+      "matthews_corr": mcc,
+      "pearson": np.corrcoef(labels, predictions)[0, 1],
+      "spearman": np.corrcoef(average_ranks(labels),
+                              average_ranks(predictions))[0, 1],
+  }
+
+
+def run_metric_fn(metric_fn, batches):
+  """Runs the eval metric_fn over batches of its four inputs."""
+  with tf.Graph().as_default():
+    placeholders = [
+        tf.placeholder(tf.as_dtype(value.dtype), [None] + list(value.shape[1:]))
+        for value in batches[0]]
+    metrics = metric_fn(*placeholders)
+    with tf.Session() as sess:
+      sess.run(tf.local_variables_initializer())
+      for batch in batches:
+        sess.run([update for (_, update) in metrics.values()],
+                 dict(zip(placeholders, batch)))
+      return sess.run({name: value for (name, (value, _)) in metrics.items()})
+
+
+def test_classification_metrics_skip_padding_examples():
+  rng = np.random.RandomState(3)
+  labels = rng.randint(0, 2, size=40).astype(np.int32)
+  logits = rng.normal(size=(40, 2)).astype(np.float32)
+  losses = rng.uniform(size=40).astype(np.float32)
+  is_real = np.ones(40, np.float32)
+  is_real[[5, 17, 38, 39]] = 0.0  # Padding rows with junk values.
+  metric_fn = run_classifier._metric_fn_builder(False, ("f1", "matthews_corr"))
+  batches = [(losses[i:i + 8], labels[i:i + 8], logits[i:i + 8],
+              is_real[i:i + 8]) for i in range(0, 40, 8)]
+  got = run_metric_fn(metric_fn, batches)
+  real = is_real > 0
+  predictions = logits.argmax(-1)
+  expected = numpy_metrics(labels[real], predictions[real])
+  assert sorted(got) == ["eval_accuracy", "eval_f1", "eval_loss",
+                         "eval_matthews_corr"]
+  np.testing.assert_allclose(got["eval_accuracy"],
+                             np.mean(labels[real] == predictions[real]),
+                             rtol=1e-6)
+  np.testing.assert_allclose(got["eval_loss"], losses[real].mean(), rtol=1e-6)
+  np.testing.assert_allclose(got["eval_f1"], expected["f1"], rtol=1e-12)
+  np.testing.assert_allclose(got["eval_matthews_corr"],
+                             expected["matthews_corr"], rtol=1e-12)
+
+
+def test_regression_metrics_with_ties_skip_padding_examples():
+  rng = np.random.RandomState(4)
+  labels = rng.randint(0, 6, size=30).astype(np.float32)  # Many ties.
+  scores = (labels + rng.normal(size=30)).astype(np.float32)
+  scores[[2, 9]] = scores[4]
+  is_real = np.ones(30, np.float32)
+  is_real[[0, 29]] = 0.0
+  metric_fn = run_classifier._metric_fn_builder(True, ("pearson", "spearman"))
+  batches = [((scores[i:i + 8] - labels[i:i + 8])**2, labels[i:i + 8],
+              scores[i:i + 8], is_real[i:i + 8]) for i in range(0, 30, 8)]
+  got = run_metric_fn(metric_fn, batches)
+  real = is_real > 0
+  expected = numpy_metrics(labels[real], scores[real])
+  assert sorted(got) == ["eval_loss", "eval_pearson", "eval_spearman"]
+  np.testing.assert_allclose(got["eval_pearson"], expected["pearson"],
+                             rtol=1e-12)
+  np.testing.assert_allclose(got["eval_spearman"], expected["spearman"],
+                             rtol=1e-12)
+  np.testing.assert_allclose(
+      got["eval_loss"], np.mean((scores[real] - labels[real])**2), rtol=1e-6)
+
+
+def test_degenerate_metrics_are_zero():
+  metric_fn = run_classifier._metric_fn_builder(
+      False, ("f1", "matthews_corr"))
+  batch = (np.zeros(3, np.float32), np.zeros(3, np.int32),
+           np.array([[1, 0]] * 3, np.float32), np.ones(3, np.float32))
+  got = run_metric_fn(metric_fn, [batch])
+  assert (got["eval_f1"], got["eval_matthews_corr"]) == (0.0, 0.0)
+
+
+def test_unknown_metric_is_refused():
+  with pytest.raises(ValueError, match="unknown metric"):
+    run_classifier.model_fn_builder(None, 2, None, 1e-3, 1, 0, False, False,
+                                    extra_metrics=("auc",))
+
+
+# --------------------------------------------------------------------------
+# Short real fine-tuning runs of a tiny model, one per task type.
+
+SEQ_LENGTH = 32
+WORDS = ("the a cat dog sun moon tree river house sea ship man woman child "
+         "old new good small big red green blue white black cold warm").split()
+
+
+def made_up_sentence(rng, length):
+  return " ".join(rng.choice(WORDS, size=length)) + " ."
+
+
+def format_row(task, set_name, index, text_a, text_b, label):
+  """One row of `set_name`.tsv in the GLUE layout of `task`."""
+  if task == "mrpc":
+    first = str(index) if set_name == "test" else label
+    return [first, "1", "2", text_a, text_b]
+  if task == "sst-2":
+    return [str(index), text_a] if set_name == "test" else [text_a, label]
+  row = [str(index), "g", "f", "y", "o", "s1", "s2", text_a, text_b]
+  return row if set_name == "test" else row + [label]
+
+
+HEADERS = {
+    "mrpc": ["Quality", "#1 ID", "#2 ID", "#1 String", "#2 String"],
+    "sst-2": ["sentence", "label"],
+    "sts-b": ["index"] * 10,
+}
+
+
+def write_task_data(data_dir, task, rng):
+  """A dozen train rows and six dev rows in the GLUE layout of `task`.
+
+  test.tsv holds the dev rows again (without labels), so that the eval
+  metrics can be checked against the predictions. Returns the dev rows as
+  (text_a, text_b, label).
+  """
+  rows = {}
+  for (set_name, num_rows) in (("train", 12), ("dev", 6)):
+    rows[set_name] = []
+    for i in range(num_rows):
+      label = "%.3f" % (i % 6) if task == "sts-b" else str(i % 2)
+      rows[set_name].append((made_up_sentence(rng, rng.randint(3, 20)),
+                             made_up_sentence(rng, rng.randint(3, 20)),
+                             label))
+  rows["test"] = rows["dev"]
+  for (set_name, items) in rows.items():
+    header = HEADERS[task]
+    if set_name == "test" and task == "sst-2":
+      header = ["index", "sentence"]
+    write_tsv(os.path.join(data_dir, set_name + ".tsv"), [header] + [
+        format_row(task, set_name, i, *item) for (i, item) in enumerate(items)])
+  return rows["dev"]
+
+
+def base_flags(tiny_bert, data_dir, output_dir, task):
+  """Every flag of the script, so other scripts' defaults do not leak in."""
+  return {
+      "data_dir": data_dir, "task_name": task,
+      "bert_config_file": tiny_bert["config_file"],
+      "vocab_file": tiny_bert["vocab_file"], "output_dir": output_dir,
+      "init_checkpoint": tiny_bert["checkpoint"], "do_lower_case": True,
+      "max_seq_length": SEQ_LENGTH, "do_train": True, "do_eval": True,
+      "do_predict": True, "train_batch_size": 4, "eval_batch_size": 4,
+      "predict_batch_size": 4, "learning_rate": 1e-3,
+      "num_train_epochs": 1.0, "warmup_proportion": 0.1,
+      "save_checkpoints_steps": 1000, "iterations_per_loop": 1000,
+      "use_tpu": False, "tpu_name": None, "tpu_zone": None,
+      "gcp_project": None, "master": None, "num_tpu_cores": 8,
+  }
+
+
+def run_main(values):
+  if not FLAGS.is_parsed():
+    FLAGS.mark_as_parsed()
+  with flagsaver.flagsaver(**values):
+    run_classifier.main([])
+
+
+def read_eval_results(path):
+  with open(path) as f:
+    lines = f.read().splitlines()
+  keys = [line.split(" = ")[0] for line in lines]
+  assert keys == sorted(keys)
+  return {line.split(" = ")[0]: float(line.split(" = ")[1]) for line in lines}
+
+
+@pytest.mark.parametrize("task,extra_keys", [
+    ("mrpc", ["eval_accuracy", "eval_f1"]),
+    ("sst-2", ["eval_accuracy"]),
+    ("sts-b", ["eval_pearson", "eval_spearman"])])
+def test_fine_tuning_run_writes_metrics_and_predictions(tiny_bert, tmp_path,
+                                                        task, extra_keys):
+  data_dir = str(tmp_path / "data")
+  output_dir = str(tmp_path / "output")
+  dev_rows = write_task_data(data_dir, task, np.random.RandomState(len(task)))
+  run_main(base_flags(tiny_bert, data_dir, output_dir, task))
+
+  results = read_eval_results(os.path.join(output_dir, "eval_results.txt"))
+  assert sorted(results) == sorted(["eval_loss", "global_step", "loss"] +
+                                   extra_keys)
+  assert results["global_step"] == 3  # int(12 / 4 * 1.0) steps.
+  for key in extra_keys:
+    assert -1.0 <= results[key] <= 1.0
+
+  for name in ("train", "eval", "predict"):
+    records = parse_records(os.path.join(output_dir, name + ".tf_record"))
+    assert len(records) == {"train": 12, "eval": 6, "predict": 6}[name]
+    assert all(len(r["input_ids"]) == SEQ_LENGTH for r in records)
+  assert not [n for n in os.listdir(output_dir) if ".tmp-" in n]
+
+  # test.tsv holds the dev rows: the metrics must follow from the
+  # predictions (the same model, without dropout).
+  with open(os.path.join(output_dir, "test_results.tsv")) as f:
+    predictions = np.array([[float(v) for v in line.split("\t")]
+                            for line in f.read().splitlines()])
+  labels = np.array([float(label) for (_, _, label) in dev_rows])
+  if task == "sts-b":
+    assert predictions.shape == (6, 1)
+    scores = predictions[:, 0]
+    expected = numpy_metrics(labels, scores)
+    expected["loss"] = np.mean((scores - labels)**2)
+  else:
+    assert predictions.shape == (6, 2) and predictions.min() >= 0.0
+    np.testing.assert_allclose(predictions.sum(-1), 1.0, rtol=1e-5)
+    predicted = predictions.argmax(-1)
+    expected = numpy_metrics(labels, predicted)
+    expected["accuracy"] = np.mean(predicted == labels)
+    expected["loss"] = -np.mean(
+        np.log(predictions[np.arange(6), labels.astype(int)]))
+  for key in extra_keys + ["eval_loss"]:
+    np.testing.assert_allclose(results[key], expected[key[len("eval_"):]],
+                               rtol=1e-4, atol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# Tasks of one's own.
+
+
+class ReversedSst2Processor(run_classifier.Sst2Processor):
+  """A user's processor: SST-2 with the labels named differently."""
+
+  def get_labels(self):
+    return ["1", "0"]
+
+
+def test_task_from_module_and_class_name():
+  processor = run_classifier.get_processor(
+      "test_run_classifier:ReversedSst2Processor")
+  assert processor.get_labels() == ["1", "0"]
+
+
+def test_registered_task():
+  run_classifier.register_processor("My-Task", ReversedSst2Processor)
+  assert isinstance(run_classifier.get_processor("my-task"),
+                    ReversedSst2Processor)
+
+
+@pytest.mark.parametrize("task_name,message", [
+    ("no_such_module_xyz:Processor", "cannot import no_such_module_xyz"),
+    ("test_run_classifier:NoSuchClass", "has no DataProcessor class"),
+    ("test_run_classifier:write_tsv", "has no DataProcessor class")])
+def test_bad_task_module_or_class(task_name, message):
+  with pytest.raises(estimator_utils.InputError, match=message):
+    run_classifier.get_processor(task_name)
+
+
+# --------------------------------------------------------------------------
+# Bad input: one-line errors before any training.
+
+
+@pytest.fixture
+def bad_input_run(tiny_bert, tmp_path):
+  """Runs main on MRPC-like data; returns (error message, output dir)."""
+  data_dir = str(tmp_path / "data")
+  write_task_data(data_dir, "mrpc", np.random.RandomState(0))
+
+  def run(**overrides):
+    output_dir = str(tmp_path / "output")
+    values = base_flags(tiny_bert, data_dir, output_dir, "mrpc")
+    values.update(overrides)
+    with pytest.raises(ValueError) as error:
+      run_main(values)
+    message = str(error.value)
+    assert "\n" not in message
+    assert not os.path.exists(os.path.join(output_dir, "train.tf_record"))
+    return message
+
+  run.data_dir = data_dir
+  return run
+
+
+def test_unknown_task_lists_the_known_ones(bad_input_run):
+  message = bad_input_run(task_name="mrcp")
+  assert "--task_name=mrcp" in message
+  for name in ("cola", "mnli", "mnli-mm", "mrpc", "qnli", "qqp", "rte",
+               "sst-2", "sts-b", "wnli", "xnli"):
+    assert name in message
+
+
+def test_row_with_too_few_columns_names_file_and_line(bad_input_run):
+  path = os.path.join(bad_input_run.data_dir, "dev.tsv")
+  with open(path, "a") as f:
+    f.write("1\t5\t6\tonly one sentence\n")
+  message = bad_input_run()
+  assert "%s, line 8:" % path in message
+  assert "has 4 column(s), but column 4" in message
+
+
+def test_unknown_label_names_file_and_line(bad_input_run):
+  path = os.path.join(bad_input_run.data_dir, "train.tsv")
+  with open(path, "a") as f:
+    f.write("yes\t5\t6\tthe cat .\tthe dog .\n")
+  message = bad_input_run()
+  assert message.startswith("%s, line 14: unknown label 'yes'" % path)
+
+
+def test_non_numeric_score_names_file_and_line(tmp_path):
+  path = write_tsv(str(tmp_path / "dev.tsv"), [
+      ["index"] * 10, ["0", "g", "f", "y", "o", "s", "s", "a", "b", "high"]])
+  with pytest.raises(estimator_utils.InputError,
+                     match=r"dev.tsv, line 2: the score 'high'"):
+    run_classifier.StsbProcessor().get_dev_examples(str(tmp_path))
+
+
+def test_max_seq_length_above_the_model(bad_input_run):
+  message = bad_input_run(max_seq_length=129)
+  assert "Cannot use sequence length 129" in message and "128" in message
+
+
+def test_do_lower_case_contradicting_the_checkpoint(bad_input_run):
+  message = bad_input_run(
+      do_lower_case=True,
+      init_checkpoint="/models/cased_L-12_H-768_A-12/bert_model.ckpt")
+  assert "--do_lower_case=True" in message
+
+
+def test_missing_checkpoint_and_no_action(bad_input_run, tmp_path):
+  message = bad_input_run(init_checkpoint=str(tmp_path / "nothing.ckpt"))
+  assert "no such checkpoint" in message
+  message = bad_input_run(do_train=False, do_eval=False, do_predict=False)
+  assert "At least one of" in message
+
+
+def test_xnli_has_no_test_set(bad_input_run):
+  message = bad_input_run(task_name="xnli", do_train=False, do_eval=False)
+  assert "no such data set" in message
+
+
+def test_command_line_error_is_one_line(tiny_bert, tmp_path):
+  data_dir = str(tmp_path / "data")
+  write_task_data(data_dir, "mrpc", np.random.RandomState(0))
+  with open(os.path.join(data_dir, "train.tsv"), "a") as f:
+    f.write("2\t5\t6\tthe cat .\tthe dog .\n")
+  command = [sys.executable, os.path.join(ROOT, "run_classifier.py"),
+             "--task_name=MRPC", "--data_dir=" + data_dir,
+             "--vocab_file=" + tiny_bert["vocab_file"],
+             "--bert_config_file=" + tiny_bert["config_file"],
+             "--output_dir=" + str(tmp_path / "output"), "--do_train"]
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  finished = subprocess.run(command, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, cwd=ROOT,
+                            universal_newlines=True)
+  assert finished.returncode == 2
+  error_lines = [line for line in finished.stderr.splitlines()
+                 if line.startswith("error: ")]
+  assert error_lines == [
+      "error: %s, line 14: unknown label '2' (the labels of this task are "
+      "0, 1)" % os.path.join(data_dir, "train.tsv")]
+  assert "Traceback" not in finished.stderr
