@@ -50,7 +50,7 @@ _CONFIG_KEY_TYPES = collections.OrderedDict([
 
 
 class BertConfig(object):
-  """Configuration for `BertModel`."""
+  """The hyperparameters of a `BertModel`, as held in `bert_config.json`."""
 
   def __init__(self,
                vocab_size,
@@ -64,28 +64,27 @@ class BertConfig(object):
                max_position_embeddings=512,
                type_vocab_size=16,
                initializer_range=0.02):
-    """Constructs BertConfig.
+    """Holds the given hyperparameters (the defaults are BERT-Base's).
 
     Args:
-      vocab_size: Vocabulary size of `inputs_ids` in `BertModel`.
-      hidden_size: Size of the encoder layers and the pooler layer.
-      num_hidden_layers: Number of hidden layers in the Transformer encoder.
-      num_attention_heads: Number of attention heads for each attention layer
-        in the Transformer encoder.
-      intermediate_size: The size of the "intermediate" (i.e., feed-forward)
-        layer in the Transformer encoder.
-      hidden_act: The non-linear activation function (function or string) in
-        the encoder and pooler.
-      hidden_dropout_prob: The dropout probability for all fully connected
-        layers in the embeddings, encoder, and pooler.
-      attention_probs_dropout_prob: The dropout ratio for the attention
-        probabilities.
-      max_position_embeddings: The maximum sequence length that this model
-        might ever be used with.
-      type_vocab_size: The vocabulary size of the `token_type_ids` passed
-        into `BertModel`.
-      initializer_range: The stdev of the truncated_normal_initializer for
-        initializing all weight matrices.
+      vocab_size: int, number of WordPiece ids `input_ids` may hold.
+      hidden_size: int, width of every encoder layer and of the pooler.
+      num_hidden_layers: int, number of Transformer blocks.
+      num_attention_heads: int, heads per self-attention layer; must divide
+        `hidden_size`.
+      intermediate_size: int, width of the feed-forward layer inside each
+        block.
+      hidden_act: activation of the feed-forward layer, a name understood
+        by `get_activation` or a function.
+      hidden_dropout_prob: float, dropout rate after the embeddings and
+        after each dense projection of the encoder.
+      attention_probs_dropout_prob: float, dropout rate applied to the
+        attention probabilities.
+      max_position_embeddings: int, rows of the position embedding table:
+        the longest sequence the model accepts.
+      type_vocab_size: int, number of distinct `token_type_ids` (segments).
+      initializer_range: float, standard deviation of the truncated normal
+        draws that initialize the weight matrices.
     """
     self.vocab_size = vocab_size
     self.hidden_size = hidden_size
@@ -139,7 +138,12 @@ class BertConfig(object):
 
   @classmethod
   def from_json_file(cls, json_file):
-    """Constructs a `BertConfig` from a json file of parameters."""
+    """Reads a `BertConfig` from a JSON file (local or `gs://`).
+
+    Raises:
+      ValueError: the file is not JSON, or `from_dict` rejects its content;
+        the message names the file.
+    """
     with tf.gfile.GFile(json_file, "r") as reader:
       text = reader.read()
     try:
@@ -149,11 +153,11 @@ class BertConfig(object):
     return cls.from_dict(json_object, source=json_file)
 
   def to_dict(self):
-    """Serializes this instance to a Python dictionary."""
+    """Returns a deep copy of every attribute, unknown keys included."""
     return copy.deepcopy(self.__dict__)
 
   def to_json_string(self):
-    """Serializes this instance to a JSON string."""
+    """Returns the config as JSON: sorted keys, 2-space indent, end newline."""
     return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
 
 
@@ -165,26 +169,18 @@ def _type_names(types):
 
 
 class BertModel(object):
-  """BERT model ("Bidirectional Encoder Representations from Transformers").
+  """The BERT encoder: embeddings, a stack of Transformer blocks, a pooler.
 
-  Example usage:
+  Builds its variables under the scope "bert" (by default) with the names of
+  Google's released checkpoints. For instance, to classify sentence pairs:
 
   ```python
-  # Already been converted into WordPiece token ids
-  input_ids = tf.constant([[31, 51, 99], [15, 5, 0]])
-  input_mask = tf.constant([[1, 1, 1], [1, 1, 0]])
-  token_type_ids = tf.constant([[0, 0, 1], [0, 2, 0]])
-
-  config = modeling.BertConfig(vocab_size=32000, hidden_size=512,
-    num_hidden_layers=8, num_attention_heads=6, intermediate_size=1024)
-
-  model = modeling.BertModel(config=config, is_training=True,
-    input_ids=input_ids, input_mask=input_mask, token_type_ids=token_type_ids)
-
-  label_embeddings = tf.get_variable(...)
-  pooled_output = model.get_pooled_output()
-  logits = tf.matmul(pooled_output, label_embeddings)
-  ...
+  config = modeling.BertConfig.from_json_file("bert_config.json")
+  model = modeling.BertModel(
+      config=config, is_training=True, input_ids=input_ids,
+      input_mask=input_mask, token_type_ids=segment_ids)
+  pooled = model.get_pooled_output()  # [batch_size, hidden_size]
+  logits = tf.matmul(pooled, class_weights, transpose_b=True)
   ```
   """
 
@@ -196,23 +192,24 @@ class BertModel(object):
                token_type_ids=None,
                use_one_hot_embeddings=False,
                scope=None):
-    """Constructor for BertModel.
+    """Builds the model's graph.
 
     Args:
-      config: `BertConfig` instance.
-      is_training: bool. true for training model, false for eval model.
-        Controls whether dropout will be applied.
-      input_ids: int32 Tensor of shape [batch_size, seq_length].
-      input_mask: (optional) int32 Tensor of shape [batch_size, seq_length].
-      token_type_ids: (optional) int32 Tensor of shape
-        [batch_size, seq_length].
-      use_one_hot_embeddings: (optional) bool. Whether to use one-hot word
-        embeddings or tf.embedding_lookup() for the word embeddings.
-      scope: (optional) variable scope. Defaults to "bert".
+      config: `BertConfig`.
+      is_training: bool; dropout is applied only when True.
+      input_ids: int32 Tensor [batch_size, seq_length] of WordPiece ids.
+      input_mask: (optional) int32 Tensor [batch_size, seq_length], 1 for
+        real tokens and 0 for padding; all ones when None.
+      token_type_ids: (optional) int32 Tensor [batch_size, seq_length] of
+        segment ids; all zeros when None.
+      use_one_hot_embeddings: (optional) bool; look words up by a one-hot
+        matmul (the fast way on TPUs) instead of `tf.gather`. Both give the
+        same values.
+      scope: (optional) variable scope name, "bert" when None.
 
     Raises:
-      ValueError: The config is invalid or one of the input tensor shapes
-        is invalid.
+      ValueError: `input_ids` is not rank 2, the sequence is longer than
+        `max_position_embeddings`, or the config is inconsistent.
     """
     config = copy.deepcopy(config)
     if not is_training:
@@ -237,7 +234,7 @@ class BertModel(object):
 
     with tf.variable_scope(scope, default_name="bert"):
       with tf.variable_scope("embeddings"):
-        # Perform embedding lookup on the word ids.
+        # Word embeddings of the ids: [batch_size, seq_length, hidden_size].
         (self.embedding_output, self.embedding_table) = embedding_lookup(
             input_ids=input_ids,
             vocab_size=config.vocab_size,
@@ -246,8 +243,7 @@ class BertModel(object):
             word_embedding_name="word_embeddings",
             use_one_hot_embeddings=use_one_hot_embeddings)
 
-        # Add positional embeddings and token type embeddings, then layer
-        # normalize and perform dropout.
+        # Plus segment and position embeddings, then LayerNorm and dropout.
         self.embedding_output = embedding_postprocessor(
             input_tensor=self.embedding_output,
             use_token_type=True,
@@ -261,14 +257,12 @@ class BertModel(object):
             dropout_prob=config.hidden_dropout_prob)
 
       with tf.variable_scope("encoder"):
-        # This converts a 2D mask of shape [batch_size, seq_length] to a 3D
-        # mask of shape [batch_size, seq_length, seq_length] which is used
-        # for the attention scores.
+        # Every position may attend to every real token:
+        # [batch_size, seq_length] -> [batch_size, seq_length, seq_length].
         attention_mask = create_attention_mask_from_input_mask(
             input_ids, input_mask)
 
-        # Run the stacked transformer.
-        # `sequence_output` shape = [batch_size, seq_length, hidden_size].
+        # One [batch_size, seq_length, hidden_size] output per block.
         self.all_encoder_layers = transformer_model(
             input_tensor=self.embedding_output,
             attention_mask=attention_mask,
@@ -283,14 +277,10 @@ class BertModel(object):
             do_return_all_layers=True)
 
       self.sequence_output = self.all_encoder_layers[-1]
-      # The "pooler" converts the encoded sequence tensor of shape
-      # [batch_size, seq_length, hidden_size] to a tensor of shape
-      # [batch_size, hidden_size]. This is necessary for segment-pair level
-      # classification tasks where we need a fixed dimensional
-      # representation of the segment.
+      # Sequence-level tasks need one vector per sequence: the pooler maps
+      # the final hidden state of the first token ([CLS]) through a tanh
+      # layer that next-sentence pre-training has trained for this purpose.
       with tf.variable_scope("pooler"):
-        # We "pool" the model by simply taking the hidden state corresponding
-        # to the first token. We assume that this has been pre-trained.
         first_token_tensor = tf.squeeze(self.sequence_output[:, 0:1, :], axis=1)
         self.pooled_output = dense_layer(
             first_token_tensor,
@@ -303,12 +293,7 @@ class BertModel(object):
     return self.pooled_output
 
   def get_sequence_output(self):
-    """Gets final hidden layer of encoder.
-
-    Returns:
-      float Tensor of shape [batch_size, seq_length, hidden_size] corresponding
-      to the final hidden of the transformer encoder.
-    """
+    """Returns the last block's output, [batch_size, seq_length, hidden]."""
     return self.sequence_output
 
   def get_all_encoder_layers(self):
@@ -316,14 +301,10 @@ class BertModel(object):
     return self.all_encoder_layers
 
   def get_embedding_output(self):
-    """Gets output of the embedding lookup (i.e., input to the transformer).
+    """Returns the Transformer's input, [batch_size, seq_length, hidden].
 
-    Returns:
-      float Tensor of shape [batch_size, seq_length, hidden_size] corresponding
-      to the output of the embedding layer, after summing the word
-      embeddings with the positional embeddings and the token type embeddings,
-      then performing layer normalization. This is the input to the
-      transformer.
+    That is the sum of the word, segment and position embeddings after
+    LayerNorm (and dropout when training).
     """
     return self.embedding_output
 
@@ -333,16 +314,16 @@ class BertModel(object):
 
 
 def gelu(x):
-  """Gaussian Error Linear Unit, the tanh approximation the original uses.
+  """GELU activation in its tanh approximation, as the original computes it.
 
-  Original paper: https://arxiv.org/abs/1606.08415. The exact (erf) form
-  moves outputs by up to ~1e-3 on trained checkpoints, so it is not used.
+  See https://arxiv.org/abs/1606.08415. The exact form, x * Phi(x) with the
+  erf, differs by up to ~1e-3 on trained checkpoints, so it is not used.
 
   Args:
-    x: float Tensor to perform activation.
+    x: float Tensor.
 
   Returns:
-    `x` with the GELU activation applied.
+    float Tensor of the same shape, `x` times the approximate normal CDF.
   """
   cdf = 0.5 * (1.0 + tf.tanh(
       (np.sqrt(2 / np.pi) * (x + 0.044715 * tf.pow(x, 3)))))
@@ -350,23 +331,20 @@ def gelu(x):
 
 
 def get_activation(activation_string):
-  """Maps a string to a Python function, e.g., "relu" => `tf.nn.relu`.
+  """Resolves the `hidden_act` of a config to a function.
 
   Args:
-    activation_string: String name of the activation function.
+    activation_string: "gelu", "relu", "tanh" or "linear" (any case); an
+      empty string or None for no activation; anything that is not a string
+      is taken to be the function itself.
 
   Returns:
-    A Python function corresponding to the activation function. If
-    `activation_string` is None, empty, or "linear", this will return None.
-    If `activation_string` is not a string, it will return
-    `activation_string`.
+    The activation function, or None for a linear layer.
 
   Raises:
-    ValueError: The `activation_string` does not correspond to a known
-      activation.
+    ValueError: an unknown activation name.
   """
-  # We assume that anything that"s not a string is already an activation
-  # function, so we just return it.
+  # A non-string is already a function (or None): pass it through.
   if not isinstance(activation_string, six.string_types):
     return activation_string
 
@@ -377,12 +355,16 @@ def get_activation(activation_string):
   activations = {"linear": None, "relu": tf.nn.relu, "gelu": gelu,
                  "tanh": tf.tanh}
   if act not in activations:
-    raise ValueError("Unsupported activation: %s" % act)
+    raise ValueError("Unsupported activation: %s (known: gelu, relu, tanh, "
+                     "linear)" % act)
   return activations[act]
 
 
 def get_assignment_map_from_checkpoint(tvars, init_checkpoint):
-  """Compute the union of the current variables and checkpoint variables.
+  """Matches the graph's variables with a checkpoint's, by name.
+
+  Variables present on one side only are left out: the caller initializes
+  those itself (e.g. a new classifier layer).
 
   Args:
     tvars: list of the graph's variables.
@@ -417,15 +399,17 @@ def get_assignment_map_from_checkpoint(tvars, init_checkpoint):
 
 
 def dropout(input_tensor, dropout_prob):
-  """Perform dropout.
+  """Zeroes values at random with probability `dropout_prob`.
+
+  Kept values are scaled by 1 / (1 - dropout_prob).
 
   Args:
     input_tensor: float Tensor.
-    dropout_prob: Python float. The probability of dropping out a value (NOT
-      of *keeping* a dimension as in `tf.nn.dropout`).
+    dropout_prob: float, the fraction dropped (not kept); 0.0 or None
+      returns `input_tensor` itself.
 
   Returns:
-    A version of `input_tensor` with dropout applied.
+    float Tensor of the same shape.
   """
   if dropout_prob is None or dropout_prob == 0.0:
     return input_tensor
@@ -433,7 +417,7 @@ def dropout(input_tensor, dropout_prob):
 
 
 def layer_norm(input_tensor, name=None):
-  """Run layer normalization on the last dimension of the tensor.
+  """Normalizes over the last axis, with a learned scale and offset.
 
   Same variables (`LayerNorm/beta`, `LayerNorm/gamma`) and the same numerics
   as the original's `tf.contrib.layers.layer_norm`: moments over the last
@@ -462,14 +446,17 @@ def layer_norm(input_tensor, name=None):
 
 
 def layer_norm_and_dropout(input_tensor, dropout_prob, name=None):
-  """Runs layer normalization followed by dropout."""
+  """`layer_norm`, then `dropout` with rate `dropout_prob`."""
   output_tensor = layer_norm(input_tensor, name)
   output_tensor = dropout(output_tensor, dropout_prob)
   return output_tensor
 
 
 def create_initializer(initializer_range=0.02):
-  """Creates a `truncated_normal_initializer` with the given range."""
+  """A truncated normal initializer with stddev `initializer_range`.
+
+  Draws beyond two standard deviations are redrawn.
+  """
   return tf.truncated_normal_initializer(stddev=initializer_range)
 
 
@@ -515,27 +502,25 @@ def embedding_lookup(input_ids,
                      initializer_range=0.02,
                      word_embedding_name="word_embeddings",
                      use_one_hot_embeddings=False):
-  """Looks up words embeddings for id tensor.
+  """Creates the word embedding table and looks the ids up in it.
 
   Args:
-    input_ids: int32 Tensor of shape [batch_size, seq_length] containing word
-      ids.
-    vocab_size: int. Size of the embedding vocabulary.
-    embedding_size: int. Width of the word embeddings.
-    initializer_range: float. Embedding initialization range.
-    word_embedding_name: string. Name of the embedding table.
-    use_one_hot_embeddings: bool. If True, use one-hot method for word
-      embeddings (faster on TPUs). If False, use `tf.gather()`.
+    input_ids: int32 Tensor [batch_size, seq_length] of word ids (or
+      [batch_size, seq_length, num_inputs], whose embeddings are then
+      concatenated along the last axis).
+    vocab_size: int, rows of the table.
+    embedding_size: int, width of each embedding.
+    initializer_range: float, stddev of the table's initial values.
+    word_embedding_name: string, name of the table variable.
+    use_one_hot_embeddings: bool; True multiplies one-hot rows by the table
+      (quicker on TPUs), False uses `tf.gather`. The values are the same.
 
   Returns:
-    (output, table): float Tensor of shape [batch_size, seq_length,
-    embedding_size], and the table, [vocab_size, embedding_size].
+    (output, table): float Tensor [batch_size, seq_length, embedding_size]
+    and the table, [vocab_size, embedding_size].
   """
-  # This function assumes that the input is of shape [batch_size, seq_length,
-  # num_inputs].
-  #
-  # If the input is a 2D tensor of shape [batch_size, seq_length], we
-  # reshape to [batch_size, seq_length, 1].
+  # The lookup below works on [batch_size, seq_length, num_inputs] ids; plain
+  # [batch_size, seq_length] ids get a trailing axis of size 1.
   if input_ids.shape.ndims == 2:
     input_ids = tf.expand_dims(input_ids, axis=[-1])
 
@@ -568,33 +553,30 @@ def embedding_postprocessor(input_tensor,
                             initializer_range=0.02,
                             max_position_embeddings=512,
                             dropout_prob=0.1):
-  """Performs various post-processing on a word embedding tensor.
+  """Adds segment and position embeddings, then LayerNorm and dropout.
 
   Args:
-    input_tensor: float Tensor of shape [batch_size, seq_length,
-      embedding_size].
-    use_token_type: bool. Whether to add embeddings for `token_type_ids`.
-    token_type_ids: (optional) int32 Tensor of shape [batch_size, seq_length].
-      Must be specified if `use_token_type` is True.
-    token_type_vocab_size: int. The vocabulary size of `token_type_ids`.
-    token_type_embedding_name: string. The name of the embedding table variable
-      for token type ids.
-    use_position_embeddings: bool. Whether to add position embeddings for the
-      position of each token in the sequence.
-    position_embedding_name: string. The name of the embedding table variable
-      for positional embeddings.
-    initializer_range: float. Range of the weight initialization.
-    max_position_embeddings: int. Maximum sequence length that might ever be
-      used with this model. This can be longer than the sequence length of
-      input_tensor, but cannot be shorter.
-    dropout_prob: float. Dropout probability applied to the final output
-      tensor.
+    input_tensor: float Tensor [batch_size, seq_length, embedding_size], the
+      word embeddings.
+    use_token_type: bool, whether to add an embedding per `token_type_ids`.
+    token_type_ids: (optional) int32 Tensor [batch_size, seq_length];
+      required when `use_token_type` is True.
+    token_type_vocab_size: int, rows of the segment embedding table.
+    token_type_embedding_name: string, name of that table variable.
+    use_position_embeddings: bool, whether to add a learned embedding per
+      position (0 to seq_length - 1).
+    position_embedding_name: string, name of the position table variable.
+    initializer_range: float, stddev of the tables' initial values.
+    max_position_embeddings: int, rows of the position table; sequences may
+      be shorter, never longer.
+    dropout_prob: float, dropout rate applied to the result.
 
   Returns:
-    float tensor with same shape as `input_tensor`.
+    float Tensor of the same shape as `input_tensor`.
 
   Raises:
-    ValueError: One of the tensor shapes or input values is invalid.
+    ValueError: `input_tensor` is not rank 3, `token_type_ids` is missing, or
+      the sequence is longer than `max_position_embeddings`.
   """
   input_shape = get_shape_list(input_tensor, expected_rank=3)
   batch_size = input_shape[0]
@@ -605,14 +587,13 @@ def embedding_postprocessor(input_tensor,
 
   if use_token_type:
     if token_type_ids is None:
-      raise ValueError("`token_type_ids` must be specified if"
-                       "`use_token_type` is True.")
+      raise ValueError("`use_token_type` is True but `token_type_ids` "
+                       "is None.")
     token_type_table = tf.get_variable(
         name=token_type_embedding_name,
         shape=[token_type_vocab_size, width],
         initializer=create_initializer(initializer_range))
-    # This vocab will be small so we always do one-hot here, since it is
-    # always faster for a small vocabulary.
+    # With a handful of segment ids a one-hot matmul beats a gather.
     flat_token_type_ids = tf.reshape(token_type_ids, [-1])
     one_hot_ids = tf.one_hot(flat_token_type_ids, depth=token_type_vocab_size)
     token_type_embeddings = tf.matmul(one_hot_ids, token_type_table)
@@ -632,22 +613,13 @@ def embedding_postprocessor(input_tensor,
           name=position_embedding_name,
           shape=[max_position_embeddings, width],
           initializer=create_initializer(initializer_range))
-      # Since the position embedding table is a learned variable, we create
-      # it using a (long) sequence length `max_position_embeddings`. The
-      # actual sequence length might be shorter than this, for faster
-      # training of tasks that do not have long sequences.
-      #
-      # So `full_position_embeddings` is effectively an embedding table for
-      # position [0, 1, 2, ..., max_position_embeddings-1], and the current
-      # sequence has positions [0, 1, 2, ... seq_length-1], so we can just
-      # perform a slice.
+      # The table has a row for each position up to the longest sequence
+      # the model supports; this sequence uses the first `seq_length` rows.
       position_embeddings = tf.slice(full_position_embeddings, [0, 0],
                                      [seq_length, -1])
       num_dims = len(output.shape.as_list())
 
-      # Only the last two dimensions are relevant (`seq_length` and `width`),
-      # so we broadcast among the first dimensions, which is typically just
-      # the batch size.
+      # [seq_length, width], with leading 1s to broadcast over the batch.
       position_broadcast_shape = []
       for _ in range(num_dims - 2):
         position_broadcast_shape.append(1)
@@ -661,11 +633,12 @@ def embedding_postprocessor(input_tensor,
 
 
 def create_attention_mask_from_input_mask(from_tensor, to_mask):
-  """Create 3D attention mask from a 2D tensor mask.
+  """Turns a padding mask of the keys into a mask of attention scores.
 
   Args:
-    from_tensor: 2D or 3D Tensor of shape [batch_size, from_seq_length, ...].
-    to_mask: int32 Tensor of shape [batch_size, to_seq_length].
+    from_tensor: Tensor [batch_size, from_seq_length] or [batch_size,
+      from_seq_length, width]; only its shape is used.
+    to_mask: int32 Tensor [batch_size, to_seq_length], 1 for real tokens.
 
   Returns:
     float Tensor of shape [batch_size, from_seq_length, to_seq_length]: 1.0
@@ -682,13 +655,12 @@ def create_attention_mask_from_input_mask(from_tensor, to_mask):
   to_mask = tf.cast(
       tf.reshape(to_mask, [batch_size, 1, to_seq_length]), tf.float32)
 
-  # We don't assume that `from_tensor` is a mask (although it could be). We
-  # don't actually care if we attend *from* padding tokens (only *to* padding)
-  # tokens so we create a tensor of all ones.
+  # Only the keys are masked: a padded query still attends to the real
+  # tokens, and what it computes is ignored downstream.
   broadcast_ones = tf.ones(
       shape=[batch_size, from_seq_length, 1], dtype=tf.float32)
 
-  # Here we broadcast along two dimensions to create the mask.
+  # [batch, from, 1] * [batch, 1, to] broadcasts to [batch, from, to].
   mask = broadcast_ones * to_mask
 
   return mask
@@ -708,55 +680,46 @@ def attention_layer(from_tensor,
                     batch_size=None,
                     from_seq_length=None,
                     to_seq_length=None):
-  """Performs multi-headed attention from `from_tensor` to `to_tensor`.
+  """Multi-head scaled dot-product attention of `from_tensor` over `to_tensor`.
 
-  This is an implementation of multi-headed attention based on "Attention
-  is all you Need". If `from_tensor` and `to_tensor` are the same, then
-  this is self-attention. Each timestep in `from_tensor` attends to the
-  corresponding sequence in `to_tensor`, and returns a fixed-with vector.
-
-  `from_tensor` is projected into "query" tensors and `to_tensor` into "key"
-  and "value" tensors, each a list of `num_attention_heads` tensors of shape
-  [batch_size, seq_length, size_per_head]. Query and key are dot-producted
-  and scaled, then softmaxed to obtain attention probabilities; the value
-  tensors are interpolated by these probabilities and concatenated back to
-  a single tensor. The heads are computed as one batched matmul.
+  As in "Attention Is All You Need" (https://arxiv.org/abs/1706.03762); with
+  the same tensor on both sides it is self-attention. Queries come from
+  `from_tensor`, keys and values from `to_tensor`, each projected by a dense
+  layer ("query", "key", "value") and split into heads. Each head's scores,
+  query . key / sqrt(size_per_head), are masked, turned into probabilities
+  by a softmax and used to average that head's values; the heads are then
+  put side by side again. All heads run as one batched matmul.
 
   Args:
-    from_tensor: float Tensor of shape [batch_size, from_seq_length,
-      from_width].
-    to_tensor: float Tensor of shape [batch_size, to_seq_length, to_width].
-    attention_mask: (optional) int32 Tensor of shape [batch_size,
-      from_seq_length, to_seq_length]. The values should be 1 or 0. The
-      attention scores will effectively be set to -infinity for any positions
-      in the mask that are 0, and will be unchanged for positions that are 1.
-    num_attention_heads: int. Number of attention heads.
-    size_per_head: int. Size of each attention head.
-    query_act: (optional) Activation function for the query transform.
-    key_act: (optional) Activation function for the key transform.
-    value_act: (optional) Activation function for the value transform.
-    attention_probs_dropout_prob: (optional) float. Dropout probability of the
+    from_tensor: float Tensor [batch_size, from_seq_length, from_width], or
+      [batch_size * from_seq_length, from_width] with the sizes below given.
+    to_tensor: float Tensor [batch_size, to_seq_length, to_width], or its
+      rank-2 form likewise.
+    attention_mask: (optional) int32 or float Tensor [batch_size,
+      from_seq_length, to_seq_length] of 1 (may attend) and 0 (may not);
+      a 0 adds -10000 to the score, which the softmax turns into ~0.
+    num_attention_heads: int, number of heads.
+    size_per_head: int, width of each head.
+    query_act: (optional) activation of the query projection.
+    key_act: (optional) activation of the key projection.
+    value_act: (optional) activation of the value projection.
+    attention_probs_dropout_prob: (optional) float, dropout rate of the
       attention probabilities.
-    initializer_range: float. Range of the weight initializer.
-    do_return_2d_tensor: bool. If True, the output will be of shape
-      [batch_size * from_seq_length, num_attention_heads * size_per_head]. If
-      False, the output will be of shape [batch_size, from_seq_length,
-      num_attention_heads * size_per_head].
-    batch_size: (Optional) int. If the input is 2D, this might be the batch
-      size of the 3D version of the `from_tensor` and `to_tensor`.
-    from_seq_length: (Optional) If the input is 2D, this might be the seq
-      length of the 3D version of the `from_tensor`.
-    to_seq_length: (Optional) If the input is 2D, this might be the seq length
-      of the 3D version of the `to_tensor`.
+    initializer_range: float, stddev of the projection kernels' initial
+      values.
+    do_return_2d_tensor: bool; return [batch_size * from_seq_length,
+      num_attention_heads * size_per_head] instead of the rank-3 shape.
+    batch_size: (optional) int, required with rank-2 inputs.
+    from_seq_length: (optional) int, required with rank-2 inputs.
+    to_seq_length: (optional) int, required with rank-2 inputs.
 
   Returns:
-    float Tensor of shape [batch_size, from_seq_length,
-      num_attention_heads * size_per_head]. (If `do_return_2d_tensor` is
-      true, this will be of shape [batch_size * from_seq_length,
-      num_attention_heads * size_per_head]).
+    float Tensor [batch_size, from_seq_length, num_attention_heads *
+    size_per_head], or its rank-2 form when `do_return_2d_tensor`.
 
   Raises:
-    ValueError: Any of the arguments or tensor shapes are invalid.
+    ValueError: the two inputs differ in rank, or rank-2 inputs come
+      without the sizes.
   """
 
   def transpose_for_scores(input_tensor, batch_size, num_attention_heads,
@@ -772,7 +735,8 @@ def attention_layer(from_tensor,
 
   if len(from_shape) != len(to_shape):
     raise ValueError(
-        "The rank of `from_tensor` must match the rank of `to_tensor`.")
+        "attention_layer: `from_tensor` has rank %d but `to_tensor` rank %d."
+        % (len(from_shape), len(to_shape)))
 
   if len(from_shape) == 3:
     batch_size = from_shape[0]
@@ -782,88 +746,74 @@ def attention_layer(from_tensor,
     if (batch_size is None or from_seq_length is None or
         to_seq_length is None):
       raise ValueError(
-          "When passing in rank 2 tensors to attention_layer, the values "
-          "for `batch_size`, `from_seq_length`, and `to_seq_length` "
-          "must all be specified.")
+          "attention_layer: rank-2 inputs need `batch_size`, "
+          "`from_seq_length` and `to_seq_length`.")
 
-  # Scalar dimensions referenced here:
-  #   B = batch size (number of sequences)
-  #   F = `from_tensor` sequence length
-  #   T = `to_tensor` sequence length
-  #   N = `num_attention_heads`
-  #   H = `size_per_head`
+  # Shapes in the comments below: B sequences, F query positions, T key
+  # positions, N heads of width H.
 
   from_tensor_2d = reshape_to_matrix(from_tensor)
   to_tensor_2d = reshape_to_matrix(to_tensor)
 
   initializer = create_initializer(initializer_range)
-  # `query_layer` = [B*F, N*H]
+  # [B*F, N*H]
   query_layer = dense_layer(from_tensor_2d, num_attention_heads * size_per_head,
                             activation=query_act, name="query",
                             kernel_initializer=initializer)
-  # `key_layer` = [B*T, N*H]
+  # [B*T, N*H] each.
   key_layer = dense_layer(to_tensor_2d, num_attention_heads * size_per_head,
                           activation=key_act, name="key",
                           kernel_initializer=initializer)
-  # `value_layer` = [B*T, N*H]
   value_layer = dense_layer(to_tensor_2d, num_attention_heads * size_per_head,
                             activation=value_act, name="value",
                             kernel_initializer=initializer)
 
-  # `query_layer` = [B, N, F, H]
+  # [B, N, F, H]
   query_layer = transpose_for_scores(query_layer, batch_size,
                                      num_attention_heads, from_seq_length,
                                      size_per_head)
-  # `key_layer` = [B, N, T, H]
+  # [B, N, T, H]
   key_layer = transpose_for_scores(key_layer, batch_size, num_attention_heads,
                                    to_seq_length, size_per_head)
 
-  # Take the dot product between "query" and "key" to get the raw
-  # attention scores.
-  # `attention_scores` = [B, N, F, T]
+  # Scaled dot products of queries and keys: [B, N, F, T].
   attention_scores = tf.matmul(query_layer, key_layer, transpose_b=True)
   attention_scores = tf.multiply(attention_scores,
                                  1.0 / math.sqrt(float(size_per_head)))
 
   if attention_mask is not None:
-    # `attention_mask` = [B, 1, F, T]
+    # [B, 1, F, T], the same mask for every head.
     attention_mask = tf.expand_dims(attention_mask, axis=[1])
 
-    # Since attention_mask is 1.0 for positions we want to attend and 0.0 for
-    # masked positions, this operation will create a tensor which is 0.0 for
-    # positions we want to attend and -10000.0 for masked positions.
+    # 0 where attending is allowed, -10000 where not: after the softmax a
+    # masked key gets a weight of about exp(-10000), i.e. none. (A finite
+    # value, not -inf, so a fully masked row cannot produce NaNs.)
     adder = (1.0 - tf.cast(attention_mask, tf.float32)) * -10000.0
-
-    # Since we are adding it to the raw scores before the softmax, this is
-    # effectively the same as removing these entirely.
     attention_scores += adder
 
-  # Normalize the attention scores to probabilities.
-  # `attention_probs` = [B, N, F, T]
+  # [B, N, F, T], each row summing to 1.
   attention_probs = tf.nn.softmax(attention_scores)
 
-  # This is actually dropping out entire tokens to attend to, which might
-  # seem a bit unusual, but is taken from the original Transformer paper.
+  # Dropout on the probabilities removes whole keys from a query's view, as
+  # in the Transformer paper.
   attention_probs = dropout(attention_probs, attention_probs_dropout_prob)
 
-  # `value_layer` = [B, N, T, H]
+  # [B, N, T, H]
   value_layer = transpose_for_scores(value_layer, batch_size,
                                      num_attention_heads, to_seq_length,
                                      size_per_head)
 
-  # `context_layer` = [B, N, F, H]
+  # Probability-weighted values, [B, N, F, H], then heads side by side.
   context_layer = tf.matmul(attention_probs, value_layer)
-
-  # `context_layer` = [B, F, N, H]
-  context_layer = tf.transpose(context_layer, [0, 2, 1, 3])
+  context_layer = tf.transpose(context_layer, [0, 2, 1, 3])  # [B, F, N, H]
 
   if do_return_2d_tensor:
-    # `context_layer` = [B*F, N*H]
+    # [B*F, N*H]
     context_layer = tf.reshape(
         context_layer,
         [batch_size * from_seq_length, num_attention_heads * size_per_head])
   else:
-    # `context_layer` = [B, F, N*H]
+    # [B, F, N*H]
     context_layer = tf.reshape(
         context_layer,
         [batch_size, from_seq_length, num_attention_heads * size_per_head])
@@ -882,45 +832,43 @@ def transformer_model(input_tensor,
                       attention_probs_dropout_prob=0.1,
                       initializer_range=0.02,
                       do_return_all_layers=False):
-  """Multi-headed, multi-layer Transformer from "Attention is All You Need".
+  """The stack of Transformer encoder blocks (https://arxiv.org/abs/1706.03762).
 
-  This is almost an exact implementation of the original Transformer encoder.
-
-  See the original paper:
-  https://arxiv.org/abs/1706.03762
+  Each block `layer_<i>` is self-attention, a dense projection, dropout, a
+  residual sum and LayerNorm, then a feed-forward layer (`intermediate`) and
+  a projection back to `hidden_size` (`output`), again with dropout, a
+  residual sum and LayerNorm: the encoder of the paper, normalizing after
+  each residual sum.
 
   Args:
-    input_tensor: float Tensor of shape [batch_size, seq_length, hidden_size].
-    attention_mask: (optional) int32 Tensor of shape [batch_size, seq_length,
-      seq_length], with 1 for positions that can be attended to and 0 in
-      positions that should not be.
-    hidden_size: int. Hidden size of the Transformer.
-    num_hidden_layers: int. Number of layers (blocks) in the Transformer.
-    num_attention_heads: int. Number of attention heads in the Transformer.
-    intermediate_size: int. The size of the "intermediate" (a.k.a., feed
-      forward) layer.
-    intermediate_act_fn: function. The non-linear activation function to apply
-      to the output of the intermediate/feed-forward layer.
-    hidden_dropout_prob: float. Dropout probability for the hidden layers.
-    attention_probs_dropout_prob: float. Dropout probability of the attention
+    input_tensor: float Tensor [batch_size, seq_length, hidden_size].
+    attention_mask: (optional) int32 or float Tensor [batch_size,
+      seq_length, seq_length], 1 where a position may attend, 0 elsewhere.
+    hidden_size: int, width of the blocks (and of `input_tensor`).
+    num_hidden_layers: int, number of blocks.
+    num_attention_heads: int, heads per self-attention; divides
+      `hidden_size`.
+    intermediate_size: int, width of the feed-forward layer.
+    intermediate_act_fn: function, activation of the feed-forward layer.
+    hidden_dropout_prob: float, dropout rate after each dense projection.
+    attention_probs_dropout_prob: float, dropout rate of the attention
       probabilities.
-    initializer_range: float. Range of the initializer (stddev of truncated
-      normal).
-    do_return_all_layers: Whether to also return all layers or just the final
-      layer.
+    initializer_range: float, stddev of the kernels' initial values.
+    do_return_all_layers: bool; return the list of every block's output
+      instead of the last one only.
 
   Returns:
-    float Tensor of shape [batch_size, seq_length, hidden_size], the final
-    hidden layer of the Transformer (or a list of one per layer when
-    `do_return_all_layers`).
+    float Tensor [batch_size, seq_length, hidden_size], the last block's
+    output, or the list of all blocks' outputs.
 
   Raises:
-    ValueError: A Tensor shape or parameter is invalid.
+    ValueError: `hidden_size` is not a multiple of `num_attention_heads`,
+      or the input is not [batch_size, seq_length, hidden_size].
   """
   if hidden_size % num_attention_heads != 0:
     raise ValueError(
-        "The hidden size (%d) is not a multiple of the number of attention "
-        "heads (%d)" % (hidden_size, num_attention_heads))
+        "The hidden size %d is not a multiple of the number of attention "
+        "heads %d (see the BERT config)." % (hidden_size, num_attention_heads))
 
   attention_head_size = int(hidden_size / num_attention_heads)
   input_shape = get_shape_list(input_tensor, expected_rank=3)
@@ -928,16 +876,13 @@ def transformer_model(input_tensor,
   seq_length = input_shape[1]
   input_width = input_shape[2]
 
-  # The Transformer performs sum residuals on all layers so the input needs
-  # to be the same as the hidden size.
+  # Residual sums add each block's input to its output: widths must agree.
   if input_width != hidden_size:
-    raise ValueError("The width of the input tensor (%d) != hidden size (%d)" %
+    raise ValueError("The input's width %d differs from hidden_size %d." %
                      (input_width, hidden_size))
 
-  # We keep the representation as a 2D tensor to avoid re-shaping it back and
-  # forth from a 3D tensor to a 2D tensor. Re-shapes are normally free on
-  # the GPU/CPU but may not be free on the TPU, so we want to minimize them to
-  # help the optimizer.
+  # The blocks work on [batch_size * seq_length, hidden_size] matrices and
+  # reshape only at the end: reshapes are not free on TPUs.
   prev_output = reshape_to_matrix(input_tensor)
 
   all_layer_outputs = []
@@ -960,8 +905,7 @@ def transformer_model(input_tensor,
               from_seq_length=seq_length,
               to_seq_length=seq_length)
 
-        # Run a linear projection of `hidden_size` then add a residual
-        # with `layer_input`.
+        # Mix the heads, then the residual sum with the block's input.
         with tf.variable_scope("output"):
           attention_output = dense_layer(
               attention_output,
@@ -970,7 +914,7 @@ def transformer_model(input_tensor,
           attention_output = dropout(attention_output, hidden_dropout_prob)
           attention_output = layer_norm(attention_output + layer_input)
 
-      # The activation is only applied to the "intermediate" hidden layer.
+      # The only non-linearity of the block besides the softmax.
       with tf.variable_scope("intermediate"):
         intermediate_output = dense_layer(
             attention_output,
@@ -978,7 +922,7 @@ def transformer_model(input_tensor,
             activation=intermediate_act_fn,
             kernel_initializer=create_initializer(initializer_range))
 
-      # Down-project back to `hidden_size` then add the residual.
+      # Back to `hidden_size`, and the second residual sum.
       with tf.variable_scope("output"):
         layer_output = dense_layer(
             intermediate_output,
@@ -1001,19 +945,17 @@ def transformer_model(input_tensor,
 
 
 def get_shape_list(tensor, expected_rank=None, name=None):
-  """Returns a list of the shape of tensor, preferring static dimensions.
+  """Returns the dimensions of `tensor`, static where known.
 
   Args:
-    tensor: A tf.Tensor object to find the shape of.
-    expected_rank: (optional) int. The expected rank of `tensor`. If this is
-      specified and the `tensor` has a different rank, and exception will be
-      thrown.
-    name: Optional name of the tensor for the error message.
+    tensor: a `tf.Tensor`.
+    expected_rank: (optional) int or list of ints; a tensor of another rank
+      raises ValueError.
+    name: (optional) name of the tensor in the error message.
 
   Returns:
-    A list of dimensions of the shape of tensor. All static dimensions will
-    be returned as python integers, and dynamic dimensions will be returned
-    as tf.Tensor scalars.
+    A list with one entry per dimension: a Python int when the graph knows
+    it, otherwise a scalar int32 Tensor giving it at run time.
   """
   if name is None:
     name = tensor.name
@@ -1038,11 +980,11 @@ def get_shape_list(tensor, expected_rank=None, name=None):
 
 
 def reshape_to_matrix(input_tensor):
-  """Reshapes a >= rank 2 tensor to a rank 2 tensor (i.e., a matrix)."""
+  """Folds the leading dimensions: [..., width] -> [-1, width] (rank >= 2)."""
   ndims = input_tensor.shape.ndims
   if ndims < 2:
-    raise ValueError("Input tensor must have at least rank 2. Shape = %s" %
-                     (input_tensor.shape))
+    raise ValueError("reshape_to_matrix needs a tensor of rank 2 or more, "
+                     "not shape %s." % (input_tensor.shape))
   if ndims == 2:
     return input_tensor
 
@@ -1052,7 +994,10 @@ def reshape_to_matrix(input_tensor):
 
 
 def reshape_from_matrix(output_tensor, orig_shape_list):
-  """Reshapes a rank 2 tensor back to its original rank >= 2 tensor."""
+  """Inverse of `reshape_to_matrix`, given the original shape list.
+
+  The last dimension is the matrix's own width.
+  """
   if len(orig_shape_list) == 2:
     return output_tensor
 
@@ -1065,30 +1010,27 @@ def reshape_from_matrix(output_tensor, orig_shape_list):
 
 
 def assert_rank(tensor, expected_rank, name=None):
-  """Raises an exception if the tensor rank is not of the expected rank.
+  """Checks the static rank of `tensor`.
 
   Args:
-    tensor: A tf.Tensor to check the rank of.
-    expected_rank: Python integer or list of integers, expected rank.
-    name: Optional name of the tensor for the error message.
+    tensor: a `tf.Tensor`.
+    expected_rank: int, or list of ints for several accepted ranks.
+    name: (optional) name of the tensor in the error message.
 
   Raises:
-    ValueError: If the expected shape doesn't match the actual shape.
+    ValueError: the rank is not one of `expected_rank`.
   """
   if name is None:
     name = tensor.name
 
-  expected_rank_dict = {}
   if isinstance(expected_rank, six.integer_types):
-    expected_rank_dict[expected_rank] = True
-  else:
-    for x in expected_rank:
-      expected_rank_dict[x] = True
+    expected_rank = [expected_rank]
 
   actual_rank = tensor.shape.ndims
-  if actual_rank not in expected_rank_dict:
+  if actual_rank not in expected_rank:
     scope_name = tf.get_variable_scope().name
     raise ValueError(
-        "For the tensor `%s` in scope `%s`, the actual rank "
-        "`%d` (shape = %s) is not equal to the expected rank `%s`" %
-        (name, scope_name, actual_rank, str(tensor.shape), str(expected_rank)))
+        "The tensor `%s` (variable scope `%s`) has rank %s, shape %s; "
+        "expected rank %s." %
+        (name, scope_name, actual_rank, tensor.shape,
+         " or ".join(str(rank) for rank in expected_rank)))

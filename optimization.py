@@ -30,14 +30,16 @@ import tensorflow.compat.v1 as tf
 
 
 def create_optimizer(loss, init_lr, num_train_steps, num_warmup_steps, use_tpu):
-  """Creates an optimizer training op.
+  """Builds BERT's training op: clipped gradients, AdamW, a warm-up/decay.
 
   Args:
     loss: scalar float Tensor to minimize.
     init_lr: float, the peak learning rate (reached after the warm-up).
     num_train_steps: int, the step at which the learning rate reaches 0.
     num_warmup_steps: int, steps of linear warm-up from 0 (0 or None: none).
-    use_tpu: bool, whether gradients are summed across TPU shards.
+    use_tpu: bool, whether gradients are summed across TPU shards (the
+      gradients come from `tf.gradients`, so `CrossShardOptimizer` does not
+      scale the loss: the shards' gradients add up, then get clipped).
 
   Returns:
     The training op: one update of every trainable variable and one
@@ -110,7 +112,13 @@ def create_optimizer(loss, init_lr, num_train_steps, num_warmup_steps, use_tpu):
 
 
 class AdamWeightDecayOptimizer(tf.train.Optimizer):
-  """A basic Adam optimizer that includes "correct" L2 weight decay."""
+  """Adam with decoupled weight decay (AdamW), without bias correction.
+
+  The decay is added to the Adam step itself rather than to the loss, so it
+  does not go through the moment estimates (Loshchilov & Hutter,
+  https://arxiv.org/abs/1711.05101). Only `apply_gradients` is implemented:
+  it updates the variables and their `adam_m`/`adam_v` slots, nothing else.
+  """
 
   def __init__(self,
                learning_rate,
@@ -120,7 +128,18 @@ class AdamWeightDecayOptimizer(tf.train.Optimizer):
                epsilon=1e-6,
                exclude_from_weight_decay=None,
                name="AdamWeightDecayOptimizer"):
-    """Constructs a AdamWeightDecayOptimizer."""
+    """Stores the hyperparameters.
+
+    Args:
+      learning_rate: float or scalar float Tensor.
+      weight_decay_rate: float, decay per unit of learning rate (0: none).
+      beta_1: float, decay rate of the first moment estimate.
+      beta_2: float, decay rate of the second moment estimate.
+      epsilon: float, added to the root of the second moment.
+      exclude_from_weight_decay: (optional) list of regular expressions;
+        variables whose name matches one are not decayed.
+      name: name of the optimizer.
+    """
     super(AdamWeightDecayOptimizer, self).__init__(False, name)
 
     self.learning_rate = learning_rate
@@ -156,7 +175,8 @@ class AdamWeightDecayOptimizer(tf.train.Optimizer):
           trainable=False,
           initializer=tf.zeros_initializer())
 
-      # Standard Adam update, without the bias correction of the paper.
+      # The Adam moments, used as they are: the paper's bias correction (a
+      # division by 1 - beta^t) is left out, as in the original.
       next_m = (
           tf.multiply(self.beta_1, m) + tf.multiply(1.0 - self.beta_1, grad))
       next_v = (
@@ -181,7 +201,7 @@ class AdamWeightDecayOptimizer(tf.train.Optimizer):
     return tf.group(*assignments, name=name)
 
   def _do_use_weight_decay(self, param_name):
-    """Whether to use L2 weight decay for `param_name`."""
+    """True unless decay is off or `param_name` matches an exclusion."""
     if not self.weight_decay_rate:
       return False
     if self.exclude_from_weight_decay:
@@ -191,7 +211,7 @@ class AdamWeightDecayOptimizer(tf.train.Optimizer):
     return True
 
   def _get_variable_name(self, param_name):
-    """Get the variable name from the tensor name."""
+    """Drops the output index: "dense/kernel:0" -> "dense/kernel"."""
     m = re.match("^(.*):\\d+$", param_name)
     if m is not None:
       param_name = m.group(1)

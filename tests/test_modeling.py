@@ -204,7 +204,7 @@ def test_assert_rank_names_the_tensor_and_the_ranks():
     tensor = tf.zeros([2, 3], name="my_tensor")
     modeling.assert_rank(tensor, 2)
     modeling.assert_rank(tensor, [2, 3])
-    with pytest.raises(ValueError, match=r"my_tensor.*`2`.*\[3, 4\]"):
+    with pytest.raises(ValueError, match=r"my_tensor.*rank 2.*rank 3 or 4"):
       modeling.assert_rank(tensor, [3, 4])
     with pytest.raises(ValueError):
       modeling.BertModel(tiny_config(), False, tf.zeros([2, 3, 4], tf.int32))
