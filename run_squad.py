@@ -521,11 +521,13 @@ def convert_examples_to_features(examples, tokenizer, max_seq_length,
 
     doc_spans = _make_doc_spans(len(all_doc_tokens), max_tokens_for_doc,
                                 doc_stride)
-    for (doc_span_index, doc_span) in enumerate(doc_spans):
+    max_context_flags = _max_context_flags(doc_spans)
+    for doc_span_index in range(len(doc_spans)):
       feature = _make_feature(
           unique_id, example_index, example, doc_spans, doc_span_index,
-          query_tokens, all_doc_tokens, tok_to_orig_index, tokenizer,
-          max_seq_length, is_training, tok_start_position, tok_end_position)
+          max_context_flags, query_tokens, all_doc_tokens, tok_to_orig_index,
+          tokenizer, max_seq_length, is_training, tok_start_position,
+          tok_end_position)
       if example_index < _NUM_EXAMPLES_LOGGED:
         _log_feature(feature, is_training, example.is_impossible)
 
@@ -536,24 +538,24 @@ def convert_examples_to_features(examples, tokenizer, max_seq_length,
 
 
 def _make_feature(unique_id, example_index, example, doc_spans,
-                  doc_span_index, query_tokens, all_doc_tokens,
-                  tok_to_orig_index, tokenizer, max_seq_length, is_training,
-                  tok_start_position, tok_end_position):
+                  doc_span_index, max_context_flags, query_tokens,
+                  all_doc_tokens, tok_to_orig_index, tokenizer,
+                  max_seq_length, is_training, tok_start_position,
+                  tok_end_position):
   """Builds the InputFeatures of one window: [CLS] query [SEP] doc [SEP]."""
   doc_span = doc_spans[doc_span_index]
-  tokens = ["[CLS]"] + query_tokens + ["[SEP]"]
-  segment_ids = [0] * len(tokens)
+  doc_start = doc_span.start
+  doc_end = doc_span.start + doc_span.length
+  doc_offset = len(query_tokens) + 2
+  tokens = (["[CLS]"] + query_tokens + ["[SEP]"] +
+            all_doc_tokens[doc_start:doc_end] + ["[SEP]"])
+  segment_ids = [0] * doc_offset + [1] * (doc_span.length + 1)
   # Both maps are keyed by position in `tokens`, in increasing order.
-  token_to_orig_map = {}
-  token_is_max_context = {}
-  for split_token_index in range(doc_span.start,
-                                 doc_span.start + doc_span.length):
-    token_to_orig_map[len(tokens)] = tok_to_orig_index[split_token_index]
-    token_is_max_context[len(tokens)] = _check_is_max_context(
-        doc_spans, doc_span_index, split_token_index)
-    tokens.append(all_doc_tokens[split_token_index])
-  tokens.append("[SEP]")
-  segment_ids.extend([1] * (len(tokens) - len(segment_ids)))
+  positions = range(doc_offset, doc_offset + doc_span.length)
+  token_to_orig_map = dict(zip(positions,
+                               tok_to_orig_index[doc_start:doc_end]))
+  token_is_max_context = dict(zip(positions,
+                                  max_context_flags[doc_span_index]))
 
   input_ids = tokenizer.convert_tokens_to_ids(tokens)
   # The mask has 1 for real tokens and 0 for padding tokens. Only real
@@ -566,7 +568,7 @@ def _make_feature(unique_id, example_index, example, doc_spans,
 
   start_position, end_position = _window_answer_positions(
       example, is_training, tok_start_position, tok_end_position, doc_span,
-      doc_offset=len(query_tokens) + 2)
+      doc_offset)
   return InputFeatures(
       unique_id=unique_id,
       example_index=example_index,
@@ -641,6 +643,33 @@ def _improve_answer_span(doc_tokens, input_start, input_end, tokenizer,
         return (new_start, new_end)
 
   return (input_start, input_end)
+
+
+def _max_context_flags(doc_spans):
+  """`_check_is_max_context` for every token of every window, in one pass.
+
+  Returns:
+    For each window, a list of bools, one per document token it holds.
+  """
+  if len(doc_spans) == 1:
+    return [[True] * doc_spans[0].length]
+  num_doc_tokens = doc_spans[-1].start + doc_spans[-1].length
+  best_scores = [None] * num_doc_tokens
+  best_span_indexes = [None] * num_doc_tokens
+  # Same scores, compared in the same window order, as _check_is_max_context.
+  for (span_index, doc_span) in enumerate(doc_spans):
+    end = doc_span.start + doc_span.length - 1
+    for position in range(doc_span.start, end + 1):
+      score = (min(position - doc_span.start, end - position) +
+               0.01 * doc_span.length)
+      best_score = best_scores[position]
+      if best_score is None or score > best_score:
+        best_scores[position] = score
+        best_span_indexes[position] = span_index
+  return [[best_span_indexes[position] == span_index
+           for position in range(doc_span.start,
+                                 doc_span.start + doc_span.length)]
+          for (span_index, doc_span) in enumerate(doc_spans)]
 
 
 def _check_is_max_context(doc_spans, cur_span_index, position):
@@ -1396,11 +1425,8 @@ def _train(estimator, tokenizer, train_examples, num_train_steps):
           num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)])
 
 
-def _predict(estimator, tokenizer):
+def _predict(estimator, tokenizer, eval_examples):
   """Writes the prediction files and, given gold answers, the metrics."""
-  eval_examples = read_squad_examples(
-      input_file=FLAGS.predict_file, is_training=False)
-
   eval_writer = FeatureWriter(
       filename=os.path.join(FLAGS.output_dir, "eval.tf_record"),
       is_training=False)
@@ -1514,6 +1540,11 @@ def main(_):
   if FLAGS.do_train:
     train_examples, num_train_steps = _read_train_examples()
     num_warmup_steps = int(num_train_steps * FLAGS.warmup_proportion)
+  if FLAGS.do_predict:
+    # Read before training (the original reads it after), so that a bad
+    # --predict_file stops the run before hours of training, not after.
+    eval_examples = read_squad_examples(
+        input_file=FLAGS.predict_file, is_training=False)
 
   model_fn = model_fn_builder(
       bert_config=bert_config,
@@ -1539,7 +1570,7 @@ def main(_):
     del train_examples
 
   if FLAGS.do_predict:
-    _predict(estimator, tokenizer)
+    _predict(estimator, tokenizer, eval_examples)
 
 
 if __name__ == "__main__":

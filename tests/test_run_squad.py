@@ -204,3 +204,510 @@ def test_golden_predictions_from_compact_features(golden_squad, tmp_path):
   for path in paths:
     expected = os.path.join(golden_squad["dir"], os.path.basename(path))
     assert _read_bytes(path) == _read_bytes(expected), path
+
+
+def test_n_best_size_one_with_null_winning_does_not_crash(golden_squad,
+                                                          tmp_path):
+  # The original fails here (no non-null entry in a one-entry n-best list).
+  examples, features, results = _golden_eval_inputs(golden_squad)
+  paths = _write_predictions(examples, features, results, tmp_path,
+                             n_best_size=1)
+  predictions, nbest, null_odds = [
+      json.loads(_read_bytes(p).decode("utf-8")) for p in paths]
+  ids = [e.qas_id for e in examples]
+  assert list(predictions) == list(nbest) == list(null_odds) == ids
+  # sd-03 has +10 on [CLS] in every window: the null answer wins.
+  assert predictions["sd-03"] == ""
+  assert nbest["sd-03"][0]["text"] == ""
+  assert null_odds["sd-03"] > 0
+  for qas_id in ids:
+    assert 1 <= len(nbest[qas_id]) <= 2
+    assert isinstance(null_odds[qas_id], float)
+  # A boosted answer still wins where the null answer does not.
+  assert predictions["sd-01"] == "flour and water"
+
+
+def test_version_1_predictions_ignore_null(golden_squad, parse_flags,
+                                           tmp_path):
+  parse_flags("--version_2_with_negative=False")
+  examples, features, results = _golden_eval_inputs(golden_squad)
+  paths = _write_predictions(examples, features, results, tmp_path)
+  predictions = json.loads(_read_bytes(paths[0]).decode("utf-8"))
+  nbest = json.loads(_read_bytes(paths[1]).decode("utf-8"))
+  assert not os.path.exists(paths[2])
+  assert all(text for text in predictions.values())
+  assert predictions["sd-01"] == "flour and water"
+  for entries in nbest.values():
+    assert 1 <= len(entries) <= 5
+    assert all(entry["text"] for entry in entries)
+    assert abs(sum(entry["probability"] for entry in entries) - 1) < 1e-9
+
+
+def test_example_without_windows_gets_a_prediction(golden_squad, tmp_path):
+  # An empty context gives no window; the original's null answer then has
+  # logits 0 and a null score of 1000000.
+  example = run_squad.SquadExample("q", "what?", [])
+  features = []
+  _convert([example], golden_squad["tokenizer"], False, features.append)
+  assert not features
+  paths = _write_predictions([example], [], [], tmp_path)
+  predictions, nbest, null_odds = [
+      json.loads(_read_bytes(p).decode("utf-8")) for p in paths]
+  assert predictions == {"q": ""}
+  assert nbest["q"] == [{"text": "", "probability": 1.0, "start_logit": 0,
+                         "end_logit": 0}]
+  assert null_odds == {"q": 1000000.0}
+
+
+def test_get_best_indexes_keeps_order_of_ties():
+  assert run_squad._get_best_indexes([1.0, 3.0, 3.0, 2.0, 3.0], 3) == [1, 2, 4]
+  assert run_squad._get_best_indexes([0.5], 4) == [0]
+
+
+def test_compute_softmax():
+  assert run_squad._compute_softmax([]) == []
+  probs = run_squad._compute_softmax([1000.0, 1000.0, 999.0])
+  assert probs[0] == probs[1]
+  assert abs(sum(probs) - 1.0) < 1e-12
+  assert probs[2] < probs[0]
+
+
+def test_get_final_text(parse_flags):
+  parse_flags("--verbose_logging=False")
+  assert run_squad.get_final_text("steve smith", "Steve Smith's",
+                                  True) == "Steve Smith"
+  assert run_squad.get_final_text("Café", "Café,", False) == "Café"
+  # Lower-casing strips accents; the original characters come back.
+  assert run_squad.get_final_text("cafe", "Café,", True) == "Café"
+  # Alignment fails with U+00A0 inside a word: the whole span comes back.
+  orig = u"San\u00a0Francisco, where"
+  assert run_squad.get_final_text("francisco", orig, True) == orig
+  assert run_squad.get_final_text("absent", "Some text", True) == "Some text"
+
+
+def test_check_is_max_context():
+  spans = [run_squad._DocSpan(start=0, length=5),
+           run_squad._DocSpan(start=3, length=5),
+           run_squad._DocSpan(start=6, length=5)]
+  # Token 4: 1 left/0 right in span 0, 1 left/3 right in span 1.
+  assert not run_squad._check_is_max_context(spans, 0, 4)
+  assert run_squad._check_is_max_context(spans, 1, 4)
+  # Token 6 scores min(3, 1) + 0.05 in span 1, min(0, 4) + 0.05 in span 2.
+  assert run_squad._check_is_max_context(spans, 1, 6)
+  assert run_squad._check_is_max_context(spans, 0, 0)
+
+
+def test_squad_example_repr_hides_positions_at_zero():
+  shown = run_squad.SquadExample("a", "q?", ["x", "y"], "x", 1, 1, False)
+  assert "start_position: 1" in repr(shown)
+  assert "end_position: 1" in repr(shown)
+  hidden = run_squad.SquadExample("b", "q?", ["x", "y"], "x", 0, 0, False)
+  assert repr(hidden) == "qas_id: b, question_text: q?, doc_tokens: [x y]"
+  assert str(hidden) == repr(hidden)
+
+
+def test_create_model_variables_and_shapes(golden):
+  config = modeling.BertConfig.from_json_file(
+      os.path.join(golden, "modeling", "bert_config.json"))
+  with tf.Graph().as_default():
+    input_ids = tf.ones([3, 16], tf.int32)
+    start_logits, end_logits = run_squad.create_model(
+        config, False, input_ids, tf.ones([3, 16], tf.int32),
+        tf.zeros([3, 16], tf.int32), False)
+    assert start_logits.shape.as_list() == [3, 16]
+    assert end_logits.shape.as_list() == [3, 16]
+    shapes = {v.op.name: v.shape.as_list() for v in tf.global_variables()}
+  assert shapes["cls/squad/output_weights"] == [2, 32]
+  assert shapes["cls/squad/output_bias"] == [2]
+  assert "bert/encoder/layer_1/output/LayerNorm/gamma" in shapes
+
+
+def test_input_fn_reads_golden_train_record(golden):
+  path = os.path.join(golden, "squad", "train.tf_record")
+  expected = _read_jsonl(os.path.join(golden, "squad", "features_train.jsonl"))
+  with tf.Graph().as_default():
+    dataset = run_squad.input_fn_builder(path, 64, False, False)(
+        {"batch_size": 50})
+    batch = tf.data.make_one_shot_iterator(dataset).get_next()
+    assert batch["input_ids"].dtype == tf.int32
+    assert "start_positions" not in batch
+    with tf.Session() as sess:
+      values = sess.run(batch)
+  assert values["unique_ids"].tolist() == [r["unique_id"] for r in expected]
+  assert values["input_ids"].tolist() == [r["input_ids"] for r in expected]
+  with tf.Graph().as_default():
+    dataset = run_squad.input_fn_builder(path, 64, True, True)(
+        {"batch_size": 4})
+    batch = tf.data.make_one_shot_iterator(dataset).get_next()
+    assert batch["start_positions"].shape.as_list() == [4]
+
+
+def _write_json_file(path, obj):
+  with open(str(path), "w", encoding="utf-8") as f:
+    json.dump(obj, f)
+  return str(path)
+
+
+def _squad_file(path, qas, context="the cat sat on the red road", version=None):
+  data = {"data": [{"title": "t", "paragraphs": [{"context": context,
+                                                   "qas": qas}]}]}
+  if version:
+    data["version"] = version
+  return _write_json_file(path, data)
+
+
+def test_predict_file_that_is_not_json(tmp_path):
+  path = tmp_path / "bad.json"
+  path.write_text(u"this is { not json")
+  with pytest.raises(estimator_utils.InputError, match="bad.json"):
+    run_squad.read_squad_examples(str(path), False)
+  missing = str(tmp_path / "missing.json")
+  with pytest.raises(ValueError, match="missing.json"):
+    run_squad.read_squad_examples(missing, False)
+
+
+def test_predict_file_that_is_not_squad_json(tmp_path):
+  path = _write_json_file(tmp_path / "list.json", [1, 2])
+  with pytest.raises(estimator_utils.InputError,
+                     match="list.json is not SQuAD JSON"):
+    run_squad.read_squad_examples(path, False)
+  path = _write_json_file(tmp_path / "nopar.json", {"data": [{"title": "x"}]})
+  with pytest.raises(estimator_utils.InputError,
+                     match="article 0 has no \"paragraphs\""):
+    run_squad.read_squad_examples(path, False)
+
+
+def test_question_without_id(tmp_path):
+  path = _squad_file(tmp_path / "noid.json", [
+      {"id": "q1", "question": "who sat?", "answers": []},
+      {"question": "what is red?", "answers": []}])
+  with pytest.raises(
+      estimator_utils.InputError,
+      match="noid.json is not SQuAD JSON: question 1 of paragraph 0 of "
+      "article 0 has no \"id\""):
+    run_squad.read_squad_examples(path, False)
+
+
+def test_question_without_text_names_the_id(tmp_path):
+  path = _squad_file(tmp_path / "noq.json", [{"id": "q7", "answers": []}])
+  with pytest.raises(estimator_utils.InputError,
+                     match="question q7 has no \"question\""):
+    run_squad.read_squad_examples(path, False)
+
+
+def test_answer_not_at_answer_start_is_skipped_with_warning(
+    tmp_path, parse_flags, tf_log):
+  parse_flags("--version_2_with_negative=False")
+  path = _squad_file(tmp_path / "moved.json", [
+      {"id": "good", "question": "who sat?",
+       "answers": [{"text": "the cat", "answer_start": 0}]},
+      {"id": "moved", "question": "what is red?",
+       "answers": [{"text": "road", "answer_start": 3}]},
+      {"id": "outside", "question": "what?",
+       "answers": [{"text": "road", "answer_start": 400}]}])
+  examples = run_squad.read_squad_examples(path, True)
+  assert [e.qas_id for e in examples] == ["good"]
+  assert (examples[0].start_position, examples[0].end_position) == (0, 1)
+  warnings = [m for m in tf_log.messages if "Could not find answer" in m]
+  assert len(warnings) == 2
+  assert "moved" in warnings[0] and "outside" in warnings[1]
+  # Prediction reads no answers: every question is kept.
+  assert len(run_squad.read_squad_examples(path, False)) == 3
+
+
+def test_golden_unrecoverable_answer_warning_names_question(golden_squad,
+                                                            tf_log):
+  run_squad.read_squad_examples(golden_squad["input"], True)
+  warnings = [m for m in tf_log.messages if "Could not find answer" in m]
+  assert len(warnings) == 1 and "lh-06" in warnings[0]
+
+
+def test_training_needs_exactly_one_answer(tmp_path, parse_flags):
+  parse_flags("--version_2_with_negative=False")
+  path = _squad_file(tmp_path / "two.json", [
+      {"id": "q2", "question": "who sat?",
+       "answers": [{"text": "the cat", "answer_start": 0},
+                   {"text": "cat", "answer_start": 4}]}])
+  with pytest.raises(ValueError, match="exactly 1 answer.*q2"):
+    run_squad.read_squad_examples(path, True)
+
+
+class _Config(object):
+  max_position_embeddings = 512
+
+
+def test_validate_flags_or_throw_messages(parse_flags):
+  parse_flags("--do_train=False", "--do_predict=False", "--init_checkpoint=")
+  with pytest.raises(ValueError, match="At least one of `do_train` or "
+                     "`do_predict` must be True."):
+    run_squad.validate_flags_or_throw(_Config())
+  parse_flags("--do_train=True", "--train_file=")
+  with pytest.raises(ValueError, match="`train_file` must be specified"):
+    run_squad.validate_flags_or_throw(_Config())
+  parse_flags("--train_file=x.json", "--max_seq_length=1024")
+  with pytest.raises(ValueError, match="Cannot use sequence length 1024 "
+                     "because the BERT model was only trained up to "
+                     "sequence length 512"):
+    run_squad.validate_flags_or_throw(_Config())
+  parse_flags("--max_seq_length=67", "--max_query_length=64")
+  with pytest.raises(ValueError, match=r"The max_seq_length \(67\) must be "
+                     r"greater than max_query_length \(64\) \+ 3"):
+    run_squad.validate_flags_or_throw(_Config())
+  parse_flags("--max_seq_length=68", "--doc_stride=0")
+  with pytest.raises(ValueError, match=r"doc_stride \(0\) must be positive"):
+    run_squad.validate_flags_or_throw(_Config())
+  parse_flags("--doc_stride=128")
+  run_squad.validate_flags_or_throw(_Config())
+
+
+def test_window_too_small_for_question_names_it(golden_squad):
+  examples = run_squad.read_squad_examples(golden_squad["input"], False)
+  with pytest.raises(ValueError, match="question sd-01"):
+    _convert(examples, golden_squad["tokenizer"], False, lambda f: None,
+             max_seq_length=10, max_query_length=12)
+
+
+def test_command_line_reports_bad_predict_file(tiny_bert, tmp_path):
+  bad = tmp_path / "bad.json"
+  bad.write_text(u"[1, 2, 3]")
+  process = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "run_squad.py"),
+       "--vocab_file=" + tiny_bert["vocab_file"],
+       "--bert_config_file=" + tiny_bert["config_file"],
+       "--output_dir=" + str(tmp_path / "out"), "--do_predict=True",
+       "--predict_file=" + str(bad), "--max_seq_length=64",
+       "--max_query_length=12"],
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+  stderr = process.stderr.decode("utf-8")
+  assert process.returncode == 2, stderr
+  assert "Traceback" not in stderr
+  assert ("error: SQuAD file %s is not SQuAD JSON" % bad) in stderr
+
+
+@pytest.fixture(scope="module")
+def dev_v1(shared_data):
+  path = os.path.join(shared_data, "squad", "dev-v1.1.json")
+  vocab_file = os.path.join(shared_data, "vocab", "uncased", "vocab.txt")
+  if not (os.path.exists(path) and os.path.exists(vocab_file)):
+    pytest.skip("SQuAD dev-v1.1.json or the uncased vocab is absent")
+  return {"path": path,
+          "tokenizer": tokenization.FullTokenizer(vocab_file, True)}
+
+
+def test_real_dev_set_converts_for_prediction(dev_v1, parse_flags):
+  parse_flags("--version_2_with_negative=False")
+  examples = run_squad.read_squad_examples(dev_v1["path"], False)
+  assert len(examples) == 10570
+  windows = []
+
+  def check(feature):
+    assert len(feature.input_ids) == 384
+    assert sum(feature.input_mask) == len(feature.tokens) <= 384
+    assert feature.tokens[0] == "[CLS]" and feature.tokens[-1] == "[SEP]"
+    windows.append((feature.example_index, feature.doc_span_index))
+
+  _convert(examples, dev_v1["tokenizer"], False, check, 384, 128, 64)
+  assert len(windows) >= len(examples)
+  assert sorted(set(e for e, _ in windows)) == list(range(len(examples)))
+
+
+def test_real_dev_set_in_training_mode(dev_v1, parse_flags, tmp_path):
+  parse_flags("--version_2_with_negative=False")
+  # Every dev question has several answers: training mode refuses them.
+  with pytest.raises(ValueError, match="exactly 1 answer"):
+    run_squad.read_squad_examples(dev_v1["path"], True)
+  # With its first answer only, each answer of the first 16 articles is
+  # recovered and its window span maps back to the answer text.
+  with open(dev_v1["path"], encoding="utf-8") as f:
+    data = json.load(f)
+  data["data"] = data["data"][:16]
+  for article in data["data"]:
+    for paragraph in article["paragraphs"]:
+      for qa in paragraph["qas"]:
+        qa["answers"] = qa["answers"][:1]
+  path = _write_json_file(tmp_path / "dev_first_answer.json", data)
+  examples = run_squad.read_squad_examples(path, True)
+  features = []
+  _convert(examples, dev_v1["tokenizer"], True, features.append, 384, 128,
+           64)
+  exact = 0
+  spans = 0
+  for feature in features:
+    if feature.start_position == 0:
+      continue
+    spans += 1
+    example = examples[feature.example_index]
+    answer = " ".join(example.orig_answer_text.split())
+    pred = run_squad._PrelimPrediction(0, feature.start_position,
+                                       feature.end_position, 0.0, 0.0)
+    text = run_squad._prediction_text(example, [feature], pred, True)
+    # Wordpieces cannot split some words as the annotators did ("1978." for
+    # "7"): the span then covers the whole word holding the answer.
+    assert answer.lower() in text.lower(), (example.qas_id, answer, text)
+    exact += text == answer
+  assert spans >= len(examples)
+  assert exact >= 0.99 * spans
+
+
+@pytest.mark.parametrize("num_tokens,window,stride", [
+    (5, 10, 3), (30, 10, 3), (31, 7, 7), (40, 12, 5), (100, 20, 13)])
+def test_max_context_flags_match_check_is_max_context(num_tokens, window,
+                                                      stride):
+  spans = run_squad._make_doc_spans(num_tokens, window, stride)
+  flags_per_span = run_squad._max_context_flags(spans)
+  for span_index, span in enumerate(spans):
+    assert flags_per_span[span_index] == [
+        run_squad._check_is_max_context(spans, span_index, position)
+        for position in range(span.start, span.start + span.length)]
+
+
+_TINY_CONTEXT = (
+    "the old man walked to the river in the morning . he saw a red ship on "
+    "the water and a small dog ran on the road . the sun was warm and the "
+    "sky was blue . in the night the moon was bright and the cat slept in "
+    "the house by the garden . the woman made bread and tea for the child .")
+
+
+def _tiny_qas(version_2):
+  """Questions on _TINY_CONTEXT (v1.1: several answers; v2.0: one or none)."""
+
+  def answer(text, occurrence=0):
+    start = -1
+    for _ in range(occurrence + 1):
+      start = _TINY_CONTEXT.index(text, start + 1)
+    return {"text": text, "answer_start": start}
+
+  qas = [
+      ("q1", "who walked to the river?", [answer("the old man"),
+                                          answer("old man")]),
+      ("q2", "what was red?", [answer("a red ship"), answer("ship")]),
+      ("q3", "what ran on the road?", [answer("a small dog")]),
+      ("q4", "what was blue?", [answer("the sky"), answer("sky")]),
+      ("q5", "what was bright?", [answer("the moon")]),
+      ("q6", "where did the cat sleep?", [answer("in the house"),
+                                          answer("the house")]),
+      ("q7", "what did the woman make?", [answer("bread and tea")]),
+      ("q8", "who had tea?", [answer("the child")]),
+  ]
+  result = []
+  for qas_id, question, answers in qas:
+    qa = {"id": qas_id, "question": question, "answers": answers}
+    if version_2:
+      qa["answers"] = answers[:1]
+      qa["is_impossible"] = False
+    result.append(qa)
+  if version_2:
+    for qas_id, question in (("n1", "who was green?"),
+                             ("n2", "what was long?")):
+      result.append({"id": qas_id, "question": question, "answers": [],
+                     "is_impossible": True})
+  return result
+
+
+def _main_flags(tiny_bert, out_dir, *extra):
+  return ["--vocab_file=" + tiny_bert["vocab_file"],
+          "--bert_config_file=" + tiny_bert["config_file"],
+          "--init_checkpoint=" + tiny_bert["checkpoint"],
+          "--output_dir=" + str(out_dir), "--max_seq_length=48",
+          "--doc_stride=16", "--max_query_length=12", "--n_best_size=4",
+          "--max_answer_length=8", "--predict_batch_size=8",
+          "--use_tpu=False", "--save_checkpoints_steps=1000",
+          "--iterations_per_loop=2", "--do_lower_case=True",
+          "--null_score_diff_threshold=0.0", "--verbose_logging=False"
+         ] + list(extra)
+
+
+def _read_json(path):
+  with open(path, encoding="utf-8") as f:
+    return json.load(f)
+
+
+def _check_prediction_files(out_dir, ids, n_best_size, version_2):
+  predictions = _read_json(os.path.join(out_dir, "predictions.json"))
+  nbest = _read_json(os.path.join(out_dir, "nbest_predictions.json"))
+  assert list(predictions) == list(nbest) == ids
+  for qas_id in ids:
+    entries = nbest[qas_id]
+    assert 1 <= len(entries) <= n_best_size + (1 if version_2 else 0)
+    assert abs(sum(e["probability"] for e in entries) - 1) < 1e-6
+    scores = [e["start_logit"] + e["end_logit"] for e in entries
+              if e["text"] or not version_2]
+    assert scores == sorted(scores, reverse=True)
+    if predictions[qas_id]:
+      assert predictions[qas_id] in _TINY_CONTEXT
+  assert os.path.exists(os.path.join(out_dir, "eval.tf_record"))
+  return predictions
+
+
+def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, parse_flags,
+                                          tf_log):
+  path = _squad_file(tmp_path / "tiny-v2.json", _tiny_qas(True),
+                     _TINY_CONTEXT, version="v2.0")
+  out_dir = tmp_path / "out"
+  parse_flags(*_main_flags(
+      tiny_bert, out_dir, "--do_train=True", "--do_predict=True",
+      "--train_file=" + path, "--predict_file=" + path,
+      "--train_batch_size=4", "--num_train_epochs=2", "--learning_rate=1e-3",
+      "--version_2_with_negative=True"))
+  run_squad.main(None)
+  out_dir = str(out_dir)
+  assert tf.train.latest_checkpoint(out_dir).endswith("model.ckpt-5")
+  assert os.path.exists(os.path.join(out_dir, "train.tf_record"))
+  ids = [qa["id"] for qa in _tiny_qas(True)]
+  predictions = _check_prediction_files(out_dir, ids, 4, True)
+  null_odds = _read_json(os.path.join(out_dir, "null_odds.json"))
+  assert list(null_odds) == ids
+  for qas_id in ids:
+    assert (predictions[qas_id] == "") == (null_odds[qas_id] > 0.0)
+  results = _read_json(os.path.join(out_dir, "eval_results.json"))
+  assert list(results) == [
+      "exact", "f1", "total", "HasAns_exact", "HasAns_f1", "HasAns_total",
+      "NoAns_exact", "NoAns_f1", "NoAns_total", "best_exact",
+      "best_exact_thresh", "best_f1", "best_f1_thresh"]
+  assert (results["total"], results["HasAns_total"],
+          results["NoAns_total"]) == (10, 8, 2)
+  for key in ("exact", "f1", "best_exact", "best_f1"):
+    assert 0.0 <= results[key] <= 100.0
+  assert results["best_f1"] >= 20.0  # answering nothing gets 2 of 10 right
+  import evaluate_squad  # pylint: disable=g-import-not-at-top
+  assert results == evaluate_squad.evaluate_files(
+      path, os.path.join(out_dir, "predictions.json"),
+      os.path.join(out_dir, "null_odds.json"), na_prob_thresh=0.0)
+  assert any("Processing example: 0/" in m and "features/s" in m
+             for m in tf_log.messages)
+  assert any(m.startswith("  best_f1 = ") for m in tf_log.messages)
+  assert not [p for p in os.listdir(out_dir) if ".tmp-" in p]
+
+
+def test_main_predicts_squad_1_with_metrics(tiny_bert, tmp_path, parse_flags):
+  path = _squad_file(tmp_path / "tiny-v1.json", _tiny_qas(False),
+                     _TINY_CONTEXT, version="1.1")
+  out_dir = tmp_path / "out"
+  parse_flags(*_main_flags(
+      tiny_bert, out_dir, "--do_train=False", "--do_predict=True",
+      "--predict_file=" + path, "--version_2_with_negative=False"))
+  run_squad.main(None)
+  out_dir = str(out_dir)
+  ids = [qa["id"] for qa in _tiny_qas(False)]
+  predictions = _check_prediction_files(out_dir, ids, 4, False)
+  assert all(predictions.values())
+  assert not os.path.exists(os.path.join(out_dir, "null_odds.json"))
+  results = _read_json(os.path.join(out_dir, "eval_results.json"))
+  assert list(results) == ["exact_match", "f1"]
+  assert 0.0 <= results["exact_match"] <= results["f1"] <= 100.0
+
+
+def test_main_without_gold_answers_skips_metrics(tiny_bert, tmp_path,
+                                                 parse_flags):
+  qas = [{"id": qa["id"], "question": qa["question"]}
+         for qa in _tiny_qas(False)[:2]]
+  path = _squad_file(tmp_path / "test.json", qas, _TINY_CONTEXT)
+  out_dir = tmp_path / "out"
+  parse_flags(*_main_flags(
+      tiny_bert, out_dir, "--do_train=False", "--do_predict=True",
+      "--predict_file=" + path, "--version_2_with_negative=False"))
+  run_squad.main(None)
+  out_dir = str(out_dir)
+  _check_prediction_files(out_dir, ["q1", "q2"], 4, False)
+  assert not os.path.exists(os.path.join(out_dir, "eval_results.json"))
