@@ -302,20 +302,41 @@ def write_eval_results(output_eval_file, result):
       writer.write("%s = %s\n" % (key, str(result[key])))
 
 
-def read_text_lines(path):
-  """Returns the lines of a UTF-8 text file, split on "\\n" only.
+_READ_BLOCK_BYTES = 1 << 22
 
-  Quirk of the original: it reads with `readline`, so a lone "\\r", U+2028,
-  U+0085 or a vertical tab stays inside its line (`splitlines` would split).
-  Bytes that are not UTF-8 are dropped, as the original's
-  `convert_to_unicode` does.
+
+def iter_text_lines(path):
+  """Yields the lines of a UTF-8 text file lazily, as the original reads them.
+
+  Quirk of the original: it reads with `tf.gfile.GFile.readline`, which
+  splits on "\\n" only (a U+2028, U+0085 or vertical tab stays inside its
+  line, where `splitlines` would split) and drops every "\\r" byte, wherever
+  it stands in the line. Bytes that are not UTF-8 are dropped (the original
+  stops with a UnicodeDecodeError).
+
+  Args:
+    path: the file (local or `gs://`).
+
+  Yields:
+    Each line as a `str`, without its "\\n".
   """
+  pending = b""
   with tf.gfile.GFile(path, "rb") as reader:
-    text = reader.read().decode("utf-8", "ignore")
-  lines = text.split("\n")
-  if lines[-1] == "":
-    lines.pop()
-  return lines
+    while True:
+      block = reader.read(_READ_BLOCK_BYTES)
+      if not block:
+        break
+      lines = (pending + block).replace(b"\r", b"").split(b"\n")
+      pending = lines.pop()
+      for line in lines:
+        yield line.decode("utf-8", "ignore")
+  if pending:
+    yield pending.decode("utf-8", "ignore")
+
+
+def read_text_lines(path):
+  """Returns the list of `iter_text_lines(path)`."""
+  return list(iter_text_lines(path))
 
 
 def expand_file_patterns(patterns, flag_name):
