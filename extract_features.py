@@ -140,6 +140,9 @@ FLAGS = flags.FLAGS
 # on a TPU host, so there the input goes in as constants, a chunk at a time.
 TPU_CHUNK_SIZE = 8192
 
+# Batches the input pipeline prepares ahead of the model.
+_PREFETCH_BATCHES = 2
+
 # Seconds between two progress lines in the log.
 PROGRESS_EVERY_SECONDS = 10.0
 
@@ -247,10 +250,30 @@ def streaming_input_fn_builder(features, seq_length):
               for name in _FEATURE_TYPES}
     dataset = tf.data.Dataset.from_generator(
         generate, output_types=_FEATURE_TYPES, output_shapes=shapes)
-    return dataset.batch(batch_size=params["batch_size"],
-                         drop_remainder=False)
+    dataset = dataset.batch(batch_size=params["batch_size"],
+                            drop_remainder=False)
+    # Tokenizing the next batches overlaps with the model's work on this one.
+    return dataset.prefetch(_PREFETCH_BATCHES).with_options(
+        _fixed_size_buffers())
 
   return input_fn
+
+
+def _fixed_size_buffers():
+  """Returns `tf.data.Options` turning off autotuning of buffer sizes.
+
+  Autotuning lets buffers grow during a long run (on TF 2.15 the generator
+  ran up to ten batches ahead); fixed ones keep memory flat.
+  """
+  options = tf.data.Options()
+  if hasattr(options, "autotune"):
+    # TensorFlow 2.x.
+    options.autotune.enabled = False
+    options.experimental_optimization.inject_prefetch = False
+  else:
+    # TensorFlow 1.15.
+    options.experimental_optimization.autotune = False
+  return options
 
 
 def model_fn_builder(bert_config, init_checkpoint, layer_indexes, use_tpu,
