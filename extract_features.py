@@ -150,8 +150,8 @@ PROGRESS_EVERY_SECONDS = 10.0
 # of "a ||| b" and "c".
 _PAIR_SEPARATOR = re.compile(r"^(.*) \|\|\| (.*)$")
 
-# Bytes read at a time when streaming the input file.
-_READ_CHUNK_BYTES = 1 << 20
+# Bytes copied at a time from scratch files into the npz archive.
+_COPY_CHUNK_BYTES = 1 << 20
 
 
 class InputExample(object):
@@ -405,26 +405,6 @@ def _truncate_seq_pair(tokens_a, tokens_b, max_length):
       tokens_b.pop()
 
 
-def _iter_text_lines(path):
-  """Yields the lines of a UTF-8 text file lazily, split on "\\n" only.
-
-  Gives the lines `estimator_utils.read_text_lines` gives (see its quirk),
-  without reading the whole file at once.
-  """
-  with tf.gfile.GFile(path, "rb") as reader:
-    pending = b""
-    while True:
-      chunk = reader.read(_READ_CHUNK_BYTES)
-      if not chunk:
-        break
-      pieces = (pending + chunk).split(b"\n")
-      pending = pieces.pop()
-      for piece in pieces:
-        yield piece.decode("utf-8", "ignore")
-    if pending:
-      yield pending.decode("utf-8", "ignore")
-
-
 def iter_examples(input_file):
   """Yields an `InputExample` per line of `input_file`, lazily.
 
@@ -432,7 +412,8 @@ def iter_examples(input_file):
   gives an example (features of just `[CLS] [SEP]`); it is kept, with a
   warning naming the line.
   """
-  for (unique_id, line) in enumerate(_iter_text_lines(input_file)):
+  lines = estimator_utils.iter_text_lines(input_file)
+  for (unique_id, line) in enumerate(lines):
     line = line.strip()
     if not line:
       tf.logging.warning(
@@ -676,17 +657,17 @@ class NpzWriter(object):
                      (self._num_tokens, len(self._layer_indexes),
                       hidden_size)) as member:
       with tf.gfile.GFile(self._scratch_path("values"), "rb") as source:
-        shutil.copyfileobj(source, member, _READ_CHUNK_BYTES)
+        shutil.copyfileobj(source, member, _COPY_CHUNK_BYTES)
     if self._pooled is not None:
       with _npy_member(archive, "pooled_output", self._dtype,
                        (self._num_lines, hidden_size)) as member:
         with tf.gfile.GFile(self._scratch_path("pooled_output"),
                             "rb") as source:
-          shutil.copyfileobj(source, member, _READ_CHUNK_BYTES)
+          shutil.copyfileobj(source, member, _COPY_CHUNK_BYTES)
     token_dtype = np.dtype("<U%d" % self._longest_token)
     with _npy_member(archive, "tokens", token_dtype,
                      (self._num_tokens,)) as member:
-      lines = _iter_text_lines(self._scratch_path("tokens"))
+      lines = estimator_utils.iter_text_lines(self._scratch_path("tokens"))
       while True:
         block = list(itertools.islice(lines, 65536))
         if not block:

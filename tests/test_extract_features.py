@@ -89,18 +89,18 @@ def test_read_examples_splits_pairs_greedily(tmp_path):
   ]
 
 
-def test_lines_split_on_newline_only_across_read_chunks(tmp_path,
-                                                         monkeypatch):
-  text = (u"caf\u00e9 \u2028 inside\rstill\x0bthe\x85same\n\n"
-          u"\u00e9\u00e9\u00e9 second\nthird").encode("utf-8")
-  text += b" bad\xff byte\n"
+def test_lines_split_as_the_original_reads_them(tmp_path):
+  text = (u"caf\u00e9 \u2028 inside\rstill\x0bthe\x85same\r\n"
+          u"second ||| pair\r\nthird").encode("utf-8") + b" bad\xff byte\n"
   path = _write_bytes(tmp_path / "in.txt", text)
-  # Chunks of 3 bytes cut multi-byte characters in two.
-  monkeypatch.setattr(extract_features, "_READ_CHUNK_BYTES", 3)
-  lines = list(extract_features._iter_text_lines(path))
-  assert lines == estimator_utils.read_text_lines(path)
-  assert len(lines) == 4
-  assert lines[0].endswith("the\x85same")
+  examples = extract_features.read_examples(path)
+  # Quirk of the original: GFile.readline splits on "\n" only and drops
+  # every "\r".
+  assert [(e.text_a, e.text_b) for e in examples] == [
+      (u"caf\u00e9 \u2028 insidestill\x0bthe\x85same", None),
+      ("second", "pair"),
+      ("third bad byte", None),
+  ]
 
 
 def test_empty_line_keeps_an_example_with_a_warning(tmp_path, monkeypatch):
