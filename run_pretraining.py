@@ -114,7 +114,7 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
                      use_one_hot_embeddings):
   """Returns the `model_fn` closure for TPUEstimator."""
 
-  def model_fn(features, labels, mode, params):  # pylint: disable=unused-argument
+  def model_fn(features, labels, mode, params):
     """The `model_fn` for TPUEstimator: BertModel and both heads."""
     tf.logging.info("*** Features ***")
     for name in sorted(features.keys()):
@@ -561,30 +561,28 @@ def main(_):
       train_batch_size=FLAGS.train_batch_size,
       eval_batch_size=FLAGS.eval_batch_size)
 
-  if FLAGS.do_train:
-    tf.logging.info("***** Running training *****")
-    tf.logging.info("  Batch size = %d", FLAGS.train_batch_size)
-    train_input_fn = input_fn_builder(
+  def input_fn_over_files(is_training):
+    return input_fn_builder(
         input_files=input_files,
         max_seq_length=FLAGS.max_seq_length,
         max_predictions_per_seq=FLAGS.max_predictions_per_seq,
-        is_training=True)
+        is_training=is_training)
+
+  if FLAGS.do_train:
+    tf.logging.info("***** Running training *****")
+    tf.logging.info("  Batch size = %d", FLAGS.train_batch_size)
     progress = estimator_utils.ProgressHook(
         FLAGS.num_train_steps, FLAGS.train_batch_size,
         FLAGS.iterations_per_loop)
-    estimator.train(input_fn=train_input_fn, max_steps=FLAGS.num_train_steps,
-                    hooks=[progress])
+    estimator.train(input_fn=input_fn_over_files(is_training=True),
+                    max_steps=FLAGS.num_train_steps, hooks=[progress])
 
   if FLAGS.do_eval:
     tf.logging.info("***** Running evaluation *****")
     tf.logging.info("  Batch size = %d", FLAGS.eval_batch_size)
-    eval_input_fn = input_fn_builder(
-        input_files=input_files,
-        max_seq_length=FLAGS.max_seq_length,
-        max_predictions_per_seq=FLAGS.max_predictions_per_seq,
-        is_training=False)
     result = estimator.evaluate(
-        input_fn=eval_input_fn, steps=FLAGS.max_eval_steps)
+        input_fn=input_fn_over_files(is_training=False),
+        steps=FLAGS.max_eval_steps)
     estimator_utils.write_eval_results(
         os.path.join(FLAGS.output_dir, "eval_results.txt"), result)
 

@@ -17,6 +17,8 @@ from absl.testing import flagsaver
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
+# The Saver writes its `checkpoint` state file through this module.
+from tensorflow.python.lib.io import file_io
 
 import estimator_utils
 import modeling
@@ -304,7 +306,6 @@ def test_learning_rate_summary_is_the_rate_the_optimizer_applies():
 def test_saver_names_a_checkpoint_only_after_writing_it(tmp_path,
                                                         monkeypatch):
   """The resume relies on this TensorFlow behaviour (see run_pretraining)."""
-  from tensorflow.python.lib.io import file_io  # pylint: disable=g-import-not-at-top
   real_atomic_write = file_io.atomic_write_string_to_file
   named = []
 
@@ -524,6 +525,22 @@ def test_error_when_input_file_is_not_tfrecord(script_flags, tmp_path):
   text_file.write_text(u"This is a text corpus, not TFRecords.\n" * 10)
   message = main_error(script_flags, input_file=str(text_file))
   assert message == "--input_file: %s is not a TFRecord file" % text_file
+
+
+def test_error_when_input_files_hold_no_record(script_flags, tiny_bert,
+                                              tmp_path):
+  empty = write_records(str(tmp_path / "empty.tfrecord"), [],
+                        len(tiny_bert["tokens"]))
+  message = main_error(script_flags, input_file=empty)
+  assert message == "--input_file: no record in %s" % empty
+
+
+def test_error_when_max_seq_length_exceeds_the_config(script_flags,
+                                                       tiny_bert):
+  message = main_error(script_flags, max_seq_length=256)
+  assert message == (
+      "--max_seq_length=256 is longer than max_position_embeddings=128 of "
+      "--bert_config_file=%s" % tiny_bert["config_file"])
 
 
 def test_error_when_init_checkpoint_is_missing(script_flags, tmp_path):
