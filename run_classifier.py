@@ -69,69 +69,71 @@ def _define_flags():
   """
   override = {"allow_override": True}
 
-  ## Required parameters
+  # Required.
   flags.DEFINE_string(
       "data_dir", None,
-      "The input data dir. Should contain the .tsv files (or other data "
-      "files) for the task.", **override)
+      "Folder holding the task's data files (train.tsv, dev.tsv, ... for "
+      "the GLUE tasks).", **override)
   flags.DEFINE_string(
       "bert_config_file", None,
-      "The config json file corresponding to the pre-trained BERT model. "
-      "This specifies the model architecture.", **override)
+      "bert_config.json of the pre-trained model: its architecture.",
+      **override)
   flags.DEFINE_string(
       "task_name", None,
-      "The name of the task to train: one of the registered task names "
-      "(see --helpfull), or module:ClassName of your own DataProcessor.",
-      **override)
+      "Which task: cola, mnli, mnli-mm, mrpc, qnli, qqp, rte, sst-2, sts-b, "
+      "wnli, xnli (any case), a name given to register_processor(), or "
+      "module:ClassName of your own DataProcessor subclass (the module must "
+      "be importable, e.g. on PYTHONPATH).", **override)
   flags.DEFINE_string(
       "vocab_file", None,
-      "The vocabulary file that the BERT model was trained on.", **override)
+      "vocab.txt of the pre-trained model (WordPiece vocabulary).",
+      **override)
   flags.DEFINE_string(
       "output_dir", None,
-      "The output directory where the model checkpoints, the TFRecord "
-      "features and the results will be written.", **override)
+      "Folder for checkpoints, the TFRecord features, eval_results.txt and "
+      "test_results.tsv.", **override)
 
-  ## Other parameters
+  # Optional.
   flags.DEFINE_string(
       "init_checkpoint", None,
-      "Initial checkpoint (usually from a pre-trained BERT model).",
-      **override)
+      "Checkpoint to start from, normally the pre-trained model's "
+      "bert_model.ckpt.", **override)
   flags.DEFINE_bool(
       "do_lower_case", True,
-      "Whether to lower case the input text. Should be True for uncased "
-      "models and False for cased models.", **override)
+      "Lower-case and strip accents before tokenizing: True for uncased "
+      "models, False for cased ones.", **override)
   flags.DEFINE_integer(
       "max_seq_length", 128,
-      "The maximum total input sequence length after WordPiece "
-      "tokenization. Longer sequences are truncated, shorter ones padded.",
-      **override)
-  flags.DEFINE_bool("do_train", False, "Whether to run training.",
+      "Length of every input in WordPiece tokens, [CLS] and [SEP] "
+      "included: longer inputs are cut, shorter ones padded.", **override)
+  flags.DEFINE_bool("do_train", False, "Fine-tune on the training set.",
                     **override)
-  flags.DEFINE_bool("do_eval", False, "Whether to run eval on the dev set.",
+  flags.DEFINE_bool("do_eval", False, "Evaluate on the dev set.",
                     **override)
-  flags.DEFINE_bool(
-      "do_predict", False,
-      "Whether to run the model in inference mode on the test set.",
-      **override)
+  flags.DEFINE_bool("do_predict", False,
+                    "Write predictions for the test set.", **override)
   flags.DEFINE_integer("train_batch_size", 32,
-                       "Total batch size for training.", **override)
-  flags.DEFINE_integer("eval_batch_size", 8, "Total batch size for eval.",
+                       "Examples per training batch (over all cores).",
+                       **override)
+  flags.DEFINE_integer("eval_batch_size", 8,
+                       "Examples per evaluation batch (over all cores).",
                        **override)
   flags.DEFINE_integer("predict_batch_size", 8,
-                       "Total batch size for predict.", **override)
+                       "Examples per prediction batch (over all cores).",
+                       **override)
   flags.DEFINE_float("learning_rate", 5e-5,
-                     "The initial learning rate for Adam.", **override)
+                     "Peak learning rate of the Adam optimizer.", **override)
   flags.DEFINE_float("num_train_epochs", 3.0,
-                     "Total number of training epochs to perform.",
+                     "Passes over the training set (may be fractional).",
                      **override)
   flags.DEFINE_float(
       "warmup_proportion", 0.1,
-      "Proportion of training to perform linear learning rate warmup for. "
-      "E.g., 0.1 = 10% of training.", **override)
+      "Fraction of the training steps over which the learning rate rises "
+      "linearly from 0 (0.1: the first tenth).", **override)
   flags.DEFINE_integer("save_checkpoints_steps", 1000,
-                       "How often to save the model checkpoint.", **override)
+                       "Steps between checkpoints.", **override)
   flags.DEFINE_integer("iterations_per_loop", 1000,
-                       "How many steps to make in each estimator call.",
+                       "Steps per TPU loop, and between progress logs.",
                        **override)
   estimator_utils.define_tpu_flags()
 
@@ -140,19 +142,17 @@ _define_flags()
 
 
 class InputExample(object):
-  """A single training/test example for simple sequence classification."""
+  """One example to classify: a sentence or a pair, and its label."""
 
   def __init__(self, guid, text_a, text_b=None, label=None):
-    """Constructs an InputExample.
+    """Builds an example.
 
     Args:
-      guid: Unique id for the example.
-      text_a: string. The untokenized text of the first sequence. For single
-        sequence tasks, only this sequence must be specified.
-      text_b: (Optional) string. The untokenized text of the second
-        sequence. Only must be specified for sequence pair tasks.
-      label: (Optional) string. The label of the example. This should be
-        specified for train and dev examples, but not for test examples.
+      guid: string naming the example, e.g. "train-12".
+      text_a: string, the first (or only) sentence, before tokenization.
+      text_b: (optional) string, the second sentence of a pair task.
+      label: (optional) string, the gold label (a number written as text
+        for a regression task); test examples carry a placeholder.
     """
     self.guid = guid
     self.text_a = text_a
@@ -172,7 +172,7 @@ class PaddingInputExample(object):
 
 
 class InputFeatures(object):
-  """A single set of features of data."""
+  """The model inputs of one example (lists of max_seq_length ints)."""
 
   def __init__(self,
                input_ids,
@@ -216,7 +216,7 @@ def _location(line):
 
 
 class DataProcessor(object):
-  """Base class for data converters for sequence classification data sets.
+  """Reads a task's data files into `InputExample`s; one subclass a task.
 
   Beyond the original's interface, two class attributes describe the task:
   `is_regression` (True: one float output, labels are numbers written as
@@ -228,24 +228,24 @@ class DataProcessor(object):
   extra_metrics = ()
 
   def get_train_examples(self, data_dir):
-    """Gets a collection of `InputExample`s for the train set."""
+    """Returns the list of `InputExample`s to train on."""
     raise NotImplementedError()
 
   def get_dev_examples(self, data_dir):
-    """Gets a collection of `InputExample`s for the dev set."""
+    """Returns the list of `InputExample`s to evaluate on."""
     raise NotImplementedError()
 
   def get_test_examples(self, data_dir):
-    """Gets a collection of `InputExample`s for prediction."""
+    """Returns the list of `InputExample`s to predict."""
     raise NotImplementedError()
 
   def get_labels(self):
-    """Gets the list of labels for this data set."""
+    """Returns the labels; a label's id is its position in the list."""
     raise NotImplementedError()
 
   @classmethod
   def _read_tsv(cls, input_file, quotechar=None):
-    """Reads a tab separated value file.
+    """Returns the rows of a tab-separated file.
 
     Quirk of the original: with `quotechar=None` the csv module quotes
     nothing, so a `"` is an ordinary character; lines are split on "\\n"
@@ -261,7 +261,7 @@ class DataProcessor(object):
 
     Raises:
       InputError: if the file is not UTF-8 or has a line the csv module
-        cannot read (e.g. a lone carriage return).
+        cannot read.
     """
     with tf.gfile.Open(input_file, "r") as reader:
       tsv_reader = csv.reader(reader, delimiter="\t", quotechar=quotechar)
@@ -660,7 +660,7 @@ def _import_processor(task_name):
 
 def convert_single_example(ex_index, example, label_list, max_seq_length,
                            tokenizer, is_regression=False):
-  """Converts a single `InputExample` into a single `InputFeatures`.
+  """Tokenizes, truncates and pads one example into `InputFeatures`.
 
   Args:
     ex_index: position of the example; the first five are logged.
@@ -805,7 +805,7 @@ def serialize_example_in_order(features):
 def file_based_convert_examples_to_features(examples, label_list,
                                             max_seq_length, tokenizer,
                                             output_file, is_regression=False):
-  """Converts a set of `InputExample`s to a TFRecord file.
+  """Writes the features of `examples` to the TFRecord file `output_file`.
 
   Each record holds `input_ids`, `input_mask`, `segment_ids` (int64,
   max_seq_length each), `label_ids` (1 int64, or 1 float for a regression
@@ -845,7 +845,7 @@ def _label_dtype(is_regression):
 
 def file_based_input_fn_builder(input_file, seq_length, is_training,
                                 drop_remainder, is_regression=False):
-  """Creates an `input_fn` closure to be passed to TPUEstimator.
+  """Returns the TPUEstimator `input_fn` reading a classifier TFRecord file.
 
   Args:
     input_file: the TFRecord file of `file_based_convert_examples_to_features`.
@@ -869,11 +869,11 @@ def file_based_input_fn_builder(input_file, seq_length, is_training,
   }
 
   def _decode_record(record, name_to_features):
-    """Decodes a record to a TensorFlow example."""
+    """Parses one serialized record into a dict of tensors."""
     example = tf.parse_single_example(record, name_to_features)
 
-    # tf.Example only supports tf.int64, but the TPU only supports tf.int32.
-    # So cast all int64 to int32.
+    # Integers are stored as int64 (the only integer type of tf.Example),
+    # but TPUs want int32.
     for name in list(example.keys()):
       t = example[name]
       if t.dtype == tf.int64:
@@ -883,11 +883,11 @@ def file_based_input_fn_builder(input_file, seq_length, is_training,
     return example
 
   def input_fn(params):
-    """The actual input function."""
+    """Batches of `params["batch_size"]` records."""
     batch_size = params["batch_size"]
 
-    # For training, we want a lot of parallel reading and shuffling.
-    # For eval, we want no shuffling and parallel reading doesn't matter.
+    # Training cycles through the file in a shuffled order; evaluation and
+    # prediction read it once, in order.
     d = tf.data.TFRecordDataset(input_file)
     if is_training:
       d = d.repeat()
@@ -905,7 +905,7 @@ def file_based_input_fn_builder(input_file, seq_length, is_training,
 
 
 def _truncate_seq_pair(tokens_a, tokens_b, max_length):
-  """Truncates a sequence pair in place to the maximum length.
+  """Cuts two token lists in place until together they fit `max_length`.
 
   One token at a time from the end of the longer sequence (the second on a
   tie): a short sequence keeps all its tokens, which a cut by proportion
@@ -968,7 +968,6 @@ def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
 
   with tf.variable_scope("loss"):
     if is_training:
-      # I.e., 0.1 dropout
       output_layer = modeling.dropout(output_layer, 0.1)
 
     logits = tf.matmul(output_layer, output_weights, transpose_b=True)
@@ -1187,8 +1186,9 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
                      num_labels)
   metric_fn = _metric_fn_builder(is_regression, tuple(extra_metrics))
 
-  def model_fn(features, labels, mode, params):  # pylint: disable=unused-argument
+  def model_fn(features, labels, mode, params):
     """The `model_fn` for TPUEstimator."""
+    del labels, params  # The labels come in `features`.
 
     tf.logging.info("*** Features ***")
     for name in sorted(features.keys()):
@@ -1238,15 +1238,15 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
   return model_fn
 
 
-# This function is not used by this file but is still used by the Colab and
-# people who depend on it.
 def input_fn_builder(features, seq_length, is_training, drop_remainder,
                      is_regression=False):
-  """Creates an `input_fn` closure over in-memory `InputFeatures`.
+  """Returns a TPUEstimator `input_fn` over in-memory `InputFeatures`.
 
-  Quirk of the original: the batches carry no `is_real_example`, so the
-  model counts every example as real. Everything is held as constants in
-  the graph: fine for demos, not for large data sets.
+  main() does not use it (it goes through TFRecord files); notebooks and
+  other code built on the original do. Quirk of the original: the batches
+  carry no `is_real_example`, so the model counts every example as real.
+  Everything is held as constants in the graph: fine for demos, not for
+  large data sets.
   """
   all_input_ids = []
   all_input_mask = []
@@ -1260,7 +1260,7 @@ def input_fn_builder(features, seq_length, is_training, drop_remainder,
     all_label_ids.append(feature.label_id)
 
   def input_fn(params):
-    """The actual input function."""
+    """Batches of `params["batch_size"]` features."""
     batch_size = params["batch_size"]
 
     num_examples = len(features)
@@ -1290,7 +1290,7 @@ def input_fn_builder(features, seq_length, is_training, drop_remainder,
 
 def convert_examples_to_features(examples, label_list, max_seq_length,
                                  tokenizer, is_regression=False):
-  """Converts a set of `InputExample`s to a list of `InputFeatures`."""
+  """Returns the `InputFeatures` of `examples`, in order."""
 
   features = []
   for (ex_index, example) in enumerate(examples):

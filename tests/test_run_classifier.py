@@ -44,6 +44,12 @@ def read_jsonl(path):
     return [json.loads(line) for line in f]
 
 
+def ensure_flags_parsed():
+  """Lets tests read FLAGS without parsing a command line."""
+  if not FLAGS.is_parsed():
+    FLAGS.mark_as_parsed()
+
+
 def parse_records(path):
   """The records of a classifier TFRecord file as dicts of value lists."""
   records = []
@@ -327,6 +333,15 @@ def test_read_tsv_keeps_quotes_and_line_ends(tmp_path):
       (path, 1), (path, 2)]
 
 
+def test_read_tsv_names_the_line_that_is_not_utf8(tmp_path):
+  path = str(tmp_path / "bad.tsv")
+  with open(path, "wb") as f:
+    f.write(b"a\tb\nc\td\ne\xff\tf\n")
+  with pytest.raises(estimator_utils.InputError,
+                     match=r"bad.tsv, line 3: not valid UTF-8"):
+    run_classifier.DataProcessor._read_tsv(path)
+
+
 # --------------------------------------------------------------------------
 # Every row of the real GLUE files.
 
@@ -453,22 +468,41 @@ def average_ranks(values):
   return ranks
 
 
-def numpy_metrics(labels, predictions):
+def confusion_counts(labels, predictions):
+  """(true pos., false pos., false neg., true neg.), class 1 positive."""
+  (is_label, is_predicted) = (labels == 1, predictions == 1)
+  return (np.sum(is_label & is_predicted), np.sum(~is_label & is_predicted),
+          np.sum(is_label & ~is_predicted), np.sum(~is_label & ~is_predicted))
+
+
+def numpy_f1(labels, predictions):
+  (tp, fp, fn, _) = confusion_counts(labels, predictions)
+  return 2.0 * tp / (2 * tp + fp + fn)
+
+
+def numpy_matthews_corr(labels, predictions):
+  (tp, fp, fn, tn) = confusion_counts(labels, predictions)
+  return (tp * tn - fp * fn) / np.sqrt(
+      float((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)))
+
+
+def numpy_pearson(labels, predictions):
+  return np.corrcoef(labels, predictions)[0, 1]
+
+
+def numpy_spearman(labels, predictions):
+  return np.corrcoef(average_ranks(labels), average_ranks(predictions))[0, 1]
+
+
+NUMPY_METRICS = {"f1": numpy_f1, "matthews_corr": numpy_matthews_corr,
+                 "pearson": numpy_pearson, "spearman": numpy_spearman}
+
+
+def numpy_metrics(names, labels, predictions):
+  """{name: value} of the metrics `names`, computed in float64 numpy."""
   labels = np.asarray(labels, np.float64)
   predictions = np.asarray(predictions, np.float64)
-  tp = np.sum((labels == 1) & (predictions == 1))
-  fp = np.sum((labels != 1) & (predictions == 1))
-  fn = np.sum((labels == 1) & (predictions != 1))
-  tn = np.sum((labels != 1) & (predictions != 1))
-  mcc = (tp * tn - fp * fn) / np.sqrt((tp + fp) * (tp + fn) * (tn + fp) *
-                                      (tn + fn))
-  return {
-      "f1": 2 * tp / (2 * tp + fp + fn),
-      "matthews_corr": mcc,
-      "pearson": np.corrcoef(labels, predictions)[0, 1],
-      "spearman": np.corrcoef(average_ranks(labels),
-                              average_ranks(predictions))[0, 1],
-  }
+  return {name: NUMPY_METRICS[name](labels, predictions) for name in names}
 
 
 def run_metric_fn(metric_fn, batches):
@@ -499,7 +533,8 @@ def test_classification_metrics_skip_padding_examples():
   got = run_metric_fn(metric_fn, batches)
   real = is_real > 0
   predictions = logits.argmax(-1)
-  expected = numpy_metrics(labels[real], predictions[real])
+  expected = numpy_metrics(["f1", "matthews_corr"], labels[real],
+                           predictions[real])
   assert sorted(got) == ["eval_accuracy", "eval_f1", "eval_loss",
                          "eval_matthews_corr"]
   np.testing.assert_allclose(got["eval_accuracy"],
@@ -523,7 +558,8 @@ def test_regression_metrics_with_ties_skip_padding_examples():
               scores[i:i + 8], is_real[i:i + 8]) for i in range(0, 30, 8)]
   got = run_metric_fn(metric_fn, batches)
   real = is_real > 0
-  expected = numpy_metrics(labels[real], scores[real])
+  expected = numpy_metrics(["pearson", "spearman"], labels[real],
+                           scores[real])
   assert sorted(got) == ["eval_loss", "eval_pearson", "eval_spearman"]
   np.testing.assert_allclose(got["eval_pearson"], expected["pearson"],
                              rtol=1e-12)
@@ -540,6 +576,19 @@ def test_degenerate_metrics_are_zero():
            np.array([[1, 0]] * 3, np.float32), np.ones(3, np.float32))
   got = run_metric_fn(metric_fn, [batch])
   assert (got["eval_f1"], got["eval_matthews_corr"]) == (0.0, 0.0)
+
+
+def test_dev_and_test_sets_are_padded_to_whole_batches_on_tpu_only():
+  ensure_flags_parsed()
+  examples = [run_classifier.InputExample("t-%d" % i, "a") for i in range(5)]
+  with flagsaver.flagsaver(use_tpu=False):
+    assert run_classifier._pad_for_tpu(examples, 4) == 5
+  assert len(examples) == 5
+  with flagsaver.flagsaver(use_tpu=True):
+    assert run_classifier._pad_for_tpu(examples, 4) == 5
+  assert len(examples) == 8
+  assert all(isinstance(e, run_classifier.PaddingInputExample)
+             for e in examples[5:])
 
 
 def test_unknown_metric_is_refused():
@@ -621,8 +670,7 @@ def base_flags(tiny_bert, data_dir, output_dir, task):
 
 
 def run_main(values):
-  if not FLAGS.is_parsed():
-    FLAGS.mark_as_parsed()
+  ensure_flags_parsed()
   with flagsaver.flagsaver(**values):
     run_classifier.main([])
 
@@ -668,13 +716,14 @@ def test_fine_tuning_run_writes_metrics_and_predictions(tiny_bert, tmp_path,
   if task == "sts-b":
     assert predictions.shape == (6, 1)
     scores = predictions[:, 0]
-    expected = numpy_metrics(labels, scores)
+    expected = numpy_metrics(["pearson", "spearman"], labels, scores)
     expected["loss"] = np.mean((scores - labels)**2)
   else:
     assert predictions.shape == (6, 2) and predictions.min() >= 0.0
     np.testing.assert_allclose(predictions.sum(-1), 1.0, rtol=1e-5)
     predicted = predictions.argmax(-1)
-    expected = numpy_metrics(labels, predicted)
+    expected = numpy_metrics(["f1"] if task == "mrpc" else [], labels,
+                             predicted)
     expected["accuracy"] = np.mean(predicted == labels)
     expected["loss"] = -np.mean(
         np.log(predictions[np.arange(6), labels.astype(int)]))
