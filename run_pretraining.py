@@ -112,7 +112,21 @@ estimator_utils.define_tpu_flags()
 def model_fn_builder(bert_config, init_checkpoint, learning_rate,
                      num_train_steps, num_warmup_steps, use_tpu,
                      use_one_hot_embeddings):
-  """Returns the `model_fn` closure for TPUEstimator."""
+  """Returns the `model_fn` closure for TPUEstimator.
+
+  Args:
+    bert_config: `BertConfig` of the model.
+    init_checkpoint: checkpoint to initialize from (None: random weights).
+    learning_rate: float, peak learning rate of the optimizer.
+    num_train_steps: int, steps until the learning rate reaches 0.
+    num_warmup_steps: int, steps of linear warm-up.
+    use_tpu: bool, whether the model runs on a TPU.
+    use_one_hot_embeddings: bool, one-hot matmul embedding lookups (faster
+      on TPUs) instead of gathers.
+
+  Returns:
+    `model_fn(features, labels, mode, params)` for TRAIN and EVAL modes.
+  """
 
   def model_fn(features, labels, mode, params):
     """The `model_fn` for TPUEstimator: BertModel and both heads."""
@@ -401,6 +415,17 @@ def input_fn_builder(input_files,
   Training reads the files in a random order, forever, several at a time,
   and shuffles records in a small buffer. Eval reads them in order.
   Both repeat and drop the last partial batch, so every batch is full.
+
+  Args:
+    input_files: list of TFRecord paths from create_pretraining_data.py.
+    max_seq_length: int, length of input_ids, input_mask and segment_ids.
+    max_predictions_per_seq: int, length of the masked_lm_* features.
+    is_training: bool, training (shuffled) or eval (in order) reading.
+    num_cpu_threads: int, files read and batches decoded in parallel.
+
+  Returns:
+    `input_fn(params)` giving a dataset of feature dicts with
+    [batch_size, length] tensors, `params["batch_size"]` records each.
   """
   name_to_features = {}
   for (name, (length, _)) in feature_lengths(

@@ -5,6 +5,7 @@ outputs); the script itself runs in a subprocess on a tiny model, killed
 mid-training and run again, as a crashed pre-training run would be.
 """
 
+import json
 import os
 import re
 import signal
@@ -254,6 +255,23 @@ def test_eval_input_reads_in_order_repeats_and_keeps_batches_full(
   first_ids = [batch["input_ids"][:, 1].tolist() for batch in batches]
   # Quirk of the original: eval wraps around to the first record.
   assert first_ids == [[10, 11, 12, 13], [14, 15, 16, 17], [18, 19, 10, 11]]
+
+
+def test_eval_input_gives_the_original_records_in_order(golden):
+  """Records of the original create_pretraining_data.py (seq 32, 6 slots)."""
+  name = os.path.join(golden, "pretraining_data", "c_cased_seq32_seed99")
+  with open(name + ".jsonl") as f:
+    expected = [json.loads(line) for line in f]
+  run_pretraining.check_input_records([name + ".tfrecord"], 32, 6)
+  input_fn = run_pretraining.input_fn_builder(
+      [name + ".tfrecord"], 32, 6, is_training=False)
+  (_, batches) = dataset_batches(input_fn, 9, len(expected) // 9)
+  for feature in ("input_ids", "input_mask", "segment_ids",
+                  "masked_lm_positions", "masked_lm_ids", "masked_lm_weights",
+                  "next_sentence_labels"):
+    got = np.concatenate([batch[feature] for batch in batches])
+    np.testing.assert_array_equal(
+        got, [row[feature] for row in expected], err_msg=feature)
 
 
 def test_training_input_shuffles_and_repeats_every_file(records):
