@@ -302,6 +302,45 @@ def write_eval_results(output_eval_file, result):
       writer.write("%s = %s\n" % (key, str(result[key])))
 
 
+def _varint(value):
+  """Encodes a non-negative int as a protobuf base-128 varint."""
+  encoded = bytearray()
+  while True:
+    low_bits = value & 0x7F
+    value >>= 7
+    if value:
+      encoded.append(low_bits | 0x80)
+    else:
+      encoded.append(low_bits)
+      return bytes(encoded)
+
+
+def serialize_example_in_order(features):
+  """Serializes a `tf.train.Example` with its features in the given order.
+
+  `Features.feature` is a protobuf map, which protobuf's C++ and upb
+  backends serialize in a hash order, so the original's TFRecord files are
+  not byte-stable. Each entry is serialized here as a one-entry `Features`
+  message: their concatenation is a valid `Features` message (map entries
+  are a repeated field) with the entries in order, the bytes protobuf's
+  pure-Python backend writes for the original's ordered dict.
+
+  Args:
+    features: an ordered dict, or a list of pairs, of feature name to
+      `tf.train.Feature`.
+
+  Returns:
+    The serialized `tf.train.Example`, bytes.
+  """
+  if hasattr(features, "items"):
+    features = features.items()
+  features_bytes = b"".join(
+      tf.train.Features(feature={name: feature}).SerializeToString()
+      for (name, feature) in features)
+  # Example.features is field 1, length-delimited: the tag byte is 0x0A.
+  return b"\x0a" + _varint(len(features_bytes)) + features_bytes
+
+
 _READ_BLOCK_BYTES = 1 << 22
 
 

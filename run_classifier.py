@@ -765,43 +765,6 @@ def _float_feature(values):
   return tf.train.Feature(float_list=tf.train.FloatList(value=list(values)))
 
 
-def _varint(value):
-  """Encodes a non-negative int as a protobuf base-128 varint."""
-  encoded = bytearray()
-  while True:
-    low_bits = value & 0x7F
-    value >>= 7
-    if value:
-      encoded.append(low_bits | 0x80)
-    else:
-      encoded.append(low_bits)
-      return bytes(encoded)
-
-
-def serialize_example_in_order(features):
-  """Serializes a `tf.train.Example` with its features in the given order.
-
-  `Features.feature` is a protobuf map, whose serialized entry order is a
-  hash order with protobuf's C++ and upb backends; the original's files
-  are therefore not byte-stable. Each entry is serialized here as a
-  one-entry `Features` message: their concatenation is a valid `Features`
-  message (repeated map entries merge) with the entries in order, which is
-  what protobuf's pure-Python backend writes for the original's ordered
-  dict.
-
-  Args:
-    features: an ordered dict of feature name to `tf.train.Feature`.
-
-  Returns:
-    The serialized `tf.train.Example`, bytes.
-  """
-  features_bytes = b"".join(
-      tf.train.Features(feature={name: feature}).SerializeToString()
-      for (name, feature) in features.items())
-  # Example.features is field 1 with wire type 2 (length-delimited): 0x0A.
-  return b"\x0a" + _varint(len(features_bytes)) + features_bytes
-
-
 def file_based_convert_examples_to_features(examples, label_list,
                                             max_seq_length, tokenizer,
                                             output_file, is_regression=False):
@@ -832,7 +795,7 @@ def file_based_convert_examples_to_features(examples, label_list,
           features["label_ids"] = _int_feature([feature.label_id])
         features["is_real_example"] = _int_feature(
             [int(feature.is_real_example)])
-        writer.write(serialize_example_in_order(features))
+        writer.write(estimator_utils.serialize_example_in_order(features))
     estimator_utils.commit_path(temp_file, output_file)
   finally:
     if tf.gfile.Exists(temp_file):
