@@ -10,6 +10,7 @@ import sys
 import weakref
 
 from absl import flags
+from absl.testing import flagsaver
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -56,6 +57,13 @@ def _golden_args(golden, **overrides):
     args[name] = value
   args.update(overrides)
   return ["--%s=%s" % item for item in args.items()]
+
+
+def _run_main(args):
+  """Runs extract_features.main in this process with flags `args`."""
+  with flagsaver.flagsaver():
+    flags.FLAGS(["extract_features.py"] + args)
+    extract_features.main(None)
 
 
 def _assert_one_line_error(process, *fragments):
@@ -274,8 +282,8 @@ def test_memory_stays_flat_when_the_input_grows_tenfold(tiny_bert, tmp_path,
                                                         monkeypatch):
   # The original holds every feature until the end; a stream holds only
   # those in flight (a few batches), whatever the input size.
-  small = _most_features_alive(tiny_bert, tmp_path, 120, monkeypatch)
-  large = _most_features_alive(tiny_bert, tmp_path, 1200, monkeypatch)
+  small = _most_features_alive(tiny_bert, tmp_path, 100, monkeypatch)
+  large = _most_features_alive(tiny_bert, tmp_path, 1000, monkeypatch)
   bound = 4 * (extract_features._PREFETCH_BATCHES + 2)
   assert 1 <= small <= bound
   assert large <= bound, (small, large)
@@ -301,8 +309,8 @@ def test_partial_output_is_removed_on_error(tmp_path):
 
 def test_reproduces_the_golden_output(golden, tmp_path):
   output_file = str(tmp_path / "output.jsonl")
-  process = _run_script(_golden_args(golden, output_file=output_file))
-  assert process.returncode == 0, process.stderr[-3000:]
+  _run_main(_golden_args(golden, output_file=output_file))
+  assert os.listdir(str(tmp_path)) == ["output.jsonl"]
   expected_file = os.path.join(golden, "extract_features", "output.jsonl")
   with open(output_file) as got_lines, open(expected_file) as expected_lines:
     got_text, expected_text = got_lines.read(), expected_lines.read()
@@ -404,40 +412,48 @@ def test_npz_matches_jsonl_and_is_much_smaller(golden_runs):
   assert os.path.getsize(golden_runs["npz"]) * 3 < json_size
 
 
-def test_npz_float32_keeps_full_precision(golden, tmp_path):
+def test_npz_float32_keeps_full_precision(tmp_path):
   output_file = str(tmp_path / "features.npz")
-  process = _run_script(_golden_args(
-      golden, output_file=output_file, output_format="npz",
-      npz_dtype="float32", layers="0"))
-  assert process.returncode == 0, process.stderr[-3000:]
-  expected = _read_jsonl(os.path.join(golden, "extract_features",
-                                      "output.jsonl"))
+  writer = extract_features.NpzWriter(output_file, [0, -1], dtype="float32")
+  rng = np.random.RandomState(0)
+  results = [{"layer_output_0": rng.randn(6, 4).astype(np.float32),
+              "layer_output_1": rng.randn(6, 4).astype(np.float32)}
+             for _ in range(2)]
+  tokens = [["[CLS]", u"caf\u00e9", "[SEP]"], ["[CLS]", "[SEP]"]]
+  pairs = [(extract_features.InputFeatures(i, tokens[i], [], [], []), result)
+           for i, result in enumerate(results)]
+  assert extract_features.write_predictions(pairs, writer, output_file) == 2
+  assert os.listdir(str(tmp_path)) == ["features.npz"]
   data = np.load(output_file)
   assert data["values"].dtype == np.float32
-  assert list(data["layers"]) == [0]
-  # Layer 0 of this 2-layer model is the golden output's layer -2.
-  start, end = data["line_offsets"][3], data["line_offsets"][4]
-  golden_values = [f["layers"][1]["values"] for f in expected[3]["features"]]
-  np.testing.assert_allclose(data["values"][start:end, 0], golden_values,
-                             rtol=0, atol=2e-6)
-  assert sorted(os.listdir(str(tmp_path))) == ["features.npz"]
+  assert list(data["layers"]) == [0, -1]
+  assert list(data["line_offsets"]) == [0, 3, 5]
+  assert list(data["tokens"]) == tokens[0] + tokens[1]
+  assert "pooled_output" not in data.files
+  for i, result in enumerate(results):
+    start, end = data["line_offsets"][i], data["line_offsets"][i + 1]
+    expected = np.stack([result["layer_output_0"], result["layer_output_1"]],
+                        axis=1)[:end - start]
+    np.testing.assert_array_equal(data["values"][start:end], expected)
 
 
-def test_empty_input_file_is_a_one_line_error(golden, tmp_path):
+def test_empty_input_file_is_an_input_error(golden, tmp_path):
   input_file = _write_bytes(tmp_path / "empty.txt", b"")
   output_file = str(tmp_path / "out.jsonl")
-  process = _run_script(_golden_args(golden, input_file=input_file,
-                                     output_file=output_file))
-  _assert_one_line_error(process, "--input_file=" + input_file, "empty")
-  assert not os.path.exists(output_file)
+  with pytest.raises(estimator_utils.InputError) as error:
+    _run_main(_golden_args(golden, input_file=input_file,
+                           output_file=output_file))
+  assert str(error.value).startswith("--input_file=%s: " % input_file)
+  assert "empty" in str(error.value)
+  assert os.listdir(str(tmp_path)) == ["empty.txt"]
 
 
-def test_layer_outside_the_model_is_a_one_line_error(golden, tmp_path):
+def test_layer_outside_the_model_is_an_input_error(golden, tmp_path):
   output_file = str(tmp_path / "out.jsonl")
-  process = _run_script(_golden_args(golden, output_file=output_file,
-                                     layers="-1,2"))
-  _assert_one_line_error(process, "--layers=-1,2", "index 2")
-  assert not os.path.exists(output_file)
+  with pytest.raises(estimator_utils.InputError) as error:
+    _run_main(_golden_args(golden, output_file=output_file, layers="-1,2"))
+  assert str(error.value).startswith("--layers=-1,2: index 2 ")
+  assert os.listdir(str(tmp_path)) == []
 
 
 def test_checkpoint_of_another_config_is_a_one_line_error(golden, tmp_path):
