@@ -27,7 +27,7 @@ reproducible.
 What differs is the cost. Documents are held as arrays of token ids rather
 than lists of strings, each instance is serialized as soon as it is made
 (about 0.9 KB), and the random numbers come from `random.Random`'s 32-bit
-words fetched in bulk (`_RandomWords`), which gives the same numbers several
+words fetched in bulk (`_FastDraws`), which gives the same numbers several
 times faster than calling `shuffle` and `randint`. Outputs are written under
 a temporary name and renamed when complete.
 
@@ -70,48 +70,65 @@ import tensorflow.compat.v1 as tf
 import estimator_utils
 import tokenization
 
-flags.DEFINE_string("input_file", None,
-                    "Input raw text file (or comma-separated list of files).")
+# Flags other scripts define too (`input_file`, `vocab_file`, ...) have the
+# same defaults there; letting a later definition override lets tests import
+# several scripts into one process. A command line sees no difference.
+_OVERRIDABLE = {"allow_override": True}
+
+flags.DEFINE_string(
+    "input_file", None,
+    "Input raw text file (or comma-separated list of files).",
+    **_OVERRIDABLE)
 
 flags.DEFINE_string(
     "output_file", None,
-    "Output TF example file (or comma-separated list of files).")
+    "Output TF example file (or comma-separated list of files).",
+    **_OVERRIDABLE)
 
-flags.DEFINE_string("vocab_file", None,
-                    "The vocabulary file that the BERT model was trained on.")
+flags.DEFINE_string(
+    "vocab_file", None,
+    "The vocabulary file that the BERT model was trained on.",
+    **_OVERRIDABLE)
 
 flags.DEFINE_bool(
     "do_lower_case", True,
     "Whether to lower case the input text. Should be True for uncased "
-    "models and False for cased models.")
+    "models and False for cased models.", **_OVERRIDABLE)
 
 flags.DEFINE_bool(
     "do_whole_word_mask", False,
-    "Whether to use whole word masking rather than per-WordPiece masking.")
+    "Whether to use whole word masking rather than per-WordPiece masking.",
+    **_OVERRIDABLE)
 
-flags.DEFINE_integer("max_seq_length", 128, "Maximum sequence length.")
+flags.DEFINE_integer("max_seq_length", 128, "Maximum sequence length.",
+                     **_OVERRIDABLE)
 
 flags.DEFINE_integer("max_predictions_per_seq", 20,
-                     "Maximum number of masked LM predictions per sequence.")
+                     "Maximum number of masked LM predictions per sequence.",
+                     **_OVERRIDABLE)
 
-flags.DEFINE_integer("random_seed", 12345, "Random seed for data generation.")
+flags.DEFINE_integer("random_seed", 12345, "Random seed for data generation.",
+                     **_OVERRIDABLE)
 
 flags.DEFINE_integer(
     "dupe_factor", 10,
-    "Number of times to duplicate the input data (with different masks).")
+    "Number of times to duplicate the input data (with different masks).",
+    **_OVERRIDABLE)
 
-flags.DEFINE_float("masked_lm_prob", 0.15, "Masked LM probability.")
+flags.DEFINE_float("masked_lm_prob", 0.15, "Masked LM probability.",
+                   **_OVERRIDABLE)
 
 flags.DEFINE_float(
     "short_seq_prob", 0.1,
     "Probability of creating sequences which are shorter than the "
-    "maximum length.")
+    "maximum length.", **_OVERRIDABLE)
 
 flags.DEFINE_integer(
     "num_workers", 0,
     "0: one run over all input files, as the original. N >= 1: every input "
     "file is a shard run on its own (seed --random_seed + shard index, its "
-    "own output file), N shards at a time in parallel processes.")
+    "own output file), N shards at a time in parallel processes.",
+    **_OVERRIDABLE)
 
 FLAGS = flags.FLAGS
 
@@ -126,6 +143,9 @@ _PROGRESS_EVERY_SECONDS = 10.0
 
 # Bytes read from an input file at a time.
 _READ_BLOCK_BYTES = 1 << 23
+
+# A float32 1.0 as protobuf stores it (little-endian).
+_FLOAT_ONE = struct.pack("<f", 1.0)
 
 # The order of the features in every Example.
 _FEATURE_NAMES = ("input_ids", "input_mask", "segment_ids",
@@ -165,89 +185,70 @@ MaskedLmInstance = collections.namedtuple("MaskedLmInstance",
                                           ["index", "label"])
 
 
-class _RandomWords(object):
-  """Makes the draws of a `random.Random`, from its words fetched in bulk.
+class _FastDraws(object):
+  """The draws of a `random.Random`, with quicker `randint` and `shuffle`.
 
-  `random.Random` is a Mersenne Twister: `random()` is built from two 32-bit
-  words, `getrandbits(k)` for k <= 32 is one word shifted right by 32 - k,
-  and `randint` and `shuffle` draw below a bound by rejection, one
-  `getrandbits(bit_length(bound))` at a time (CPython 3.7 to 3.13 alike).
-  `getrandbits(32 * n)` returns the next n words at once, so the same numbers
-  come out at a fraction of the cost of one method call per number. The
-  wrapped generator runs ahead of the draws made: use this object, not the
-  generator, from then on.
+  `random.Random` is a Mersenne Twister of 32-bit words. `randint` and
+  `shuffle` draw below a bound n by rejection: `getrandbits(k)` (the top k
+  bits of one word, k = n.bit_length()) until the result is below n
+  (CPython 3.7 to 3.13 alike). Here that loop is inlined, and `shuffle`
+  takes its words from `getrandbits(32 * count)` (the next `count` words,
+  the first one lowest), fetching only as many words as draws remain, so
+  the generator never runs ahead: the generator and this object can be used
+  in turn, as the original uses the generator.
   """
 
-  _BLOCK_WORDS = 1 << 16
+  # Typecode of a 32-bit unsigned array item.
   _WORD_TYPECODE = "I" if array.array("I").itemsize == 4 else "L"
 
   def __init__(self, rng):
-    self._rng = rng
-    self._words = []
-    self._pos = 0
-
-  def _refill(self, min_words):
-    """Appends at least `min_words` fresh words to the unused ones."""
-    count = max(self._BLOCK_WORDS, min_words)
-    bits = self._rng.getrandbits(32 * count)
-    block = array.array(self._WORD_TYPECODE, bits.to_bytes(4 * count,
-                                                            "little"))
-    if sys.byteorder == "big":
-      block.byteswap()
-    self._words = self._words[self._pos:] + block.tolist()
-    self._pos = 0
-    return self._words
-
-  def random(self):
-    """Returns the next `random.Random.random()`."""
-    words, pos = self._words, self._pos
-    if pos + 2 > len(words):
-      words, pos = self._refill(2), 0
-    self._pos = pos + 2
-    return ((words[pos] >> 5) * 67108864.0 +
-            (words[pos + 1] >> 6)) * (1.0 / 9007199254740992.0)
+    self.random = rng.random
+    self._getrandbits = rng.getrandbits
+    # Per bound n = i + 1 of a shuffle step i: the shift taking a word to
+    # getrandbits(n.bit_length()), and the first word whose draw is >= n.
+    self._shifts = [0]
+    self._limits = [0]
 
   def randint(self, a, b):
     """Returns the next `random.Random.randint(a, b)`."""
-    return a + self._below(b - a + 1)
+    bound = b - a + 1
+    bits = bound.bit_length()
+    value = self._getrandbits(bits)
+    while value >= bound:
+      value = self._getrandbits(bits)
+    return a + value
 
-  def _below(self, n):
-    """Draws from [0, n) as `random.Random._randbelow` (n < 2**32)."""
-    shift = 32 - n.bit_length()
-    limit = n << shift
-    words, pos = self._words, self._pos
-    while True:
-      if pos >= len(words):
-        words, pos = self._refill(1), 0
-      word = words[pos]
-      pos += 1
-      if word < limit:
-        self._pos = pos
-        return word >> shift
+  def _words(self, count):
+    """The next `count` 32-bit words of the generator, in order."""
+    words = array.array(self._WORD_TYPECODE, self._getrandbits(
+        32 * count).to_bytes(4 * count, "little"))
+    if sys.byteorder == "big":
+      words.byteswap()
+    return words
 
   def shuffle(self, x):
     """Shuffles the list `x` in place as `random.Random.shuffle`."""
-    words, pos = self._words, self._pos
-    if pos + len(x) > len(words):
-      words, pos = self._refill(len(x)), 0
-    end = len(words)
-    for i in range(len(x) - 1, 0, -1):
-      bound = i + 1
+    shifts, limits = self._shifts, self._limits
+    for bound in range(len(limits) + 1, len(x) + 1):
       shift = 32 - bound.bit_length()
-      limit = bound << shift
-      word = words[pos]
-      pos += 1
-      while word >= limit:
-        # A rejected word: make sure the i draws left still have words.
-        if pos + i > end:
-          self._pos = pos
-          words, pos = self._refill(i), 0
-          end = len(words)
-        word = words[pos]
-        pos += 1
-      j = word >> shift
-      x[i], x[j] = x[j], x[i]
-    self._pos = pos
+      shifts.append(shift)
+      limits.append(bound << shift)
+    i = len(x) - 1
+    while i > 0:
+      # Each of the i draws left takes at least one word: fetching i words
+      # never takes a word the original would not.
+      for word in self._words(i):
+        if word < limits[i]:
+          j = word >> shifts[i]
+          x[i], x[j] = x[j], x[i]
+          i -= 1
+
+
+def _draws_of(rng):
+  """`rng` with quick `randint` and `shuffle` when it is a `random.Random`."""
+  if type(rng) is random.Random:  # pylint: disable=unidiomatic-typecheck
+    return _FastDraws(rng)
+  return rng
 
 
 class _MaskingVocab(object):
@@ -294,7 +295,8 @@ def _whole_word_mask_flag():
 def write_instance_to_example_files(instances, tokenizer, max_seq_length,
                                     max_predictions_per_seq, output_files):
   """Create TF example files from `TrainingInstance`s."""
-  serializer = _ExampleSerializer(max_seq_length, max_predictions_per_seq)
+  serializer = _ExampleSerializer(max_seq_length, max_predictions_per_seq,
+                                  max(tokenizer.inv_vocab) + 1)
   records = []
   for instance in instances:
     token_ids = tokenizer.convert_tokens_to_ids(instance.tokens)
@@ -332,28 +334,44 @@ def _varint(value):
 
 
 class _ExampleSerializer(object):
-  """Serializes instances as `tf.train.Example`s, bytes built by hand.
+  """Serializes instances as `tf.train.Example`s, the bytes built by hand.
 
   The layout is what protobuf writes for a `tf.train.Example` whose feature
-  map was filled in `_FEATURE_NAMES` order (packed int64 and float lists).
+  map was filled in `_FEATURE_NAMES` order: Example.features (field 1) holds
+  one map entry (field 1) per feature, {key (1), value (2)}; a Feature holds
+  a float_list (2) or an int64_list (3), whose values (1) are packed. The
+  parts that do not depend on the instance are made once.
   """
 
-  _FLOAT_ONE = struct.pack("<f", 1.0)
-
-  def __init__(self, max_seq_length, max_predictions_per_seq):
+  def __init__(self, max_seq_length, max_predictions_per_seq, vocab_size):
     self.max_seq_length = max_seq_length
     self.max_predictions_per_seq = max_predictions_per_seq
-    self._varints = {}
+    # Varints of every id, position and length met (a varint of a 32-bit
+    # value takes at most 5 bytes).
+    self._varints = [_varint(value) for value in range(
+        max(vocab_size, 5 * max(max_seq_length, max_predictions_per_seq) +
+            64))]
+    self._entry_heads = {}
 
   def _encode_ints(self, values):
-    varints = self._varints
+    """The packed varints of `values`."""
     try:
-      return b"".join(map(varints.__getitem__, values))
-    except KeyError:
-      for value in values:
-        if value not in varints:
-          varints[value] = _varint(value)
-      return b"".join(map(varints.__getitem__, values))
+      return b"".join(map(self._varints.__getitem__, values))
+    except IndexError:
+      return b"".join(_varint(value) for value in values)
+
+  def _entry(self, name, kind, payload):
+    """The map entry of one feature, its values' packed bytes `payload`."""
+    head = self._entry_heads.get((name, kind, len(payload)))
+    if head is None:
+      value_list = _length_delimited(b"\x0a", payload) if payload else b""
+      feature = _length_delimited(kind, value_list)
+      body = (_length_delimited(b"\x0a", name.encode("ascii")) +
+              _length_delimited(b"\x12", feature))
+      entry = _length_delimited(b"\x0a", body)
+      head = entry[:len(entry) - len(payload)]
+      self._entry_heads[(name, kind, len(payload))] = head
+    return head + payload
 
   def serialize(self, token_ids, num_segment_a, positions, label_ids,
                 is_random_next):
@@ -369,29 +387,29 @@ class _ExampleSerializer(object):
     Returns:
       bytes.
     """
-    padding = self.max_seq_length - len(token_ids)
+    num_tokens = len(token_ids)
+    padding = b"\x00" * (self.max_seq_length - num_tokens)
     num_predictions = len(positions)
     unused = self.max_predictions_per_seq - num_predictions
-    lists = (
-        (b"\x1a", self._encode_ints(token_ids) + b"\x00" * padding),
-        (b"\x1a", b"\x01" * len(token_ids) + b"\x00" * padding),
-        (b"\x1a", (b"\x00" * num_segment_a +
-                   b"\x01" * (len(token_ids) - num_segment_a) +
-                   b"\x00" * padding)),
-        (b"\x1a", self._encode_ints(positions) + b"\x00" * unused),
-        (b"\x1a", self._encode_ints(label_ids) + b"\x00" * unused),
-        (b"\x12", self._FLOAT_ONE * num_predictions + b"\x00" * (4 * unused)),
-        (b"\x1a", b"\x01" if is_random_next else b"\x00"),
-    )
-    entries = []
-    for name, (kind, payload) in zip(_FEATURE_NAMES, lists):
-      value_list = _length_delimited(b"\x0a", payload) if payload else b""
-      feature = _length_delimited(kind, value_list)
-      key = _length_delimited(b"\x0a", name.encode("ascii"))
-      entries.append(_length_delimited(b"\x0a",
-                                       key + _length_delimited(b"\x12",
-                                                               feature)))
-    return _length_delimited(b"\x0a", b"".join(entries))
+    int64_list, float_list = b"\x1a", b"\x12"
+    features = b"".join((
+        self._entry("input_ids", int64_list,
+                    self._encode_ints(token_ids) + padding),
+        self._entry("input_mask", int64_list,
+                    b"\x01" * num_tokens + padding),
+        self._entry("segment_ids", int64_list,
+                    b"\x00" * num_segment_a +
+                    b"\x01" * (num_tokens - num_segment_a) + padding),
+        self._entry("masked_lm_positions", int64_list,
+                    self._encode_ints(positions) + b"\x00" * unused),
+        self._entry("masked_lm_ids", int64_list,
+                    self._encode_ints(label_ids) + b"\x00" * unused),
+        self._entry("masked_lm_weights", float_list,
+                    _FLOAT_ONE * num_predictions + b"\x00" * (4 * unused)),
+        self._entry("next_sentence_labels", int64_list,
+                    b"\x01" if is_random_next else b"\x00"),
+    ))
+    return _length_delimited(b"\x0a", features)
 
 
 def _length_delimited(tag, payload):
@@ -458,12 +476,13 @@ def create_training_instances(input_files, tokenizer, max_seq_length,
   """Create `TrainingInstance`s from raw text."""
   all_documents = _read_documents(input_files, tokenizer)
   masking = _MaskingVocab.of_ids(tokenizer.vocab, _whole_word_mask_flag())
+  draws = _draws_of(rng)
   instances = []
   for compact in _create_instances(all_documents, max_seq_length, dupe_factor,
                                    short_seq_prob, masked_lm_prob,
-                                   max_predictions_per_seq, masking, rng):
+                                   max_predictions_per_seq, masking, draws):
     instances.append(_expand_instance(compact, tokenizer.inv_vocab))
-  rng.shuffle(instances)
+  draws.shuffle(instances)
   return instances
 
 
@@ -567,7 +586,7 @@ def create_instances_from_document(
   for (tokens, num_segment_a, positions, labels,
        is_random_next) in _instances_from_document(
            all_documents, document_index, max_seq_length, short_seq_prob,
-           masked_lm_prob, max_predictions_per_seq, masking, rng):
+           masked_lm_prob, max_predictions_per_seq, masking, _draws_of(rng)):
     instances.append(TrainingInstance(
         tokens=tokens,
         segment_ids=[0] * num_segment_a + [1] * (len(tokens) - num_segment_a),
@@ -641,7 +660,7 @@ def _instances_from_document(all_documents, document_index, max_seq_length,
       else:
         for j in range(a_end, len(current_chunk)):
           tokens_b.extend(current_chunk[j])
-      truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng)
+      _truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng)
 
       tokens = [masking.cls] + tokens_a + [masking.sep] + tokens_b + [
           masking.sep]
@@ -661,17 +680,11 @@ def create_masked_lm_predictions(tokens, masked_lm_prob,
   """Creates the predictions for the masked LM objective."""
   masking = _MaskingVocab.of_strings(vocab_words, _whole_word_mask_flag())
   return _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
-                      rng)
+                      _draws_of(rng))
 
 
-def _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
-                 rng):
-  """Masks `tokens` (strings or ids) as the original.
-
-  Returns:
-    (output_tokens, masked_lm_positions, masked_lm_labels), the positions
-    ascending.
-  """
+def _candidate_indexes(tokens, masking):
+  """The positions masking may pick: lists of a word's pieces, or ints."""
   cls, sep = masking.cls, masking.sep
   if masking.do_whole_word_mask:
     # A word is a token and the `##` pieces after it: its pieces are masked
@@ -685,11 +698,27 @@ def _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
         cand_indexes[-1].append(i)
       else:
         cand_indexes.append([i])
-  else:
-    # Single positions: `shuffle` draws the same numbers for a list of ints
-    # as for the original's list of one-element lists.
-    cand_indexes = [i for (i, token) in enumerate(tokens)
-                    if token != cls and token != sep]
+    return cand_indexes
+  # Single positions as ints: `shuffle` draws the same numbers for them as
+  # for the original's one-element lists.
+  if (tokens[0] == cls and tokens[-1] == sep and
+      tokens.count(cls) + tokens.count(sep) == 3):
+    # The usual [CLS] A [SEP] B [SEP], without special tokens inside A or B.
+    middle = tokens.index(sep)
+    return list(range(1, middle)) + list(range(middle + 1, len(tokens) - 1))
+  return [i for (i, token) in enumerate(tokens)
+          if token != cls and token != sep]
+
+
+def _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
+                 rng):
+  """Masks `tokens` (strings or ids) as the original.
+
+  Returns:
+    (output_tokens, masked_lm_positions, masked_lm_labels), the positions
+    ascending.
+  """
+  cand_indexes = _candidate_indexes(tokens, masking)
   rng.shuffle(cand_indexes)
 
   output_tokens = list(tokens)
@@ -697,6 +726,8 @@ def _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
   num_to_predict = min(max_predictions_per_seq,
                        max(1, int(round(len(tokens) * masked_lm_prob))))
 
+  random_draw = rng.random
+  replacements = masking.replacements
   masked_lms = []
   for index_set in cand_indexes:
     if len(masked_lms) >= num_to_predict:
@@ -711,17 +742,14 @@ def _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
     for index in index_set:
       # 80% of the time, replace with [MASK]; 10% keep the original token;
       # 10% replace with a random vocab token (specials included).
-      if rng.random() < 0.8:
-        masked_token = masking.mask
-      elif rng.random() < 0.5:
-        masked_token = tokens[index]
-      else:
-        masked_token = masking.replacements[rng.randint(
-            0, len(masking.replacements) - 1)]
-      output_tokens[index] = masked_token
+      if random_draw() < 0.8:
+        output_tokens[index] = masking.mask
+      elif random_draw() >= 0.5:
+        output_tokens[index] = replacements[rng.randint(
+            0, len(replacements) - 1)]
       masked_lms.append(MaskedLmInstance(index=index, label=tokens[index]))
 
-  masked_lms.sort(key=lambda x: x.index)
+  masked_lms.sort()
   masked_lm_positions = [p.index for p in masked_lms]
   masked_lm_labels = [p.label for p in masked_lms]
   return (output_tokens, masked_lm_positions, masked_lm_labels)
@@ -729,17 +757,36 @@ def _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
 
 def truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng):
   """Truncates a pair of sequences to a maximum sequence length."""
-  while True:
-    total_length = len(tokens_a) + len(tokens_b)
-    if total_length <= max_num_tokens:
-      break
-    trunc_tokens = tokens_a if len(tokens_a) > len(tokens_b) else tokens_b
-    # Cut from the front or the back at random, to add noise: so segment B
-    # can begin with a `##` piece.
-    if rng.random() < 0.5:
-      del trunc_tokens[0]
+  _truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, _draws_of(rng))
+
+
+def _truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng):
+  """Cuts the longer list (B on a tie), from the front or back at random.
+
+  Cutting at the front adds noise (so segment B can begin with a `##`
+  piece). One draw per token removed, as the original; the cuts are counted
+  first and made at the end, instead of one `del` at a time.
+  """
+  random_draw = rng.random
+  length_a, length_b = len(tokens_a), len(tokens_b)
+  front_a = back_a = front_b = back_b = 0
+  while length_a + length_b > max_num_tokens:
+    if length_a > length_b:
+      length_a -= 1
+      if random_draw() < 0.5:
+        front_a += 1
+      else:
+        back_a += 1
     else:
-      trunc_tokens.pop()
+      length_b -= 1
+      if random_draw() < 0.5:
+        front_b += 1
+      else:
+        back_b += 1
+  del tokens_a[len(tokens_a) - back_a:]
+  del tokens_a[:front_a]
+  del tokens_b[len(tokens_b) - back_b:]
+  del tokens_b[:front_b]
 
 
 def _check_flags():
@@ -783,10 +830,11 @@ def _run_one(input_files, output_files, tokenizer, seed):
                   len(all_documents), sum(len(d) for d in all_documents),
                   time.time() - start)
 
-  rng = _RandomWords(random.Random(seed))
+  rng = _draws_of(random.Random(seed))
   masking = _MaskingVocab.of_ids(tokenizer.vocab, FLAGS.do_whole_word_mask)
   serializer = _ExampleSerializer(FLAGS.max_seq_length,
-                                  FLAGS.max_predictions_per_seq)
+                                  FLAGS.max_predictions_per_seq,
+                                  max(tokenizer.inv_vocab) + 1)
   records = [serializer.serialize(*instance) for instance in
              _create_instances(all_documents, FLAGS.max_seq_length,
                                FLAGS.dupe_factor, FLAGS.short_seq_prob,
@@ -876,11 +924,20 @@ def _finish_shard(job, running):
                                    (index, shard, reason))
 
 
+def _expand_input_files(patterns):
+  """The files --input_file names; InputError if a pattern matches none."""
+  try:
+    return estimator_utils.expand_file_patterns(patterns, "input_file")
+  except tf.errors.NotFoundError as e:
+    # TF 1.x's Glob raises when a pattern's directory does not exist.
+    raise estimator_utils.InputError("--input_file=%s: %s" %
+                                     (patterns, e.message))
+
+
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
   _check_flags()
-  input_files = estimator_utils.expand_file_patterns(FLAGS.input_file,
-                                                     "input_file")
+  input_files = _expand_input_files(FLAGS.input_file)
   tokenizer = tokenization.FullTokenizer(
       vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
   _check_vocab(tokenizer)
