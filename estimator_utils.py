@@ -106,7 +106,10 @@ def build_estimator(model_fn, model_dir=None, save_checkpoints_steps=None,
       master=FLAGS.master,
       model_dir=model_dir,
       save_checkpoints_steps=save_checkpoints_steps,
-      log_step_count_steps=iterations_per_loop,
+      # On TPU, TPUEstimator logs loss and examples/s once per loop. On CPU
+      # and GPU a "loop" is one step, so it would log every step: there
+      # `ProgressHook` reports instead.
+      log_step_count_steps=iterations_per_loop if FLAGS.use_tpu else None,
       tpu_config=tf.estimator.tpu.TPUConfig(
           iterations_per_loop=iterations_per_loop,
           num_shards=FLAGS.num_tpu_cores,
@@ -339,6 +342,51 @@ def serialize_example_in_order(features):
       for (name, feature) in features)
   # Example.features is field 1, length-delimited: the tag byte is 0x0A.
   return b"\x0a" + _varint(len(features_bytes)) + features_bytes
+
+
+def decode_record(record, name_to_features):
+  """Parses one serialized `tf.train.Example` into a dict of tensors.
+
+  Integers come out as int32: tf.Example stores only int64, which TPUs do
+  not take.
+  """
+  example = tf.parse_single_example(record, name_to_features)
+  for name in list(example.keys()):
+    if example[name].dtype == tf.int64:
+      example[name] = tf.cast(example[name], tf.int32)
+  return example
+
+
+def tfrecord_input_fn_builder(input_file, name_to_features, is_training,
+                              drop_remainder):
+  """Returns a TPUEstimator `input_fn` over one TFRecord file.
+
+  The fine-tuning scripts' input pipeline: training cycles through the file
+  forever, shuffled in a window of 100 records (unseeded, as the
+  original); evaluation and prediction read it once, in order.
+
+  Args:
+    input_file: the TFRecord file.
+    name_to_features: dict of feature name to `tf.FixedLenFeature`.
+    is_training: bool.
+    drop_remainder: True to make every batch full (needed on TPU).
+
+  Returns:
+    `input_fn(params)` giving batches of `params["batch_size"]` records.
+  """
+
+  def input_fn(params):
+    dataset = tf.data.TFRecordDataset(input_file)
+    if is_training:
+      dataset = dataset.repeat()
+      dataset = dataset.shuffle(buffer_size=100)
+    return dataset.apply(
+        tf.data.experimental.map_and_batch(
+            lambda record: decode_record(record, name_to_features),
+            batch_size=params["batch_size"],
+            drop_remainder=drop_remainder))
+
+  return input_fn
 
 
 _READ_BLOCK_BYTES = 1 << 22
