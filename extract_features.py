@@ -591,7 +591,9 @@ class NpzWriter(object):
     self._tokens = self._open_scratch("tokens", "w")
     self._pooled = (self._open_scratch("pooled_output", "wb")
                     if write_pooled_output else None)
-    self._line_offsets = [0]
+    # Row where each line starts, and one past the last row at the end.
+    self._line_offsets = self._open_scratch("line_offsets", "wb")
+    self._line_offsets.write(np.int64(0).tobytes())
     self._num_lines = 0
     self._num_tokens = 0
     self._longest_token = 1
@@ -619,12 +621,11 @@ class NpzWriter(object):
           np.asarray(result["pooled_output"], self._dtype).tobytes())
     self._num_lines += 1
     self._num_tokens += num_tokens
-    # The offsets are one int per line: written to scratch in blocks, they
-    # would stay proportional to the input in the archive anyway.
-    self._line_offsets.append(self._num_tokens)
+    self._line_offsets.write(np.int64(self._num_tokens).tobytes())
 
   def _close_scratch(self):
-    for stream in (self._values, self._tokens, self._pooled):
+    for stream in (self._values, self._tokens, self._pooled,
+                   self._line_offsets):
       if stream is not None:
         stream.close()
 
@@ -651,19 +652,14 @@ class NpzWriter(object):
     hidden_size = self._hidden_size or 0
     _write_array(archive, "layers",
                  np.asarray(self._layer_indexes, dtype=np.int32))
-    _write_array(archive, "line_offsets",
-                 np.asarray(self._line_offsets, dtype=np.int64))
-    with _npy_member(archive, "values", self._dtype,
-                     (self._num_tokens, len(self._layer_indexes),
-                      hidden_size)) as member:
-      with tf.gfile.GFile(self._scratch_path("values"), "rb") as source:
-        shutil.copyfileobj(source, member, _COPY_CHUNK_BYTES)
+    self._copy_scratch(archive, "line_offsets", np.int64,
+                       (self._num_lines + 1,))
+    self._copy_scratch(archive, "values", self._dtype,
+                       (self._num_tokens, len(self._layer_indexes),
+                        hidden_size))
     if self._pooled is not None:
-      with _npy_member(archive, "pooled_output", self._dtype,
-                       (self._num_lines, hidden_size)) as member:
-        with tf.gfile.GFile(self._scratch_path("pooled_output"),
-                            "rb") as source:
-          shutil.copyfileobj(source, member, _COPY_CHUNK_BYTES)
+      self._copy_scratch(archive, "pooled_output", self._dtype,
+                         (self._num_lines, hidden_size))
     token_dtype = np.dtype("<U%d" % self._longest_token)
     with _npy_member(archive, "tokens", token_dtype,
                      (self._num_tokens,)) as member:
@@ -673,6 +669,13 @@ class NpzWriter(object):
         if not block:
           break
         member.write(np.asarray(block, dtype=token_dtype).tobytes())
+
+
+  def _copy_scratch(self, archive, name, dtype, shape):
+    """Copies the raw scratch file `name` into the archive as `name`.npy."""
+    with _npy_member(archive, name, dtype, shape) as member:
+      with tf.gfile.GFile(self._scratch_path(name), "rb") as source:
+        shutil.copyfileobj(source, member, _COPY_CHUNK_BYTES)
 
 
 def _npy_member(archive, name, dtype, shape):
