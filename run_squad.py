@@ -651,8 +651,8 @@ def _max_context_flags(doc_spans):
   Returns:
     For each window, a list of bools, one per document token it holds.
   """
-  if len(doc_spans) == 1:
-    return [[True] * doc_spans[0].length]
+  if len(doc_spans) <= 1:
+    return [[True] * doc_span.length for doc_span in doc_spans]
   num_doc_tokens = doc_spans[-1].start + doc_spans[-1].length
   best_scores = [None] * num_doc_tokens
   best_span_indexes = [None] * num_doc_tokens
