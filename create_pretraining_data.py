@@ -211,12 +211,15 @@ class _FastDraws(object):
 
   def randint(self, a, b):
     """Returns the next `random.Random.randint(a, b)`."""
-    bound = b - a + 1
+    return a + self._below(b - a + 1)
+
+  def _below(self, bound):
+    """Returns the next `random.Random._randbelow(bound)`."""
     bits = bound.bit_length()
     value = self._getrandbits(bits)
     while value >= bound:
       value = self._getrandbits(bits)
-    return a + value
+    return value
 
   def _words(self, count):
     """The next `count` 32-bit words of the generator, in order."""
@@ -234,14 +237,19 @@ class _FastDraws(object):
       shifts.append(shift)
       limits.append(bound << shift)
     i = len(x) - 1
-    while i > 0:
-      # Each of the i draws left takes at least one word: fetching i words
-      # never takes a word the original would not.
+    if i > 0:
+      # Each of the i draws takes at least one word: fetching i words never
+      # takes a word the original would not.
       for word in self._words(i):
         if word < limits[i]:
           j = word >> shifts[i]
           x[i], x[j] = x[j], x[i]
           i -= 1
+    # The draws left (one per rejected word, about a quarter) one at a time.
+    while i > 0:
+      j = self._below(i + 1)
+      x[i], x[j] = x[j], x[i]
+      i -= 1
 
 
 def _draws_of(rng):
@@ -720,38 +728,38 @@ def _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
   """
   cand_indexes = _candidate_indexes(tokens, masking)
   rng.shuffle(cand_indexes)
-
-  output_tokens = list(tokens)
   # Quirk of the original: Python 3's `round` rounds halves to even.
   num_to_predict = min(max_predictions_per_seq,
                        max(1, int(round(len(tokens) * masked_lm_prob))))
 
+  # Which positions are masked does not depend on the draws below, so they
+  # are chosen first; the draws are then made in the original's order.
+  if masking.do_whole_word_mask:
+    chosen = []
+    for index_set in cand_indexes:
+      if len(chosen) >= num_to_predict:
+        break
+      # Quirk of the original: a word that would overshoot the budget is
+      # skipped and a later, shorter one may still fit. (The original also
+      # skips words already covered; the words here never overlap.)
+      if len(chosen) + len(index_set) <= num_to_predict:
+        chosen.extend(index_set)
+  else:
+    chosen = cand_indexes[:num_to_predict]
+
+  output_tokens = list(tokens)
   random_draw = rng.random
   replacements = masking.replacements
-  masked_lms = []
-  for index_set in cand_indexes:
-    if len(masked_lms) >= num_to_predict:
-      break
-    if not masking.do_whole_word_mask:
-      index_set = (index_set,)
-    # Quirk of the original: a word that would overshoot the budget is
-    # skipped and a later, shorter one may still fit. (The original also
-    # skips words already covered; the words here never overlap.)
-    if len(masked_lms) + len(index_set) > num_to_predict:
-      continue
-    for index in index_set:
-      # 80% of the time, replace with [MASK]; 10% keep the original token;
-      # 10% replace with a random vocab token (specials included).
-      if random_draw() < 0.8:
-        output_tokens[index] = masking.mask
-      elif random_draw() >= 0.5:
-        output_tokens[index] = replacements[rng.randint(
-            0, len(replacements) - 1)]
-      masked_lms.append(MaskedLmInstance(index=index, label=tokens[index]))
-
-  masked_lms.sort()
-  masked_lm_positions = [p.index for p in masked_lms]
-  masked_lm_labels = [p.label for p in masked_lms]
+  for index in chosen:
+    # 80% of the time, replace with [MASK]; 10% keep the original token;
+    # 10% replace with a random vocab token (specials included).
+    if random_draw() < 0.8:
+      output_tokens[index] = masking.mask
+    elif random_draw() >= 0.5:
+      output_tokens[index] = replacements[rng.randint(
+          0, len(replacements) - 1)]
+  masked_lm_positions = sorted(chosen)
+  masked_lm_labels = [tokens[index] for index in masked_lm_positions]
   return (output_tokens, masked_lm_positions, masked_lm_labels)
 
 
