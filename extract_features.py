@@ -695,28 +695,35 @@ def _write_array(archive, name, array):
 
 
 class _ProgressLog(object):
-  """Logs lines done and lines/s at most every `every_seconds`."""
+  """Logs lines done and lines/s at most every `every_seconds`.
+
+  The rate counts from the first line written, so that building the graph
+  and restoring the checkpoint do not blur it.
+  """
 
   def __init__(self, every_seconds):
     self._every_seconds = every_seconds
-    self._start = time.time()
-    self._last_log = self._start
+    self._first_line_time = None
+    self._last_log = None
     self.lines_done = 0
 
   def _rate(self, now):
-    return self.lines_done / max(now - self._start, 1e-9)
+    return (self.lines_done - 1) / max(now - self._first_line_time, 1e-9)
 
   def line_done(self):
     self.lines_done += 1
     now = time.time()
-    if now - self._last_log >= self._every_seconds:
+    if self._first_line_time is None:
+      self._first_line_time = self._last_log = now
+    elif now - self._last_log >= self._every_seconds:
       tf.logging.info("%d lines done, %.1f lines/s", self.lines_done,
                       self._rate(now))
       self._last_log = now
 
   def finish(self, output_file):
+    rate = self._rate(time.time()) if self.lines_done > 1 else 0.0
     tf.logging.info("Wrote %d lines to %s, %.1f lines/s", self.lines_done,
-                    output_file, self._rate(time.time()))
+                    output_file, rate)
 
 
 def write_predictions(pairs, writer, output_file):
