@@ -47,135 +47,124 @@ import tokenization
 
 FLAGS = flags.FLAGS
 
-# This script's flags are defined here first and then added to FLAGS, except
-# those another script already defined in the same process (a test run
-# imports several scripts; run as a program, this script defines them all).
-_SCRIPT_FLAGS = flags.FlagValues()
+# Other scripts define flags of the same names; `allow_override` lets them
+# be imported into one process (as the test suite does). A command line sees
+# no difference.
+_OVERRIDABLE = {"allow_override": True}
 
 ## Required parameters
 flags.DEFINE_string(
     "bert_config_file", None,
     "The config json file corresponding to the pre-trained BERT model. "
-    "This specifies the model architecture.", flag_values=_SCRIPT_FLAGS)
+    "This specifies the model architecture.", **_OVERRIDABLE)
 
 flags.DEFINE_string("vocab_file", None,
                     "The vocabulary file that the BERT model was trained on.",
-                    flag_values=_SCRIPT_FLAGS)
+                    **_OVERRIDABLE)
 
 flags.DEFINE_string(
     "output_dir", None,
     "The output directory where the model checkpoints will be written.",
-    flag_values=_SCRIPT_FLAGS)
+    **_OVERRIDABLE)
 
 ## Other parameters
 flags.DEFINE_string("train_file", None,
                     "SQuAD json for training. E.g., train-v1.1.json",
-                    flag_values=_SCRIPT_FLAGS)
+                    **_OVERRIDABLE)
 
 flags.DEFINE_string(
     "predict_file", None,
     "SQuAD json for predictions. E.g., dev-v1.1.json or test-v1.1.json. "
     "When it carries gold answers, the official metrics are computed too.",
-    flag_values=_SCRIPT_FLAGS)
+    **_OVERRIDABLE)
 
 flags.DEFINE_string(
     "init_checkpoint", None,
     "Initial checkpoint (usually from a pre-trained BERT model).",
-    flag_values=_SCRIPT_FLAGS)
+    **_OVERRIDABLE)
 
 flags.DEFINE_bool(
     "do_lower_case", True,
     "Whether to lower case the input text. Should be True for uncased "
-    "models and False for cased models.", flag_values=_SCRIPT_FLAGS)
+    "models and False for cased models.", **_OVERRIDABLE)
 
 flags.DEFINE_integer(
     "max_seq_length", 384,
     "The maximum total input sequence length after WordPiece tokenization. "
     "Sequences longer than this will be truncated, and sequences shorter "
-    "than this will be padded.", flag_values=_SCRIPT_FLAGS)
+    "than this will be padded.", **_OVERRIDABLE)
 
 flags.DEFINE_integer(
     "doc_stride", 128,
     "When splitting up a long document into chunks, how much stride to "
-    "take between chunks.", flag_values=_SCRIPT_FLAGS)
+    "take between chunks.", **_OVERRIDABLE)
 
 flags.DEFINE_integer(
     "max_query_length", 64,
     "The maximum number of tokens for the question. Questions longer than "
-    "this will be truncated to this length.", flag_values=_SCRIPT_FLAGS)
+    "this will be truncated to this length.", **_OVERRIDABLE)
 
 flags.DEFINE_bool("do_train", False, "Whether to run training.",
-                  flag_values=_SCRIPT_FLAGS)
+                  **_OVERRIDABLE)
 
 flags.DEFINE_bool("do_predict", False, "Whether to run eval on the dev set.",
-                  flag_values=_SCRIPT_FLAGS)
+                  **_OVERRIDABLE)
 
 flags.DEFINE_integer("train_batch_size", 32, "Total batch size for training.",
-                     flag_values=_SCRIPT_FLAGS)
+                     **_OVERRIDABLE)
 
 flags.DEFINE_integer("predict_batch_size", 8,
                      "Total batch size for predictions.",
-                     flag_values=_SCRIPT_FLAGS)
+                     **_OVERRIDABLE)
 
 flags.DEFINE_float("learning_rate", 5e-5, "The initial learning rate for Adam.",
-                   flag_values=_SCRIPT_FLAGS)
+                   **_OVERRIDABLE)
 
 flags.DEFINE_float("num_train_epochs", 3.0,
                    "Total number of training epochs to perform.",
-                   flag_values=_SCRIPT_FLAGS)
+                   **_OVERRIDABLE)
 
 flags.DEFINE_float(
     "warmup_proportion", 0.1,
     "Proportion of training to perform linear learning rate warmup for. "
-    "E.g., 0.1 = 10% of training.", flag_values=_SCRIPT_FLAGS)
+    "E.g., 0.1 = 10% of training.", **_OVERRIDABLE)
 
 flags.DEFINE_integer("save_checkpoints_steps", 1000,
                      "How often to save the model checkpoint.",
-                     flag_values=_SCRIPT_FLAGS)
+                     **_OVERRIDABLE)
 
 flags.DEFINE_integer("iterations_per_loop", 1000,
                      "How many steps to make in each estimator call.",
-                     flag_values=_SCRIPT_FLAGS)
+                     **_OVERRIDABLE)
 
 flags.DEFINE_integer(
     "n_best_size", 20,
     "The total number of n-best predictions to generate in the "
-    "nbest_predictions.json output file.", flag_values=_SCRIPT_FLAGS)
+    "nbest_predictions.json output file.", **_OVERRIDABLE)
 
 flags.DEFINE_integer(
     "max_answer_length", 30,
     "The maximum length of an answer that can be generated. This is needed "
     "because the start and end predictions are not conditioned on one "
-    "another.", flag_values=_SCRIPT_FLAGS)
+    "another.", **_OVERRIDABLE)
 
 flags.DEFINE_bool(
     "verbose_logging", False,
     "If true, all of the warnings related to data processing will be "
     "printed. A number of warnings are expected for a normal SQuAD "
-    "evaluation.", flag_values=_SCRIPT_FLAGS)
+    "evaluation.", **_OVERRIDABLE)
 
 flags.DEFINE_bool(
     "version_2_with_negative", False,
     "If true, the SQuAD examples contain some that do not have an answer.",
-    flag_values=_SCRIPT_FLAGS)
+    **_OVERRIDABLE)
 
 flags.DEFINE_float(
     "null_score_diff_threshold", 0.0,
     "If null_score - best_non_null is greater than the threshold predict "
-    "null.", flag_values=_SCRIPT_FLAGS)
+    "null.", **_OVERRIDABLE)
 
-
-def _register_script_flags():
-  """Adds this script's flags to FLAGS, keeping any already defined."""
-  if "use_tpu" not in FLAGS:
-    estimator_utils.define_tpu_flags()
-  for name in _SCRIPT_FLAGS:
-    if name not in FLAGS:
-      FLAGS[name] = _SCRIPT_FLAGS[name]
-      flags.declare_key_flag(name)
-
-
-_register_script_flags()
+estimator_utils.define_tpu_flags()
 
 # Feature `unique_id`s count up from here, as in the original.
 _FIRST_UNIQUE_ID = 1000000000
@@ -402,6 +391,11 @@ def _answer_word_positions(qas_id, doc_tokens, char_to_word_offset,
 
 _DocSpan = collections.namedtuple("DocSpan", ["start", "length"])
 
+# A context's wordpieces, with the index of the word each comes from and the
+# index of the first piece of each word.
+_Document = collections.namedtuple(
+    "Document", ["tokens", "tok_to_orig_index", "orig_to_tok_index"])
+
 
 class _DocumentTokenizer(object):
   """Tokenizes the words of a context once for all its questions.
@@ -416,7 +410,7 @@ class _DocumentTokenizer(object):
     self._result = None
 
   def tokenize(self, doc_tokens):
-    """Returns (all_doc_tokens, tok_to_orig_index, orig_to_tok_index)."""
+    """Returns the `_Document` of a list of context words."""
     if doc_tokens is not self._doc_tokens:
       tok_to_orig_index = []
       orig_to_tok_index = []
@@ -427,20 +421,21 @@ class _DocumentTokenizer(object):
         tok_to_orig_index.extend([i] * len(sub_tokens))
         all_doc_tokens.extend(sub_tokens)
       self._doc_tokens = doc_tokens
-      self._result = (all_doc_tokens, tok_to_orig_index, orig_to_tok_index)
+      self._result = _Document(all_doc_tokens, tok_to_orig_index,
+                               orig_to_tok_index)
     return self._result
 
 
-def _answer_token_span(example, all_doc_tokens, orig_to_tok_index, tokenizer):
+def _answer_token_span(example, document, tokenizer):
   """Returns the answer's first and last wordpiece in the document."""
   if example.is_impossible:
     return -1, -1
-  tok_start_position = orig_to_tok_index[example.start_position]
+  tok_start_position = document.orig_to_tok_index[example.start_position]
   if example.end_position < len(example.doc_tokens) - 1:
-    tok_end_position = orig_to_tok_index[example.end_position + 1] - 1
+    tok_end_position = document.orig_to_tok_index[example.end_position + 1] - 1
   else:
-    tok_end_position = len(all_doc_tokens) - 1
-  return _improve_answer_span(all_doc_tokens, tok_start_position,
+    tok_end_position = len(document.tokens) - 1
+  return _improve_answer_span(document.tokens, tok_start_position,
                               tok_end_position, tokenizer,
                               example.orig_answer_text)
 
@@ -462,16 +457,17 @@ def _make_doc_spans(num_doc_tokens, max_tokens_for_doc, doc_stride):
   return doc_spans
 
 
-def _window_answer_positions(example, is_training, tok_start_position,
-                             tok_end_position, doc_span, doc_offset):
+def _window_answer_positions(example, answer_span, doc_span, doc_offset):
   """Returns the answer's (start, end) in a window's tokens.
 
-  (None, None) when predicting; (0, 0), pointing at [CLS], for an
-  unanswerable question or an answer not wholly inside the window (such
-  windows are kept, not dropped).
+  `answer_span` is the answer's first and last wordpiece in the document,
+  None when predicting, which gives (None, None). (0, 0), pointing at
+  [CLS], stands for an unanswerable question or an answer not wholly inside
+  the window (such windows are kept, not dropped).
   """
-  if not is_training:
+  if answer_span is None:
     return None, None
+  (tok_start_position, tok_end_position) = answer_span
   doc_start = doc_span.start
   doc_end = doc_span.start + doc_span.length - 1
   if example.is_impossible or not (tok_start_position >= doc_start and
@@ -502,14 +498,10 @@ def convert_examples_to_features(examples, tokenizer, max_seq_length,
     query_tokens = tokenizer.tokenize(example.question_text)
     query_tokens = query_tokens[0:max_query_length]
 
-    (all_doc_tokens, tok_to_orig_index,
-     orig_to_tok_index) = document_tokenizer.tokenize(example.doc_tokens)
-
-    tok_start_position = None
-    tok_end_position = None
+    document = document_tokenizer.tokenize(example.doc_tokens)
+    answer_span = None
     if is_training:
-      (tok_start_position, tok_end_position) = _answer_token_span(
-          example, all_doc_tokens, orig_to_tok_index, tokenizer)
+      answer_span = _answer_token_span(example, document, tokenizer)
 
     # The -3 accounts for [CLS], [SEP] and [SEP]
     max_tokens_for_doc = max_seq_length - len(query_tokens) - 3
@@ -519,15 +511,14 @@ def convert_examples_to_features(examples, tokenizer, max_seq_length,
           "%d tokens of question %s" %
           (max_seq_length, len(query_tokens), example.qas_id))
 
-    doc_spans = _make_doc_spans(len(all_doc_tokens), max_tokens_for_doc,
+    doc_spans = _make_doc_spans(len(document.tokens), max_tokens_for_doc,
                                 doc_stride)
     max_context_flags = _max_context_flags(doc_spans)
-    for doc_span_index in range(len(doc_spans)):
+    for (doc_span_index, doc_span) in enumerate(doc_spans):
       feature = _make_feature(
-          unique_id, example_index, example, doc_spans, doc_span_index,
-          max_context_flags, query_tokens, all_doc_tokens, tok_to_orig_index,
-          tokenizer, max_seq_length, is_training, tok_start_position,
-          tok_end_position)
+          unique_id, example_index, example, query_tokens, document,
+          doc_span_index, doc_span, max_context_flags[doc_span_index],
+          tokenizer, max_seq_length, answer_span)
       if example_index < _NUM_EXAMPLES_LOGGED:
         _log_feature(feature, is_training, example.is_impossible)
 
@@ -537,25 +528,24 @@ def convert_examples_to_features(examples, tokenizer, max_seq_length,
                     len(examples), start_time)
 
 
-def _make_feature(unique_id, example_index, example, doc_spans,
-                  doc_span_index, max_context_flags, query_tokens,
-                  all_doc_tokens, tok_to_orig_index, tokenizer,
-                  max_seq_length, is_training, tok_start_position,
-                  tok_end_position):
-  """Builds the InputFeatures of one window: [CLS] query [SEP] doc [SEP]."""
-  doc_span = doc_spans[doc_span_index]
+def _make_feature(unique_id, example_index, example, query_tokens, document,
+                  doc_span_index, doc_span, is_max_context, tokenizer,
+                  max_seq_length, answer_span):
+  """Builds the InputFeatures of one window: [CLS] query [SEP] doc [SEP].
+
+  `is_max_context` holds one bool per document token of the window.
+  """
   doc_start = doc_span.start
   doc_end = doc_span.start + doc_span.length
   doc_offset = len(query_tokens) + 2
   tokens = (["[CLS]"] + query_tokens + ["[SEP]"] +
-            all_doc_tokens[doc_start:doc_end] + ["[SEP]"])
+            document.tokens[doc_start:doc_end] + ["[SEP]"])
   segment_ids = [0] * doc_offset + [1] * (doc_span.length + 1)
   # Both maps are keyed by position in `tokens`, in increasing order.
   positions = range(doc_offset, doc_offset + doc_span.length)
-  token_to_orig_map = dict(zip(positions,
-                               tok_to_orig_index[doc_start:doc_end]))
-  token_is_max_context = dict(zip(positions,
-                                  max_context_flags[doc_span_index]))
+  token_to_orig_map = dict(
+      zip(positions, document.tok_to_orig_index[doc_start:doc_end]))
+  token_is_max_context = dict(zip(positions, is_max_context))
 
   input_ids = tokenizer.convert_tokens_to_ids(tokens)
   # The mask has 1 for real tokens and 0 for padding tokens. Only real
@@ -567,8 +557,7 @@ def _make_feature(unique_id, example_index, example, doc_spans,
   segment_ids.extend(padding)
 
   start_position, end_position = _window_answer_positions(
-      example, is_training, tok_start_position, tok_end_position, doc_span,
-      doc_offset)
+      example, answer_span, doc_span, doc_offset)
   return InputFeatures(
       unique_id=unique_id,
       example_index=example_index,
@@ -832,40 +821,8 @@ def input_fn_builder(input_file, seq_length, is_training, drop_remainder):
     name_to_features["start_positions"] = tf.FixedLenFeature([], tf.int64)
     name_to_features["end_positions"] = tf.FixedLenFeature([], tf.int64)
 
-  def _decode_record(record, name_to_features):
-    """Decodes a record to a TensorFlow example."""
-    example = tf.parse_single_example(record, name_to_features)
-
-    # tf.Example only supports tf.int64, but the TPU only supports tf.int32.
-    # So cast all int64 to int32.
-    for name in list(example.keys()):
-      t = example[name]
-      if t.dtype == tf.int64:
-        t = tf.cast(t, tf.int32)
-      example[name] = t
-
-    return example
-
-  def input_fn(params):
-    """The actual input function."""
-    batch_size = params["batch_size"]
-
-    # For training, we want a lot of parallel reading and shuffling.
-    # For eval, we want no shuffling and parallel reading doesn't matter.
-    d = tf.data.TFRecordDataset(input_file)
-    if is_training:
-      d = d.repeat()
-      d = d.shuffle(buffer_size=100)
-
-    d = d.apply(
-        tf.data.experimental.map_and_batch(
-            lambda record: _decode_record(record, name_to_features),
-            batch_size=batch_size,
-            drop_remainder=drop_remainder))
-
-    return d
-
-  return input_fn
+  return estimator_utils.tfrecord_input_fn_builder(
+      input_file, name_to_features, is_training, drop_remainder)
 
 
 RawResult = collections.namedtuple("RawResult",
@@ -1162,23 +1119,19 @@ def get_final_text(pred_text, orig_text, do_lower_case):
   for (i, tok_index) in six.iteritems(tok_ns_to_s_map):
     tok_s_to_ns_map[tok_index] = i
 
-  orig_start_position = None
-  if start_position in tok_s_to_ns_map:
-    ns_start_position = tok_s_to_ns_map[start_position]
-    if ns_start_position in orig_ns_to_s_map:
-      orig_start_position = orig_ns_to_s_map[ns_start_position]
+  def _to_orig_position(tok_position):
+    ns_position = tok_s_to_ns_map.get(tok_position)
+    if ns_position is None:
+      return None
+    return orig_ns_to_s_map.get(ns_position)
 
+  orig_start_position = _to_orig_position(start_position)
   if orig_start_position is None:
     if FLAGS.verbose_logging:
       tf.logging.info("Couldn't map start position")
     return orig_text
 
-  orig_end_position = None
-  if end_position in tok_s_to_ns_map:
-    ns_end_position = tok_s_to_ns_map[end_position]
-    if ns_end_position in orig_ns_to_s_map:
-      orig_end_position = orig_ns_to_s_map[ns_end_position]
-
+  orig_end_position = _to_orig_position(end_position)
   if orig_end_position is None:
     if FLAGS.verbose_logging:
       tf.logging.info("Couldn't map end position")
@@ -1221,34 +1174,6 @@ def _int64_feature(values):
   return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
 
 
-def _varint(value):
-  """Protocol-buffer base-128 encoding of a non-negative integer."""
-  out = bytearray()
-  while True:
-    low_bits = value & 0x7F
-    value >>= 7
-    if value:
-      out.append(low_bits | 0x80)
-    else:
-      out.append(low_bits)
-      return bytes(out)
-
-
-def _serialize_example_in_order(named_features):
-  """Serializes a tf.train.Example with its features in the given order.
-
-  The `features` field is a protobuf map, whose serialized order protobuf's
-  C++ backend does not keep; each entry is serialized on its own (a map is
-  a repeated field, so the concatenation is the whole map) and wrapped as
-  field 1 of the Example, so the bytes follow insertion order on any
-  backend.
-  """
-  entries = b"".join(
-      tf.train.Features(feature={name: feature}).SerializeToString()
-      for name, feature in named_features)
-  return b"\x0a" + _varint(len(entries)) + entries
-
-
 class FeatureWriter(object):
   """Writes InputFeature to TF example file.
 
@@ -1281,7 +1206,8 @@ class FeatureWriter(object):
           ("is_impossible", _int64_feature([int(bool(
               feature.is_impossible))])),
       ])
-    self._writer.write(_serialize_example_in_order(named_features))
+    self._writer.write(
+        estimator_utils.serialize_example_in_order(named_features))
 
   def close(self):
     self._writer.close()
