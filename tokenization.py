@@ -67,10 +67,10 @@ _ASCII_SPLIT_ON_PUNCTUATION = re.compile(
 # tab, newline and carriage return (those are whitespace), and DEL.
 _ASCII_DELETED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-# Chunk results are cached up to this many distinct chunks; then the cache
-# starts again from empty, so memory stays bounded (about 100 MB) on any
-# corpus. Frequent words come back within a few lines.
-_MAX_CACHED_CHUNKS = 1 << 19
+# Chunk (and word) results are cached up to this many distinct chunks (words);
+# then the cache starts again from empty, so memory stays bounded (below
+# 150 MB for both) on any corpus. Frequent words come back within a few lines.
+_MAX_CACHED_CHUNKS = 1 << 18
 
 # How many repeated vocab tokens a duplicate warning spells out.
 _MAX_DUPLICATES_SHOWN = 10
@@ -242,21 +242,18 @@ def _tokenize_by_chunks(text, results, compute):
     chunks = text.split()
   else:
     chunks = _split_on_whitespace(text)
+  get_result = results.__getitem__
   try:
-    return list(itertools.chain.from_iterable(map(results.__getitem__,
-                                                  chunks)))
+    return list(itertools.chain.from_iterable(map(get_result, chunks)))
   except KeyError:
     pass
-  tokens = []
-  for chunk in chunks:
-    result = results.get(chunk)
-    if result is None:
-      result = compute(chunk)
-      if len(results) >= _MAX_CACHED_CHUNKS:
-        results.clear()
-      results[chunk] = result
-    tokens.extend(result)
-  return tokens
+  if len(results) + len(chunks) > _MAX_CACHED_CHUNKS:
+    results.clear()
+  # Each new chunk once, in order (so that an error names the first one).
+  for chunk in dict.fromkeys(chunks):
+    if chunk not in results:
+      results[chunk] = compute(chunk)
+  return list(itertools.chain.from_iterable(map(get_result, chunks)))
 
 
 class FullTokenizer(object):
@@ -281,15 +278,13 @@ class FullTokenizer(object):
     if settings != self._cached_settings:
       self._chunk_results = {}
       self._cached_settings = settings
+      wordpiece._check_settings()  # pylint: disable=protected-access
     return _tokenize_by_chunks(text, self._chunk_results, self._tokenize_chunk)
 
   def _tokenize_chunk(self, chunk):
     """Returns the WordPiece tokens of a chunk free of whitespace."""
-    tokenize_word = self.wordpiece_tokenizer._tokenize_word  # pylint: disable=protected-access
-    pieces = []
-    for token in self.basic_tokenizer._tokenize_chunk_uncached(chunk):  # pylint: disable=protected-access
-      pieces.extend(tokenize_word(token))
-    return tuple(pieces)
+    basic_tokens = self.basic_tokenizer._tokenize_chunk_uncached(chunk)  # pylint: disable=protected-access
+    return tuple(self.wordpiece_tokenizer._tokenize_words(basic_tokens))  # pylint: disable=protected-access
 
   def convert_tokens_to_ids(self, tokens):
     return convert_by_vocab(self.vocab, tokens)
@@ -325,7 +320,8 @@ class BasicTokenizer(object):
       # Same result as the per-character path: ASCII has no accents and no
       # CJK, lower() is plain ASCII lower-casing, and `_ASCII_PUNCTUATION` is
       # exactly the ASCII part of `_is_punctuation`.
-      chunk = _ASCII_DELETED.sub("", chunk)
+      if not chunk.isprintable():
+        chunk = _ASCII_DELETED.sub("", chunk)
       if self.do_lower_case:
         chunk = chunk.lower()
       return tuple(_ASCII_SPLIT_ON_PUNCTUATION.findall(chunk))
@@ -421,7 +417,11 @@ class WordpieceTokenizer(object):
     self.max_input_chars_per_word = max_input_chars_per_word
     # The file the vocab came from, named in errors (set by FullTokenizer).
     self.vocab_file = None
-    self._longest_piece_of = (None, None, 0)
+    # Pieces of the words seen so far, and the length of the longest vocab
+    # entry, valid while the settings they were computed with hold.
+    self._word_pieces = {}
+    self._longest_piece = 0
+    self._cached_settings = None
 
   def tokenize(self, text):
     """Tokenizes a piece of text into its word pieces.
@@ -435,26 +435,50 @@ class WordpieceTokenizer(object):
     Returns:
       A list of wordpiece tokens.
     """
+    words = whitespace_tokenize(convert_to_unicode(text))
+    self._check_settings()
+    return self._tokenize_words(words)
+
+  def _check_settings(self):
+    """Drops the cached results if a setting changed since they were made."""
+    settings = (self.vocab, len(self.vocab), self.unk_token,
+                self.max_input_chars_per_word)
+    if settings != self._cached_settings:
+      self._word_pieces = {}
+      self._longest_piece = max([len(piece) for piece in self.vocab] + [0])
+      self._cached_settings = settings
+
+  def _tokenize_words(self, words):
+    """Returns the pieces of whitespace-free words, one list for all.
+
+    The caller has called `_check_settings` since the last settings change.
+    """
+    word_pieces = self._word_pieces
     output_tokens = []
-    for token in whitespace_tokenize(convert_to_unicode(text)):
-      output_tokens.extend(self._tokenize_word(token))
+    for word in words:
+      pieces = word_pieces.get(word)
+      if pieces is None:
+        if len(word_pieces) >= _MAX_CACHED_CHUNKS:
+          word_pieces.clear()
+        pieces = self._tokenize_word(word)
+        word_pieces[word] = pieces
+      output_tokens.extend(pieces)
     return output_tokens
 
   def _tokenize_word(self, word):
-    """Returns the pieces of one whitespace-free word."""
+    """Returns the pieces of one whitespace-free word (a new tuple)."""
     # Quirk of the original: the limit counts characters after lower-casing
     # and accent stripping, so a decomposed accent counts only when cased.
     if len(word) > self.max_input_chars_per_word:
-      return [self._unknown(word)]
+      return (self._unknown(word),)
     vocab = self.vocab
-    longest_piece = self._longest_piece()
     pieces = []
     start = 0
     while start < len(word):
       # A piece longer than the longest vocab entry cannot match, so the
       # search starts there instead of at the end of the word: same result.
       prefix = "##" if start > 0 else ""
-      end = min(len(word), start + longest_piece - len(prefix))
+      end = min(len(word), start + self._longest_piece - len(prefix))
       while end > start:
         piece = prefix + word[start:end]
         if piece in vocab:
@@ -463,18 +487,10 @@ class WordpieceTokenizer(object):
       else:
         # Quirk of the original: no backtracking, and one unmatched piece
         # makes the whole word unknown.
-        return [self._unknown(word)]
+        return (self._unknown(word),)
       pieces.append(piece)
       start = end
-    return pieces
-
-  def _longest_piece(self):
-    """Returns the length of the longest vocab entry (kept per vocab)."""
-    vocab, size, longest = self._longest_piece_of
-    if vocab is not self.vocab or size != len(self.vocab):
-      longest = max([len(piece) for piece in self.vocab] + [0])
-      self._longest_piece_of = (self.vocab, len(self.vocab), longest)
-    return longest
+    return tuple(pieces)
 
   def _unknown(self, word):
     """Returns the unknown token, which `word` needs, or explains its lack."""

@@ -5,7 +5,8 @@ Tokenizes a text file line by line (`tokenize`, then `convert_tokens_to_ids`,
 as BERT's data scripts do) with our tokenizer and with the per-character
 reference of `reference_tokenizer.py`, and prints words/s, MB/s and peak
 memory for each and the ratio between them. Each timed pass starts from a
-fresh tokenizer (empty caches); the best of `--repeats` passes counts.
+fresh tokenizer (empty caches); the best of `--repeats` passes counts, in
+CPU time of this process.
 
   python benchmarks/tokenizer.py [--input_file=F] [--vocab_file=V] [--check]
 
@@ -100,12 +101,16 @@ def tokenize_all(tokenizer, lines):
 
 
 def time_pass(make_tokenizer, lines):
-  """Seconds for one pass over `lines` with a fresh tokenizer."""
+  """CPU seconds for one pass over `lines` with a fresh tokenizer.
+
+  CPU time rather than wall time: on a shared machine, time spent waiting
+  for a core is not the tokenizer's.
+  """
   tokenizer = make_tokenizer()
   gc.collect()
-  start = time.perf_counter()
+  start = time.process_time()
   tokenize_all(tokenizer, lines)
-  return time.perf_counter() - start
+  return time.process_time() - start
 
 
 def peak_memory(make_tokenizer, lines):
