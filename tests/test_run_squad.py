@@ -618,6 +618,14 @@ def _main_flags(tiny_bert, out_dir, *extra):
          ] + list(extra)
 
 
+def _run_main(tiny_bert, tmp_path, parse_flags, *extra):
+  """Runs main with the tiny model; returns the output folder."""
+  out_dir = str(tmp_path / "out")
+  parse_flags(*_main_flags(tiny_bert, out_dir, *extra))
+  run_squad.main(None)
+  return out_dir
+
+
 def _read_json(path):
   with open(path, encoding="utf-8") as f:
     return json.load(f)
@@ -645,14 +653,11 @@ def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, parse_flags,
                                           tf_log):
   path = _squad_file(tmp_path / "tiny-v2.json", _tiny_qas(True),
                      _TINY_CONTEXT, version="v2.0")
-  out_dir = tmp_path / "out"
-  parse_flags(*_main_flags(
-      tiny_bert, out_dir, "--do_train=True", "--do_predict=True",
+  out_dir = _run_main(
+      tiny_bert, tmp_path, parse_flags, "--do_train=True", "--do_predict=True",
       "--train_file=" + path, "--predict_file=" + path,
       "--train_batch_size=4", "--num_train_epochs=2", "--learning_rate=1e-3",
-      "--version_2_with_negative=True"))
-  run_squad.main(None)
-  out_dir = str(out_dir)
+      "--version_2_with_negative=True")
   assert tf.train.latest_checkpoint(out_dir).endswith("model.ckpt-5")
   assert os.path.exists(os.path.join(out_dir, "train.tf_record"))
   ids = [qa["id"] for qa in _tiny_qas(True)]
@@ -684,12 +689,9 @@ def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, parse_flags,
 def test_main_predicts_squad_1_with_metrics(tiny_bert, tmp_path, parse_flags):
   path = _squad_file(tmp_path / "tiny-v1.json", _tiny_qas(False),
                      _TINY_CONTEXT, version="1.1")
-  out_dir = tmp_path / "out"
-  parse_flags(*_main_flags(
-      tiny_bert, out_dir, "--do_train=False", "--do_predict=True",
-      "--predict_file=" + path, "--version_2_with_negative=False"))
-  run_squad.main(None)
-  out_dir = str(out_dir)
+  out_dir = _run_main(tiny_bert, tmp_path, parse_flags, "--do_train=False",
+                      "--do_predict=True", "--predict_file=" + path,
+                      "--version_2_with_negative=False")
   ids = [qa["id"] for qa in _tiny_qas(False)]
   predictions = _check_prediction_files(out_dir, ids, 4, False)
   assert all(predictions.values())
@@ -704,11 +706,8 @@ def test_main_without_gold_answers_skips_metrics(tiny_bert, tmp_path,
   qas = [{"id": qa["id"], "question": qa["question"]}
          for qa in _tiny_qas(False)[:2]]
   path = _squad_file(tmp_path / "test.json", qas, _TINY_CONTEXT)
-  out_dir = tmp_path / "out"
-  parse_flags(*_main_flags(
-      tiny_bert, out_dir, "--do_train=False", "--do_predict=True",
-      "--predict_file=" + path, "--version_2_with_negative=False"))
-  run_squad.main(None)
-  out_dir = str(out_dir)
+  out_dir = _run_main(tiny_bert, tmp_path, parse_flags, "--do_train=False",
+                      "--do_predict=True", "--predict_file=" + path,
+                      "--version_2_with_negative=False")
   _check_prediction_files(out_dir, ["q1", "q2"], 4, False)
   assert not os.path.exists(os.path.join(out_dir, "eval_results.json"))
