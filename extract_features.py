@@ -155,6 +155,7 @@ _COPY_CHUNK_BYTES = 1 << 20
 
 
 class InputExample(object):
+  """One input line: a sentence (`text_a`) and maybe a second (`text_b`)."""
 
   def __init__(self, unique_id, text_a, text_b):
     self.unique_id = unique_id
@@ -163,7 +164,7 @@ class InputExample(object):
 
 
 class InputFeatures(object):
-  """A single set of features of data."""
+  """The model inputs of one line, and its wordpieces to name the rows."""
 
   def __init__(self, unique_id, tokens, input_ids, input_mask, input_type_ids):
     self.unique_id = unique_id
@@ -179,6 +180,10 @@ _FEATURE_TYPES = {
     "input_mask": tf.int32,
     "input_type_ids": tf.int32,
 }
+
+
+def _feature_shape(name, seq_length):
+  return [] if name == "unique_ids" else [seq_length]
 
 
 def _feature_columns(feature):
@@ -211,11 +216,11 @@ def input_fn_builder(features, seq_length):
   def input_fn(params):
     """The actual input function."""
     batch_size = params["batch_size"]
-    # This is for demo purposes and does NOT scale to large data sets (the
-    # original's remark): `streaming_input_fn_builder` does.
+    # Every feature becomes a constant in the graph: fine for small inputs
+    # only (`streaming_input_fn_builder` has no such limit).
     tensors = {}
     for name, dtype in _FEATURE_TYPES.items():
-      shape = [num_examples] + ([] if name == "unique_ids" else [seq_length])
+      shape = [num_examples] + _feature_shape(name, seq_length)
       tensors[name] = tf.constant(columns[name], shape=shape, dtype=dtype)
     dataset = tf.data.Dataset.from_tensor_slices(tensors)
     return dataset.batch(batch_size=batch_size, drop_remainder=False)
@@ -245,8 +250,7 @@ def streaming_input_fn_builder(features, seq_length):
 
   def input_fn(params):
     """The actual input function."""
-    shapes = {name: tf.TensorShape([] if name == "unique_ids" else
-                                   [seq_length])
+    shapes = {name: tf.TensorShape(_feature_shape(name, seq_length))
               for name in _FEATURE_TYPES}
     dataset = tf.data.Dataset.from_generator(
         generate, output_types=_FEATURE_TYPES, output_shapes=shapes)
@@ -385,7 +389,13 @@ def iter_features(examples, seq_length, tokenizer):
 
 
 def convert_examples_to_features(examples, seq_length, tokenizer):
-  """Loads a data file into a list of `InputBatch`s."""
+  """Returns the list of `InputFeatures` of `examples` (see `iter_features`).
+
+  Args:
+    examples: iterable of `InputExample`.
+    seq_length: int, the length inputs are cut or padded to.
+    tokenizer: a `tokenization.FullTokenizer`.
+  """
   return list(iter_features(examples, seq_length, tokenizer))
 
 
@@ -429,7 +439,7 @@ def iter_examples(input_file):
 
 
 def read_examples(input_file):
-  """Read a list of `InputExample`s from an input file."""
+  """Returns the list of `InputExample`s of `input_file` (one per line)."""
   return list(iter_examples(input_file))
 
 
@@ -798,6 +808,19 @@ def _open_writer(layer_indexes):
                          FLAGS.write_pooled_output)
 
 
+def _check_max_seq_length(bert_config):
+  if FLAGS.max_seq_length < 3:
+    raise estimator_utils.InputError(
+        "--max_seq_length=%d is too short: [CLS] and two [SEP] take 3" %
+        FLAGS.max_seq_length)
+  if FLAGS.max_seq_length > bert_config.max_position_embeddings:
+    raise estimator_utils.InputError(
+        "--max_seq_length=%d is longer than max_position_embeddings %d of "
+        "--bert_config_file=%s" % (FLAGS.max_seq_length,
+                                   bert_config.max_position_embeddings,
+                                   FLAGS.bert_config_file))
+
+
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
 
@@ -806,12 +829,7 @@ def main(_):
   bert_config = modeling.BertConfig.from_json_file(FLAGS.bert_config_file)
   layer_indexes = parse_layer_indexes(FLAGS.layers,
                                       bert_config.num_hidden_layers)
-  if FLAGS.max_seq_length > bert_config.max_position_embeddings:
-    raise estimator_utils.InputError(
-        "--max_seq_length=%d is longer than max_position_embeddings %d of "
-        "--bert_config_file=%s" % (FLAGS.max_seq_length,
-                                   bert_config.max_position_embeddings,
-                                   FLAGS.bert_config_file))
+  _check_max_seq_length(bert_config)
   init_checkpoint = estimator_utils.resolve_checkpoint(FLAGS.init_checkpoint)
   tokenizer = tokenization.FullTokenizer(
       vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)

@@ -456,6 +456,22 @@ def test_layer_outside_the_model_is_an_input_error(golden, tmp_path):
   assert os.listdir(str(tmp_path)) == []
 
 
+@pytest.mark.parametrize("flag_values,message", [
+    ({"max_seq_length": "65"}, "--max_seq_length=65 is longer than"),
+    ({"max_seq_length": "2"}, "--max_seq_length=2 is too short"),
+    ({"vocab_file": "/nonexistent/vocab.txt"},
+     "--vocab_file=/nonexistent/vocab.txt: no such file"),
+    ({"init_checkpoint": "/nonexistent/model.ckpt"},
+     "--init_checkpoint=/nonexistent/model.ckpt: no such checkpoint"),
+])
+def test_bad_flags_are_input_errors(golden, tmp_path, flag_values, message):
+  output_file = str(tmp_path / "out.jsonl")
+  with pytest.raises(estimator_utils.InputError) as error:
+    _run_main(_golden_args(golden, output_file=output_file, **flag_values))
+  assert str(error.value).startswith(message)
+  assert os.listdir(str(tmp_path)) == []
+
+
 def test_checkpoint_of_another_config_is_a_one_line_error(golden, tmp_path):
   with open(os.path.join(golden, "modeling", "bert_config.json")) as f:
     config = json.load(f)
