@@ -26,10 +26,11 @@ reproducible.
 
 What differs is the cost. Documents are held as arrays of token ids rather
 than lists of strings, each instance is serialized as soon as it is made
-(about 0.9 KB), and the random numbers come from `random.Random`'s 32-bit
-words fetched in bulk (`_FastDraws`), which gives the same numbers several
-times faster than calling `shuffle` and `randint`. Outputs are written under
-a temporary name and renamed when complete.
+(about 0.9 KB, bytes built by hand), and `_FastDraws` makes the original's
+`shuffle` and `randint` draws from `random.Random`'s 32-bit words fetched in
+bulk, the same numbers at a fraction of the cost. Progress (documents read,
+instances made and written, per second) is logged every few seconds.
+Outputs are written under a temporary name and renamed when complete.
 
 Corpora larger than memory: shard them. The original holds every document
 and every instance of a run in memory, and so does this script (in compact
@@ -143,9 +144,6 @@ _NUM_LOGGED_EXAMPLES = 20
 # Seconds between progress lines.
 _PROGRESS_EVERY_SECONDS = 10.0
 
-# Bytes read from an input file at a time.
-_READ_BLOCK_BYTES = 1 << 23
-
 # A float32 1.0 as protobuf stores it (little-endian).
 _FLOAT_ONE = struct.pack("<f", 1.0)
 
@@ -183,6 +181,7 @@ class TrainingInstance(object):
     return self.__str__()
 
 
+# Part of the original's API; the masking here handles plain positions.
 MaskedLmInstance = collections.namedtuple("MaskedLmInstance",
                                           ["index", "label"])
 
@@ -509,27 +508,6 @@ def _expand_instance(compact, inv_vocab):
       is_random_next=is_random_next)
 
 
-def _read_lines(input_file):
-  """Yields the lines of a UTF-8 file split on "\\n" only, block by block.
-
-  Quirk of the original: it reads with `readline`, so "\\r", U+2028 and the
-  like stay inside their line. Bytes that are not UTF-8 are dropped.
-  """
-  rest = b""
-  with tf.gfile.GFile(input_file, "rb") as reader:
-    while True:
-      block = reader.read(_READ_BLOCK_BYTES)
-      if not block:
-        break
-      block = rest + block
-      end = block.rfind(b"\n") + 1
-      rest = block[end:]
-      for line in block[:end].decode("utf-8", "ignore").split("\n")[:-1]:
-        yield line
-  if rest:
-    yield rest.decode("utf-8", "ignore")
-
-
 def _read_documents(input_files, tokenizer):
   """Reads and tokenizes the documents of `input_files`.
 
@@ -545,7 +523,8 @@ def _read_documents(input_files, tokenizer):
   progress = _Progress("Read %d documents (%d sentences)")
   num_sentences = 0
   for input_file in input_files:
-    for line in _read_lines(input_file):
+    # Lines as GFile.readline gives them: split on "\n" only, "\r" dropped.
+    for line in estimator_utils.iter_text_lines(input_file):
       # Quirk of the original: a line that strips to nothing (`str.strip`)
       # ends a document; a non-empty line that tokenizes to nothing (say,
       # only U+200B) is skipped without ending it.
