@@ -101,6 +101,17 @@ def top_level_scripts():
   return scripts
 
 
+def parse_problems(commands_by_script):
+  """Parses {script: [argv, ...]} in a subprocess; returns the problems."""
+  result = subprocess.run(
+      [sys.executable, "-c", _PARSE_COMMANDS, ROOT,
+       json.dumps(commands_by_script)],
+      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+      universal_newlines=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+  assert result.returncode == 0, result.stderr[-2000:]
+  return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def test_every_script_has_a_readme_command():
   documented = script_commands(readme_text())
   missing = [script for script in top_level_scripts()
@@ -128,13 +139,7 @@ def test_readme_commands_parse():
               for script, argvs in script_commands(readme_text()).items()
               if os.path.exists(os.path.join(ROOT, script))}
   assert len(commands) >= 5
-  result = subprocess.run(
-      [sys.executable, "-c", _PARSE_COMMANDS, ROOT, json.dumps(commands)],
-      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-      universal_newlines=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-  assert result.returncode == 0, result.stderr[-2000:]
-  problems = json.loads(result.stdout.strip().splitlines()[-1])
-  assert problems == []
+  assert parse_problems(commands) == []
 
 
 def test_a_wrong_flag_is_caught():
@@ -144,11 +149,7 @@ def test_a_wrong_flag_is_caught():
               "run_classifier.py": [["--task_name=MRPC", "--data_dir=d",
                                      "--bert_config_file=c",
                                      "--output_dir=o"]]}
-  result = subprocess.run(
-      [sys.executable, "-c", _PARSE_COMMANDS, ROOT, json.dumps(commands)],
-      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-      universal_newlines=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-  problems = json.loads(result.stdout.strip().splitlines()[-1])
+  problems = parse_problems(commands)
   assert len(problems) == 2
   assert "num_train_step" in problems[1]
   assert "misses required --vocab_file" in problems[0]
