@@ -52,117 +52,95 @@ FLAGS = flags.FLAGS
 # no difference.
 _OVERRIDABLE = {"allow_override": True}
 
-## Required parameters
+# Required.
 flags.DEFINE_string(
     "bert_config_file", None,
-    "The config json file corresponding to the pre-trained BERT model. "
-    "This specifies the model architecture.", **_OVERRIDABLE)
-
-flags.DEFINE_string("vocab_file", None,
-                    "The vocabulary file that the BERT model was trained on.",
-                    **_OVERRIDABLE)
-
+    "bert_config.json of the pre-trained model: its architecture.",
+    **_OVERRIDABLE)
+flags.DEFINE_string(
+    "vocab_file", None,
+    "vocab.txt of the pre-trained model (WordPiece tokens, one per line).",
+    **_OVERRIDABLE)
 flags.DEFINE_string(
     "output_dir", None,
-    "The output directory where the model checkpoints will be written.",
+    "Folder for checkpoints, the TFRecord files and the prediction files.",
     **_OVERRIDABLE)
 
-## Other parameters
-flags.DEFINE_string("train_file", None,
-                    "SQuAD json for training. E.g., train-v1.1.json",
-                    **_OVERRIDABLE)
-
+# Data.
+flags.DEFINE_string(
+    "train_file", None,
+    "SQuAD JSON file to fine-tune on, e.g. train-v1.1.json.", **_OVERRIDABLE)
 flags.DEFINE_string(
     "predict_file", None,
-    "SQuAD json for predictions. E.g., dev-v1.1.json or test-v1.1.json. "
-    "When it carries gold answers, the official metrics are computed too.",
+    "SQuAD JSON file to answer, e.g. dev-v1.1.json. When every question "
+    "carries gold answers, the official metrics go to eval_results.json.",
     **_OVERRIDABLE)
-
 flags.DEFINE_string(
     "init_checkpoint", None,
-    "Initial checkpoint (usually from a pre-trained BERT model).",
-    **_OVERRIDABLE)
-
+    "Checkpoint to start from, usually the pre-trained model's "
+    "bert_model.ckpt.", **_OVERRIDABLE)
 flags.DEFINE_bool(
     "do_lower_case", True,
-    "Whether to lower case the input text. Should be True for uncased "
-    "models and False for cased models.", **_OVERRIDABLE)
+    "Lower-case and strip accents before tokenizing: True for uncased "
+    "models, False for cased ones.", **_OVERRIDABLE)
 
+# Windows and answers.
 flags.DEFINE_integer(
     "max_seq_length", 384,
-    "The maximum total input sequence length after WordPiece tokenization. "
-    "Sequences longer than this will be truncated, and sequences shorter "
-    "than this will be padded.", **_OVERRIDABLE)
-
+    "Wordpieces per window ([CLS] question [SEP] context [SEP]); shorter "
+    "windows are padded.", **_OVERRIDABLE)
 flags.DEFINE_integer(
     "doc_stride", 128,
-    "When splitting up a long document into chunks, how much stride to "
-    "take between chunks.", **_OVERRIDABLE)
-
+    "Wordpieces between the starts of two consecutive windows over a "
+    "context too long for one.", **_OVERRIDABLE)
 flags.DEFINE_integer(
     "max_query_length", 64,
-    "The maximum number of tokens for the question. Questions longer than "
-    "this will be truncated to this length.", **_OVERRIDABLE)
-
-flags.DEFINE_bool("do_train", False, "Whether to run training.",
-                  **_OVERRIDABLE)
-
-flags.DEFINE_bool("do_predict", False, "Whether to run eval on the dev set.",
-                  **_OVERRIDABLE)
-
-flags.DEFINE_integer("train_batch_size", 32, "Total batch size for training.",
-                     **_OVERRIDABLE)
-
-flags.DEFINE_integer("predict_batch_size", 8,
-                     "Total batch size for predictions.",
-                     **_OVERRIDABLE)
-
-flags.DEFINE_float("learning_rate", 5e-5, "The initial learning rate for Adam.",
-                   **_OVERRIDABLE)
-
-flags.DEFINE_float("num_train_epochs", 3.0,
-                   "Total number of training epochs to perform.",
-                   **_OVERRIDABLE)
-
-flags.DEFINE_float(
-    "warmup_proportion", 0.1,
-    "Proportion of training to perform linear learning rate warmup for. "
-    "E.g., 0.1 = 10% of training.", **_OVERRIDABLE)
-
-flags.DEFINE_integer("save_checkpoints_steps", 1000,
-                     "How often to save the model checkpoint.",
-                     **_OVERRIDABLE)
-
-flags.DEFINE_integer("iterations_per_loop", 1000,
-                     "How many steps to make in each estimator call.",
-                     **_OVERRIDABLE)
-
+    "Questions are cut to this many wordpieces.", **_OVERRIDABLE)
 flags.DEFINE_integer(
     "n_best_size", 20,
-    "The total number of n-best predictions to generate in the "
-    "nbest_predictions.json output file.", **_OVERRIDABLE)
-
+    "Candidate answers kept per question in nbest_predictions.json.",
+    **_OVERRIDABLE)
 flags.DEFINE_integer(
     "max_answer_length", 30,
-    "The maximum length of an answer that can be generated. This is needed "
-    "because the start and end predictions are not conditioned on one "
-    "another.", **_OVERRIDABLE)
-
+    "Longest answer in wordpieces (start and end are predicted "
+    "independently, so their distance needs a bound).", **_OVERRIDABLE)
 flags.DEFINE_bool(
     "verbose_logging", False,
-    "If true, all of the warnings related to data processing will be "
-    "printed. A number of warnings are expected for a normal SQuAD "
-    "evaluation.", **_OVERRIDABLE)
-
+    "Log each predicted answer that cannot be aligned with the context's "
+    "characters (some are expected on SQuAD).", **_OVERRIDABLE)
 flags.DEFINE_bool(
     "version_2_with_negative", False,
-    "If true, the SQuAD examples contain some that do not have an answer.",
+    "SQuAD 2.0: some questions have no answer in their context.",
     **_OVERRIDABLE)
-
 flags.DEFINE_float(
     "null_score_diff_threshold", 0.0,
-    "If null_score - best_non_null is greater than the threshold predict "
-    "null.", **_OVERRIDABLE)
+    "SQuAD 2.0: answer nothing when the null answer's score exceeds the "
+    "best non-null answer's by more than this.", **_OVERRIDABLE)
+
+# Running.
+flags.DEFINE_bool("do_train", False, "Fine-tune on --train_file.",
+                  **_OVERRIDABLE)
+flags.DEFINE_bool("do_predict", False, "Answer the questions of "
+                  "--predict_file.", **_OVERRIDABLE)
+flags.DEFINE_integer("train_batch_size", 32,
+                     "Training batch size (over all TPU cores).",
+                     **_OVERRIDABLE)
+flags.DEFINE_integer("predict_batch_size", 8,
+                     "Prediction batch size (over all TPU cores).",
+                     **_OVERRIDABLE)
+flags.DEFINE_float("learning_rate", 5e-5, "Peak learning rate of Adam.",
+                   **_OVERRIDABLE)
+flags.DEFINE_float("num_train_epochs", 3.0,
+                   "Passes over the training questions.", **_OVERRIDABLE)
+flags.DEFINE_float(
+    "warmup_proportion", 0.1,
+    "Fraction of the training steps over which the learning rate rises "
+    "linearly from 0 (0.1 = the first 10%).", **_OVERRIDABLE)
+flags.DEFINE_integer("save_checkpoints_steps", 1000,
+                     "Training steps between checkpoints.", **_OVERRIDABLE)
+flags.DEFINE_integer("iterations_per_loop", 1000,
+                     "Steps per TPU loop, and between progress logs.",
+                     **_OVERRIDABLE)
 
 estimator_utils.define_tpu_flags()
 
@@ -172,14 +150,16 @@ _FIRST_UNIQUE_ID = 1000000000
 # The original logs every feature of this many first examples.
 _NUM_EXAMPLES_LOGGED = 20
 
-# Progress is logged every this many features.
+# Progress is logged every this many features made, and predicted.
 _PROGRESS_EVERY = 2000
+_PREDICT_PROGRESS_EVERY = 1000
 
 
 class SquadExample(object):
-  """A single training/test example for simple sequence classification.
+  """One SQuAD question with its context split into words.
 
-  For examples without an answer, the start and end position are -1.
+  `start_position` / `end_position` index the answer's first and last word
+  in `doc_tokens` (training only; -1 for an unanswerable question).
   """
 
   def __init__(self,
@@ -291,7 +271,7 @@ def _read_squad_data(input_file):
 
 
 def read_squad_examples(input_file, is_training):
-  """Read a SQuAD json file into a list of SquadExample.
+  """Reads the questions of a SQuAD JSON file as SquadExamples.
 
   In training mode, `FLAGS.version_2_with_negative` decides whether
   `is_impossible` is read. Examples of the same paragraph share one
@@ -343,6 +323,10 @@ def _read_question(qa, where, doc_tokens, char_to_word_offset, is_training,
       answer = answers[0]
       orig_answer_text = _field(answer, "text", input_file, where)
       answer_offset = _field(answer, "answer_start", input_file, where)
+      if not isinstance(answer_offset, int):
+        raise estimator_utils.InputError(
+            "%s: question %s has answer_start %r, not a number" %
+            (input_file, qas_id, answer_offset))
       positions = _answer_word_positions(
           qas_id, doc_tokens, char_to_word_offset, orig_answer_text,
           answer_offset)
@@ -372,7 +356,10 @@ def _answer_word_positions(qas_id, doc_tokens, char_to_word_offset,
   question becomes an example); a warning names the question.
   """
   answer_end = answer_offset + len(orig_answer_text) - 1
-  if not (0 <= answer_offset <= answer_end < len(char_to_word_offset)):
+  # The original fails with an IndexError past the context's end (and reads
+  # from the end for a negative answer_start).
+  if not (0 <= answer_offset < len(char_to_word_offset) and
+          answer_end < len(char_to_word_offset)):
     tf.logging.warning(
         "Could not find answer of question %s: answer_start %s and the "
         "answer's length do not fit in the context", qas_id, answer_offset)
@@ -480,10 +467,11 @@ def _window_answer_positions(example, answer_span, doc_span, doc_offset):
 def convert_examples_to_features(examples, tokenizer, max_seq_length,
                                  doc_stride, max_query_length, is_training,
                                  output_fn):
-  """Loads a data file into a list of `InputBatch`s.
+  """Cuts examples into windows and turns each into an InputFeatures.
 
   Calls `output_fn` with each feature (one per window of each example), in
-  order, so that callers can stream them to a file.
+  order, so that callers can stream them to a file; features are numbered
+  from 1000000000 on.
 
   Raises:
     ValueError: if max_seq_length leaves no room for the document after a
@@ -503,7 +491,7 @@ def convert_examples_to_features(examples, tokenizer, max_seq_length,
     if is_training:
       answer_span = _answer_token_span(example, document, tokenizer)
 
-    # The -3 accounts for [CLS], [SEP] and [SEP]
+    # Room left in a window after [CLS], the question and two [SEP].
     max_tokens_for_doc = max_seq_length - len(query_tokens) - 3
     if max_tokens_for_doc <= 0:
       raise ValueError(
@@ -548,8 +536,7 @@ def _make_feature(unique_id, example_index, example, query_tokens, document,
   token_is_max_context = dict(zip(positions, is_max_context))
 
   input_ids = tokenizer.convert_tokens_to_ids(tokens)
-  # The mask has 1 for real tokens and 0 for padding tokens. Only real
-  # tokens are attended to.
+  # Attention sees the real tokens (mask 1), not the padding (mask 0).
   input_mask = [1] * len(input_ids)
   padding = [0] * (max_seq_length - len(input_ids))
   input_ids.extend(padding)
@@ -616,7 +603,7 @@ def _log_progress(num_features, num_examples_done, num_examples, start_time):
 
 def _improve_answer_span(doc_tokens, input_start, input_end, tokenizer,
                          orig_answer_text):
-  """Returns tokenized answer spans that better match the annotated answer.
+  """Narrows a wordpiece answer span to the pieces of the answer itself.
 
   The annotation is at word level; after WordPiece tokenization an answer
   such as "1895" inside "(1895-1943)." is better spanned by the pieces of
@@ -662,7 +649,7 @@ def _max_context_flags(doc_spans):
 
 
 def _check_is_max_context(doc_spans, cur_span_index, position):
-  """Check if this is the 'max context' doc span for the token.
+  """Whether window `cur_span_index` is the token's max-context window.
 
   A token can be in several windows; its "max context" window is the one
   where it has the most context on its shorter side, scored as
@@ -749,10 +736,10 @@ def _position_loss(logits, positions, seq_length):
 def model_fn_builder(bert_config, init_checkpoint, learning_rate,
                      num_train_steps, num_warmup_steps, use_tpu,
                      use_one_hot_embeddings):
-  """Returns `model_fn` closure for TPUEstimator."""
+  """Returns the TPUEstimator `model_fn` of span prediction."""
 
   def model_fn(features, labels, mode, params):  # pylint: disable=unused-argument
-    """The `model_fn` for TPUEstimator."""
+    """Trains on start/end positions, or predicts start/end logits."""
 
     tf.logging.info("*** Features ***")
     for name in sorted(features.keys()):
@@ -808,7 +795,10 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
 
 
 def input_fn_builder(input_file, seq_length, is_training, drop_remainder):
-  """Creates an `input_fn` closure to be passed to TPUEstimator."""
+  """Returns the TPUEstimator `input_fn` reading a FeatureWriter file.
+
+  Training records also give `start_positions` and `end_positions`.
+  """
 
   name_to_features = {
       "unique_ids": tf.FixedLenFeature([], tf.int64),
@@ -839,7 +829,12 @@ _NbestPrediction = collections.namedtuple(
 def write_predictions(all_examples, all_features, all_results, n_best_size,
                       max_answer_length, do_lower_case, output_prediction_file,
                       output_nbest_file, output_null_log_odds_file):
-  """Write final predictions to the json file and log-odds of null if needed.
+  """Writes predictions.json, nbest_predictions.json and null_odds.json.
+
+  For each example, candidate spans from all its windows are ranked by
+  start + end logit and projected back to the context's text;
+  null_odds.json (SQuAD 2.0 only) holds the null score minus the best
+  non-null score.
 
   Quirk of the original: `FLAGS.version_2_with_negative`,
   `FLAGS.null_score_diff_threshold` and `FLAGS.verbose_logging` are read
@@ -877,8 +872,8 @@ def write_predictions(all_examples, all_features, all_results, n_best_size,
               text="",
               start_logit=null_prediction.start_logit,
               end_logit=null_prediction.end_logit))
-    # In very rare edge cases we could have no valid predictions. So we
-    # just create a nonce prediction in this case to avoid failure.
+    # Quirk of the original: without any valid span, the answer is the
+    # word "empty" with zero logits.
     if not nbest:
       nbest.append(
           _NbestPrediction(text="empty", start_logit=0.0, end_logit=0.0))
@@ -890,7 +885,8 @@ def write_predictions(all_examples, all_features, all_results, n_best_size,
     else:
       best_non_null_entry = _best_non_null_entry(
           example, features, nbest, prelim_predictions, do_lower_case)
-      # predict "" iff the null score - the score of best non-null > threshold
+      # No answer when the null answer beats the best span by more than
+      # the threshold.
       score_diff = score_null - best_non_null_entry.start_logit - (
           best_non_null_entry.end_logit)
       scores_diff_json[example.qas_id] = score_diff
@@ -1014,11 +1010,11 @@ def _prediction_text(example, features, pred, do_lower_case):
   orig_tokens = example.doc_tokens[orig_doc_start:(orig_doc_end + 1)]
   tok_text = " ".join(tok_tokens)
 
-  # De-tokenize WordPieces that have been split off.
+  # Glue "##" continuation pieces back to the piece before them.
   tok_text = tok_text.replace(" ##", "")
   tok_text = tok_text.replace("##", "")
 
-  # Clean whitespace
+  # One space between words, none at the ends.
   tok_text = tok_text.strip()
   tok_text = " ".join(tok_text.split())
   orig_text = " ".join(orig_tokens)
@@ -1068,7 +1064,7 @@ def _write_json(path, obj):
 
 
 def get_final_text(pred_text, orig_text, do_lower_case):
-  """Project the tokenized prediction back to the original text.
+  """Maps a predicted answer back onto the context's original characters.
 
   `pred_text` is the prediction re-joined from wordpieces (lower-cased and
   without accents when `do_lower_case`); `orig_text` the words of the
@@ -1113,8 +1109,8 @@ def get_final_text(pred_text, orig_text, do_lower_case):
                       orig_ns_text, tok_ns_text)
     return orig_text
 
-  # We then project the characters in `pred_text` back to `orig_text` using
-  # the character-to-character alignment.
+  # Outside spaces, the two texts now have the same characters one to one:
+  # map pred_text's first and last characters through that alignment.
   tok_s_to_ns_map = {}
   for (i, tok_index) in six.iteritems(tok_ns_to_s_map):
     tok_s_to_ns_map[tok_index] = i
@@ -1142,13 +1138,16 @@ def get_final_text(pred_text, orig_text, do_lower_case):
 
 
 def _get_best_indexes(logits, n_best_size):
-  """Get the n-best logits from a list (ties keep the lower index first)."""
+  """Indexes of the n_best_size largest logits, best first.
+
+  The sort is stable, so of equal logits the lower index comes first.
+  """
   index_and_score = sorted(enumerate(logits), key=lambda x: x[1], reverse=True)
   return [index for (index, _) in index_and_score[:n_best_size]]
 
 
 def _compute_softmax(scores):
-  """Compute softmax probability over raw logits."""
+  """Softmax of a list of Python floats, computed in Python doubles."""
   if not scores:
     return []
 
@@ -1175,7 +1174,7 @@ def _int64_feature(values):
 
 
 class FeatureWriter(object):
-  """Writes InputFeature to TF example file.
+  """Streams InputFeatures to a TFRecord file of tf.train.Examples.
 
   Features are written in the order `unique_ids, input_ids, input_mask,
   segment_ids` (+ `start_positions, end_positions, is_impossible` for
@@ -1190,7 +1189,7 @@ class FeatureWriter(object):
     self._writer = tf.io.TFRecordWriter(self._temp_path)
 
   def process_feature(self, feature):
-    """Write a InputFeature to the TFRecordWriter as a tf.train.Example."""
+    """Appends one feature as a tf.train.Example."""
     self.num_features += 1
 
     named_features = [
@@ -1269,7 +1268,10 @@ class _PredictionFeature(object):
 
 
 def validate_flags_or_throw(bert_config):
-  """Validate the input FLAGS or throw an exception."""
+  """Raises ValueError for contradictory or unusable flags.
+
+  The original's checks and messages, plus a positive --doc_stride.
+  """
   tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case,
                                                 FLAGS.init_checkpoint)
 
@@ -1312,8 +1314,8 @@ def _read_train_examples():
         "of --train_batch_size=%d over --num_train_epochs=%s" %
         (FLAGS.train_file, len(train_examples), FLAGS.train_batch_size,
          FLAGS.num_train_epochs))
-  # Pre-shuffle the input to avoid having to make a very large shuffle
-  # buffer in the `input_fn`.
+  # Shuffled here, with the original's seed, so that the input_fn's small
+  # shuffle buffer is enough.
   rng = random.Random(12345)
   rng.shuffle(train_examples)
   return train_examples, num_train_steps
@@ -1404,10 +1406,13 @@ def _run_predictions(estimator, predict_input_fn, num_features):
   original's lists of Python floats, in a quarter of the memory).
   """
   all_results = []
-  start_time = time.time()
+  start_time = None
   for result in estimator.predict(
       predict_input_fn, yield_single_examples=True):
-    if len(all_results) % 1000 == 0:
+    if start_time is None:
+      # The rate counts from the first result, once the graph is built.
+      start_time = time.time()
+    elif len(all_results) % _PREDICT_PROGRESS_EVERY == 0:
       elapsed = max(time.time() - start_time, 1e-9)
       tf.logging.info("Processing example: %d/%d (%.1f features/s)",
                       len(all_results), num_features,
@@ -1431,7 +1436,9 @@ def _evaluate(prediction_file, null_odds_file):
   version_2 = FLAGS.version_2_with_negative
   dataset_json = evaluate_squad.read_dataset(FLAGS.predict_file)
   if not evaluate_squad.has_gold_answers(dataset_json, version_2):
-    tf.logging.info("--predict_file has no gold answers: no evaluation.")
+    tf.logging.info(
+        "--predict_file has questions without gold answers for a SQuAD %s "
+        "evaluation: no metrics.", "v2.0" if version_2 else "v1.1")
     return
   predictions = evaluate_squad.read_json(prediction_file, "predictions")
   na_probs = None
@@ -1482,8 +1489,7 @@ def main(_):
       use_tpu=FLAGS.use_tpu,
       use_one_hot_embeddings=FLAGS.use_tpu)
 
-  # If TPU is not available, this will fall back to normal Estimator on CPU
-  # or GPU.
+  # With --use_tpu=False this runs on the CPU or a GPU.
   estimator = estimator_utils.build_estimator(
       model_fn,
       model_dir=FLAGS.output_dir,

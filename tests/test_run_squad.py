@@ -404,15 +404,28 @@ def test_answer_not_at_answer_start_is_skipped_with_warning(
       {"id": "moved", "question": "what is red?",
        "answers": [{"text": "road", "answer_start": 3}]},
       {"id": "outside", "question": "what?",
-       "answers": [{"text": "road", "answer_start": 400}]}])
+       "answers": [{"text": "road", "answer_start": 400}]},
+      {"id": "negative", "question": "what?",
+       "answers": [{"text": "road", "answer_start": -4}]}])
   examples = run_squad.read_squad_examples(path, True)
   assert [e.qas_id for e in examples] == ["good"]
   assert (examples[0].start_position, examples[0].end_position) == (0, 1)
   warnings = [m for m in tf_log.messages if "Could not find answer" in m]
-  assert len(warnings) == 2
+  assert len(warnings) == 3
   assert "moved" in warnings[0] and "outside" in warnings[1]
+  assert "negative" in warnings[2]
   # Prediction reads no answers: every question is kept.
-  assert len(run_squad.read_squad_examples(path, False)) == 3
+  assert len(run_squad.read_squad_examples(path, False)) == 4
+
+
+def test_answer_start_that_is_not_a_number(tmp_path, parse_flags):
+  parse_flags("--version_2_with_negative=False")
+  path = _squad_file(tmp_path / "str.json", [
+      {"id": "q5", "question": "who sat?",
+       "answers": [{"text": "the cat", "answer_start": "0"}]}])
+  with pytest.raises(estimator_utils.InputError,
+                     match="question q5 has answer_start '0', not a number"):
+    run_squad.read_squad_examples(path, True)
 
 
 def test_golden_unrecoverable_answer_warning_names_question(golden_squad,
@@ -650,7 +663,9 @@ def _check_prediction_files(out_dir, ids, n_best_size, version_2):
 
 
 def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, parse_flags,
-                                          tf_log):
+                                          tf_log, monkeypatch):
+  monkeypatch.setattr(run_squad, "_PROGRESS_EVERY", 4)
+  monkeypatch.setattr(run_squad, "_PREDICT_PROGRESS_EVERY", 4)
   path = _squad_file(tmp_path / "tiny-v2.json", _tiny_qas(True),
                      _TINY_CONTEXT, version="v2.0")
   out_dir = _run_main(
@@ -680,9 +695,11 @@ def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, parse_flags,
   assert results == evaluate_squad.evaluate_files(
       path, os.path.join(out_dir, "predictions.json"),
       os.path.join(out_dir, "null_odds.json"), na_prob_thresh=0.0)
-  assert any("Processing example: 0/" in m and "features/s" in m
-             for m in tf_log.messages)
   assert any(m.startswith("  best_f1 = ") for m in tf_log.messages)
+  assert any(m.startswith("Converted ") and "into 8 features (" in m and
+             "features/s" in m for m in tf_log.messages)
+  assert any(m.startswith("Processing example: 4/") and "features/s" in m
+             for m in tf_log.messages)
   assert not [p for p in os.listdir(out_dir) if ".tmp-" in p]
 
 
