@@ -802,10 +802,6 @@ def file_based_convert_examples_to_features(examples, label_list,
       tf.gfile.Remove(temp_file)
 
 
-def _label_dtype(is_regression):
-  return tf.float32 if is_regression else tf.int64
-
-
 def file_based_input_fn_builder(input_file, seq_length, is_training,
                                 drop_remainder, is_regression=False):
   """Returns the TPUEstimator `input_fn` reading a classifier TFRecord file.
@@ -823,48 +819,17 @@ def file_based_input_fn_builder(input_file, seq_length, is_training,
     (int32, or float32 for regression) and `is_real_example` [batch_size]
     int32.
   """
+  label_dtype = tf.float32 if is_regression else tf.int64
   name_to_features = {
       "input_ids": tf.FixedLenFeature([seq_length], tf.int64),
       "input_mask": tf.FixedLenFeature([seq_length], tf.int64),
       "segment_ids": tf.FixedLenFeature([seq_length], tf.int64),
-      "label_ids": tf.FixedLenFeature([], _label_dtype(is_regression)),
+      "label_ids": tf.FixedLenFeature([], label_dtype),
       "is_real_example": tf.FixedLenFeature([], tf.int64),
   }
 
-  def _decode_record(record, name_to_features):
-    """Parses one serialized record into a dict of tensors."""
-    example = tf.parse_single_example(record, name_to_features)
-
-    # Integers are stored as int64 (the only integer type of tf.Example),
-    # but TPUs want int32.
-    for name in list(example.keys()):
-      t = example[name]
-      if t.dtype == tf.int64:
-        t = tf.to_int32(t)
-      example[name] = t
-
-    return example
-
-  def input_fn(params):
-    """Batches of `params["batch_size"]` records."""
-    batch_size = params["batch_size"]
-
-    # Training cycles through the file in a shuffled order; evaluation and
-    # prediction read it once, in order.
-    d = tf.data.TFRecordDataset(input_file)
-    if is_training:
-      d = d.repeat()
-      d = d.shuffle(buffer_size=100)
-
-    d = d.apply(
-        tf.data.experimental.map_and_batch(
-            lambda record: _decode_record(record, name_to_features),
-            batch_size=batch_size,
-            drop_remainder=drop_remainder))
-
-    return d
-
-  return input_fn
+  return estimator_utils.tfrecord_input_fn_builder(
+      input_file, name_to_features, is_training, drop_remainder)
 
 
 def _truncate_seq_pair(tokens_a, tokens_b, max_length):
