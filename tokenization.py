@@ -249,8 +249,7 @@ def _tokenize_by_chunks(text, results, compute):
     pass
   if len(results) + len(chunks) > _MAX_CACHED_CHUNKS:
     results.clear()
-  # Each new chunk once, in order (so that an error names the first one).
-  for chunk in dict.fromkeys(chunks):
+  for chunk in chunks:
     if chunk not in results:
       results[chunk] = compute(chunk)
   return list(itertools.chain.from_iterable(map(get_result, chunks)))
@@ -320,6 +319,8 @@ class BasicTokenizer(object):
       # Same result as the per-character path: ASCII has no accents and no
       # CJK, lower() is plain ASCII lower-casing, and `_ASCII_PUNCTUATION` is
       # exactly the ASCII part of `_is_punctuation`.
+      if chunk.isalnum():
+        return (chunk.lower() if self.do_lower_case else chunk,)
       if not chunk.isprintable():
         chunk = _ASCII_DELETED.sub("", chunk)
       if self.do_lower_case:
@@ -422,6 +423,7 @@ class WordpieceTokenizer(object):
     self._word_pieces = {}
     self._longest_piece = 0
     self._cached_settings = None
+    self._check_settings()
 
   def tokenize(self, text):
     """Tokenizes a piece of text into its word pieces.
@@ -472,6 +474,9 @@ class WordpieceTokenizer(object):
     if len(word) > self.max_input_chars_per_word:
       return (self._unknown(word),)
     vocab = self.vocab
+    if word in vocab:
+      # The longest possible first piece: the greedy search would stop there.
+      return (word,)
     pieces = []
     start = 0
     while start < len(word):
@@ -532,22 +537,10 @@ def _is_punctuation(char):
   return unicodedata.category(char).startswith("P")
 
 
-_whitespace_splitter = None
-
-
-def _split_on_whitespace(text):
-  """Splits `text` on the characters `_is_whitespace` accepts.
-
-  The pieces may include empty strings (at the ends, or between two of the
-  characters).
-  """
-  global _whitespace_splitter
-  if _whitespace_splitter is None:
-    # The space separators (Zs) of this Python's Unicode database. All of
-    # them lie in the Basic Multilingual Plane (a test checks it), which is
-    # 17 times quicker to scan than all of Unicode.
-    spaces = [chr(cp) for cp in range(0x10000)
-              if unicodedata.category(chr(cp)) == "Zs"]
-    _whitespace_splitter = re.compile(
-        "[%s]+" % re.escape("".join([" \t\n\r"] + spaces))).split
-  return _whitespace_splitter(text)
+# Splits on the characters `_is_whitespace` accepts: Python's whitespace
+# (`\s`: "Zs", the bidi classes WS, B and S) minus the control characters
+# and line/paragraph separators that are not "Zs" (a test checks every code
+# point against `_is_whitespace`). Runs of them count as one separator; the
+# pieces may include "" at the ends.
+_split_on_whitespace = re.compile(
+    u"[^\\S\x0b\x0c\x1c-\x1f\x85\u2028\u2029]+").split

@@ -59,7 +59,8 @@ def parse_args():
   parser.add_argument("--input_file", default=first_existing(DEFAULT_INPUTS),
                       help="UTF-8 text, tokenized line by line.")
   parser.add_argument("--vocab_file", default=first_existing(DEFAULT_VOCABS),
-                      help="WordPiece vocab; built from the text if absent.")
+                      help="WordPiece vocab; empty or absent: one built from "
+                      "the text (specials, characters, frequent words).")
   parser.add_argument("--do_lower_case", default="true",
                       choices=("true", "false"))
   parser.add_argument("--repeats", type=int, default=3,
@@ -141,7 +142,7 @@ def main():
   lines, num_bytes = read_lines(args.input_file)
   num_words = sum(len(line.split()) for line in lines)
   vocab_file = args.vocab_file
-  if vocab_file is None:
+  if not vocab_file:
     vocab_file = os.path.join(tempfile.mkdtemp(), "vocab.txt")
     build_vocab(lines, do_lower_case, vocab_file)
   vocab = tokenization.load_vocab(vocab_file)
@@ -164,7 +165,7 @@ def main():
     best["reference"] = min(best["reference"],
                             time_pass(make_reference, lines))
   for name, make in (("ours", make_ours), ("reference", make_reference)):
-    print("%-10s %10.0f words/s %8.2f MB/s  peak memory %7.1f MB" %
+    print("%-10s %10.0f words/s %8.2f MB/s  peak memory %8.2f MB" %
           (name, num_words / best[name], num_bytes / 1e6 / best[name],
            peak_memory(make, lines) / 1e6))
   print("ratio      %.2fx" % (best["reference"] / best["ours"]))

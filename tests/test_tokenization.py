@@ -380,11 +380,15 @@ def test_helpers_follow_unicode_categories():
       for char, category in zip(chars, categories)]
 
 
-def test_all_space_separators_are_in_the_bmp():
-  # tokenization._split_on_whitespace scans only the BMP for Zs characters.
-  beyond = [hex(c) for c in range(0x10000, sys.maxunicode + 1)
-            if unicodedata.category(chr(c)) == "Zs"]
-  assert beyond == []
+def test_whitespace_split_is_exactly_is_whitespace():
+  # Chunks are split with a regex built from Python's `\s`, not from a scan
+  # of the Zs characters: every code point must agree with _is_whitespace.
+  chars = [chr(code_point) for code_point in range(sys.maxunicode + 1)]
+  split_there = [len(pieces) == 2 for pieces in
+                 map(tokenization._split_on_whitespace, chars)]
+  assert split_there == list(map(tokenization._is_whitespace, chars))
+  assert tokenization._split_on_whitespace(u"a \t\u3000b\u2028c\x0bd") == [
+      "a", u"b\u2028c\x0bd"]
 
 
 def test_printable_whitespace_is_only_the_space():
