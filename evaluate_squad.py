@@ -44,6 +44,8 @@ import sys
 
 import tensorflow.compat.v1 as tf
 
+import estimator_utils
+
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 
@@ -387,7 +389,7 @@ def main(argv=None):
     return 2
   text = json.dumps(result, indent=2)
   if args.out_file:
-    with tf.gfile.GFile(args.out_file, "w") as writer:
+    with estimator_utils.atomic_output(args.out_file) as writer:
       writer.write(text + "\n")
   print(text)
   return 0
