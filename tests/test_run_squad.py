@@ -679,8 +679,13 @@ def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, parse_flags,
   predictions = _check_prediction_files(out_dir, ids, 4, True)
   null_odds = _read_json(os.path.join(out_dir, "null_odds.json"))
   assert list(null_odds) == ids
+  nbest = _read_json(os.path.join(out_dir, "nbest_predictions.json"))
   for qas_id in ids:
-    assert (predictions[qas_id] == "") == (null_odds[qas_id] > 0.0)
+    if null_odds[qas_id] > 0.0:
+      assert predictions[qas_id] == ""
+    elif predictions[qas_id] == "":
+      # No valid span at all: nothing else to answer.
+      assert not [e for e in nbest[qas_id] if e["text"]]
   results = _read_json(os.path.join(out_dir, "eval_results.json"))
   assert list(results) == [
       "exact", "f1", "total", "HasAns_exact", "HasAns_f1", "HasAns_total",
