@@ -1,9 +1,9 @@
 """Checks README.md against the code: its commands must parse.
 
 Every `python <script>.py ...` command in the README's shell blocks is
-parsed by the script's own flag definitions (in a subprocess per script, as
-the scripts define overlapping flags), and must name each flag the script
-marks as required. Paths need not exist: only parsing is checked.
+parsed by the script's own flag definitions (in a subprocess that imports
+the scripts one at a time, as their flags overlap), and must name each flag
+the script marks as required. Paths need not exist: only parsing is checked.
 """
 
 import json
@@ -12,8 +12,6 @@ import re
 import shlex
 import subprocess
 import sys
-
-import pytest
 
 from conftest import ROOT
 
