@@ -144,6 +144,11 @@ _NUM_LOGGED_EXAMPLES = 20
 # Seconds between progress lines.
 _PROGRESS_EVERY_SECONDS = 10.0
 
+# Tags of a Feature's int64_list (field 3) and float_list (field 2), both
+# length-delimited.
+_INT64_LIST = b"\x1a"
+_FLOAT_LIST = b"\x12"
+
 # A float32 1.0 as protobuf stores it (little-endian).
 _FLOAT_ONE = struct.pack("<f", 1.0)
 
@@ -360,7 +365,7 @@ class _ExampleSerializer(object):
     self._varints = [_varint(value) for value in range(
         max(vocab_size, 5 * max(max_seq_length, max_predictions_per_seq) +
             64))]
-    self._entry_heads = {}
+    self._heads = {}
 
   def _encode_ints(self, values):
     """The packed varints of `values`."""
@@ -369,18 +374,24 @@ class _ExampleSerializer(object):
     except IndexError:
       return b"".join(_varint(value) for value in values)
 
-  def _entry(self, name, kind, payload):
-    """The map entry of one feature, its values' packed bytes `payload`."""
-    head = self._entry_heads.get((name, kind, len(payload)))
+  def _head(self, name, kind, length):
+    """The bytes of a feature's map entry before its `length` value bytes.
+
+    Args:
+      name: the feature name.
+      kind: the Feature field's tag: `_INT64_LIST` or `_FLOAT_LIST`.
+      length: the length of the packed values.
+    """
+    head = self._heads.get((name, length))
     if head is None:
-      value_list = _length_delimited(b"\x0a", payload) if payload else b""
-      feature = _length_delimited(kind, value_list)
-      body = (_length_delimited(b"\x0a", name.encode("ascii")) +
-              _length_delimited(b"\x12", feature))
-      entry = _length_delimited(b"\x0a", body)
-      head = entry[:len(entry) - len(payload)]
-      self._entry_heads[(name, kind, len(payload))] = head
-    return head + payload
+      # Packed values are one length-delimited field; none, no field.
+      values = b"\x0a" + _varint(length) if length else b""
+      feature = kind + _varint(len(values) + length) + values
+      key = _length_delimited(b"\x0a", name.encode("ascii"))
+      body = key + b"\x12" + _varint(len(feature) + length) + feature
+      head = b"\x0a" + _varint(len(body) + length) + body
+      self._heads[(name, length)] = head
+    return head
 
   def serialize(self, token_ids, num_segment_a, positions, label_ids,
                 is_random_next):
@@ -396,29 +407,31 @@ class _ExampleSerializer(object):
     Returns:
       bytes.
     """
+    max_seq_length = self.max_seq_length
+    max_predictions = self.max_predictions_per_seq
     num_tokens = len(token_ids)
-    padding = b"\x00" * (self.max_seq_length - num_tokens)
     num_predictions = len(positions)
-    unused = self.max_predictions_per_seq - num_predictions
-    int64_list, float_list = b"\x1a", b"\x12"
+    padding = b"\x00" * (max_seq_length - num_tokens)
+    unused = b"\x00" * (max_predictions - num_predictions)
+    input_ids = self._encode_ints(token_ids) + padding
+    positions_bytes = self._encode_ints(positions) + unused
+    label_bytes = self._encode_ints(label_ids) + unused
     features = b"".join((
-        self._entry("input_ids", int64_list,
-                    self._encode_ints(token_ids) + padding),
-        self._entry("input_mask", int64_list,
-                    b"\x01" * num_tokens + padding),
-        self._entry("segment_ids", int64_list,
-                    b"\x00" * num_segment_a +
-                    b"\x01" * (num_tokens - num_segment_a) + padding),
-        self._entry("masked_lm_positions", int64_list,
-                    self._encode_ints(positions) + b"\x00" * unused),
-        self._entry("masked_lm_ids", int64_list,
-                    self._encode_ints(label_ids) + b"\x00" * unused),
-        self._entry("masked_lm_weights", float_list,
-                    _FLOAT_ONE * num_predictions + b"\x00" * (4 * unused)),
-        self._entry("next_sentence_labels", int64_list,
-                    b"\x01" if is_random_next else b"\x00"),
-    ))
-    return _length_delimited(b"\x0a", features)
+        self._head("input_ids", _INT64_LIST, len(input_ids)), input_ids,
+        self._head("input_mask", _INT64_LIST, max_seq_length),
+        b"\x01" * num_tokens, padding,
+        self._head("segment_ids", _INT64_LIST, max_seq_length),
+        b"\x00" * num_segment_a, b"\x01" * (num_tokens - num_segment_a),
+        padding,
+        self._head("masked_lm_positions", _INT64_LIST, len(positions_bytes)),
+        positions_bytes,
+        self._head("masked_lm_ids", _INT64_LIST, len(label_bytes)),
+        label_bytes,
+        self._head("masked_lm_weights", _FLOAT_LIST, 4 * max_predictions),
+        _FLOAT_ONE * num_predictions, unused * 4,
+        self._head("next_sentence_labels", _INT64_LIST, 1),
+        b"\x01" if is_random_next else b"\x00"))
+    return b"\x0a" + _varint(len(features)) + features
 
 
 def _length_delimited(tag, payload):

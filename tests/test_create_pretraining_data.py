@@ -275,14 +275,16 @@ def test_num_workers_output_equals_single_runs_per_shard(golden, tmp_path):
 
 def test_num_workers_reports_a_failed_shard(golden, tmp_path):
   shards = write_shards(golden, str(tmp_path))
-  with open(shards[1], "w") as f:
+  # The first shard fails, so the second one never starts.
+  with open(shards[0], "w") as f:
     f.write("\n \n")
   values = golden_flags(golden, "a_default_seed12345",
                         str(tmp_path / "a.tfrecord,") +
                         str(tmp_path / "b.tfrecord"))
   values.update(input_file=",".join(shards), num_workers=1)
-  with pytest.raises(estimator_utils.InputError, match="shard 1 .*no document"):
+  with pytest.raises(estimator_utils.InputError, match="shard 0 .*no document"):
     run_main(**values)
+  assert not [f for f in os.listdir(str(tmp_path)) if "tfrecord" in f]
 
 
 def bad_vocab(tmp_path):
