@@ -26,7 +26,8 @@ their features and write their outputs exactly as Google's original
   `eval_pearson` and `eval_spearman` (STS-B), over the real examples only;
 * a task of your own without editing this script, either from the command
   line, `--task_name=my_module:MyProcessor` (a `DataProcessor` subclass in an
-  importable module, e.g. on PYTHONPATH), or from Python:
+  importable module, e.g. on PYTHONPATH, which may `import run_classifier`
+  for its base classes), or from Python:
 
     import run_classifier
     run_classifier.register_processor("my_task", MyProcessor)
@@ -45,6 +46,7 @@ import collections
 import csv
 import importlib
 import os
+import sys
 
 from absl import flags
 import numpy as np
@@ -1424,6 +1426,11 @@ def main(_):
 
 
 if __name__ == "__main__":
+  # A user's module named by --task_name=module:Class imports this script
+  # as `run_classifier` for its base classes: make that import give this
+  # very module, not a second copy (which would define the flags again,
+  # back to their defaults, and have other classes).
+  sys.modules.setdefault("run_classifier", sys.modules[__name__])
   flags.mark_flag_as_required("data_dir")
   flags.mark_flag_as_required("task_name")
   flags.mark_flag_as_required("vocab_file")

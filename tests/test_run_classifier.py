@@ -851,17 +851,30 @@ def test_xnli_has_no_test_set(bad_input_run):
   assert "no such data set" in message
 
 
+USER_TASK_MODULE = """
+import run_classifier
+
+
+class UserMrpc(run_classifier.MrpcProcessor):
+  pass
+"""
+
+
 def test_command_line_error_is_one_line(tiny_bert, tmp_path):
+  """Also runs a user's task, from a module importing run_classifier."""
   data_dir = str(tmp_path / "data")
   write_task_data(data_dir, "mrpc", np.random.RandomState(0))
   with open(os.path.join(data_dir, "train.tsv"), "a") as f:
     f.write("2\t5\t6\tthe cat .\tthe dog .\n")
+  with open(str(tmp_path / "user_tasks.py"), "w") as f:
+    f.write(USER_TASK_MODULE)
   command = [sys.executable, os.path.join(ROOT, "run_classifier.py"),
-             "--task_name=MRPC", "--data_dir=" + data_dir,
+             "--task_name=user_tasks:UserMrpc", "--data_dir=" + data_dir,
              "--vocab_file=" + tiny_bert["vocab_file"],
              "--bert_config_file=" + tiny_bert["config_file"],
              "--output_dir=" + str(tmp_path / "output"), "--do_train"]
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2",
+             PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
   finished = subprocess.run(command, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env, cwd=ROOT,
                             universal_newlines=True)
@@ -872,3 +885,4 @@ def test_command_line_error_is_one_line(tiny_bert, tmp_path):
       "error: %s, line 14: unknown label '2' (the labels of this task are "
       "0, 1)" % os.path.join(data_dir, "train.tsv")]
   assert "Traceback" not in finished.stderr
+  assert not os.path.exists(str(tmp_path / "output"))
