@@ -1237,10 +1237,12 @@ def convert_examples_to_features(examples, label_list, max_seq_length,
 def _validate_flags(bert_config):
   """Raises ValueError/InputError for flag values that cannot work."""
   if FLAGS.max_seq_length > bert_config.max_position_embeddings:
-    raise ValueError(
-        "Cannot use sequence length %d because the BERT model "
-        "was only trained up to sequence length %d" %
-        (FLAGS.max_seq_length, bert_config.max_position_embeddings))
+    raise InputError(
+        "--max_seq_length=%d: cannot use this sequence length because the "
+        "BERT model was only trained up to sequence length %d "
+        "(max_position_embeddings in %s)" %
+        (FLAGS.max_seq_length, bert_config.max_position_embeddings,
+         FLAGS.bert_config_file))
   if FLAGS.max_seq_length < 3:
     raise InputError("--max_seq_length=%d: it must leave room for [CLS] and "
                      "two [SEP] tokens (at least 3)" % FLAGS.max_seq_length)

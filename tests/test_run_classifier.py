@@ -829,7 +829,10 @@ def test_non_numeric_score_names_file_and_line(tmp_path):
 
 def test_max_seq_length_above_the_model(bad_input_run):
   message = bad_input_run(max_seq_length=129)
-  assert "Cannot use sequence length 129" in message and "128" in message
+  assert message.startswith("--max_seq_length=129: cannot use")
+  assert "up to sequence length 128" in message
+  message = bad_input_run(max_seq_length=2)
+  assert message.startswith("--max_seq_length=2: it must leave room")
 
 
 def test_do_lower_case_contradicting_the_checkpoint(bad_input_run):
