@@ -236,9 +236,9 @@ def _tokenize_by_chunks(text, results, compute):
   """
   text = convert_to_unicode(text)
   if text.isprintable():
-    # The space is the only whitespace character (in `_is_whitespace`'s
-    # sense as in `str.split`'s) that is printable, so `str.split` does the
-    # job here, quicker than the regex.
+    # The space is the only printable character that `_is_whitespace` or
+    # `str.split` counts as whitespace (a test checks it), so here
+    # `str.split` gives the regex's chunks, quicker.
     chunks = text.split()
   else:
     chunks = _split_on_whitespace(text)
@@ -277,13 +277,13 @@ class FullTokenizer(object):
     if settings != self._cached_settings:
       self._chunk_results = {}
       self._cached_settings = settings
-      wordpiece._check_settings()  # pylint: disable=protected-access
+      wordpiece._check_settings()
     return _tokenize_by_chunks(text, self._chunk_results, self._tokenize_chunk)
 
   def _tokenize_chunk(self, chunk):
     """Returns the WordPiece tokens of a chunk free of whitespace."""
-    basic_tokens = self.basic_tokenizer._tokenize_chunk_uncached(chunk)  # pylint: disable=protected-access
-    return tuple(self.wordpiece_tokenizer._tokenize_words(basic_tokens))  # pylint: disable=protected-access
+    words = self.basic_tokenizer._tokenize_chunk_uncached(chunk)
+    return tuple(self.wordpiece_tokenizer._tokenize_words(words))
 
   def convert_tokens_to_ids(self, tokens):
     return convert_by_vocab(self.vocab, tokens)

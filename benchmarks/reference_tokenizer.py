@@ -15,6 +15,9 @@ from __future__ import print_function
 
 import tokenization
 
+# The per-character steps are BasicTokenizer's internal methods.
+# pylint: disable=protected-access
+
 
 class ReferenceTokenizer(object):
   """FullTokenizer's algorithm as the original spells it out."""
@@ -40,14 +43,14 @@ class ReferenceTokenizer(object):
     """Returns the basic tokens of `text` (a `str` or UTF-8 bytes)."""
     steps = self._steps
     text = tokenization.convert_to_unicode(text)
-    text = steps._clean_text(text)  # pylint: disable=protected-access
-    text = steps._tokenize_chinese_chars(text)  # pylint: disable=protected-access
+    text = steps._clean_text(text)
+    text = steps._tokenize_chinese_chars(text)
     split_tokens = []
     for token in tokenization.whitespace_tokenize(text):
       if self.do_lower_case:
         token = token.lower()
-        token = steps._run_strip_accents(token)  # pylint: disable=protected-access
-      split_tokens.extend(steps._run_split_on_punc(token))  # pylint: disable=protected-access
+        token = steps._run_strip_accents(token)
+      split_tokens.extend(steps._run_split_on_punc(token))
     return tokenization.whitespace_tokenize(" ".join(split_tokens))
 
   def wordpiece_tokenize(self, word):
