@@ -1362,9 +1362,10 @@ def _predict(estimator, processor, tokenizer, predict_examples):
       values = np.reshape(prediction[output_name], [-1])
       writer.write("\t".join(str(value) for value in values) + "\n")
       num_written_lines += 1
-  if num_written_lines != num_actual_examples:
-    raise RuntimeError("wrote %d predictions for %d test examples" %
-                       (num_written_lines, num_actual_examples))
+    # Inside the `with`: a short file is then not published.
+    if num_written_lines != num_actual_examples:
+      raise RuntimeError("got %d predictions for %d test examples" %
+                         (num_written_lines, num_actual_examples))
 
 
 def main(_):
