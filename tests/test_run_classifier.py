@@ -7,7 +7,6 @@ skip when ../shared is absent. The fine-tuning runs use a tiny random BERT
 (conftest's `tiny_bert`) on a dozen made-up rows per task type.
 """
 
-import collections
 import json
 import os
 import subprocess
