@@ -149,6 +149,10 @@ _PROGRESS_EVERY_SECONDS = 10.0
 _INT64_LIST = b"\x1a"
 _FLOAT_LIST = b"\x12"
 
+# Below this many draws left, a shuffle takes its words one at a time: a
+# bulk fetch costs about as much as several single ones.
+_MIN_WORDS_IN_BULK = 8
+
 # A float32 1.0 as protobuf stores it (little-endian).
 _FLOAT_ONE = struct.pack("<f", 1.0)
 
@@ -243,17 +247,22 @@ class _FastDraws(object):
       shifts.append(shift)
       limits.append(bound << shift)
     i = len(x) - 1
-    if i > 0:
-      # Each of the i draws takes at least one word: fetching i words never
-      # takes a word the original would not.
+    while i > _MIN_WORDS_IN_BULK:
+      # Each of the i draws left takes at least one word: fetching i words
+      # never takes a word the original would not. Rejected words (about a
+      # quarter) leave draws for the next round.
       for word in self._words(i):
         if word < limits[i]:
           j = word >> shifts[i]
           x[i], x[j] = x[j], x[i]
           i -= 1
-    # The draws left (one per rejected word, about a quarter) one at a time.
+    getrandbits = self._getrandbits
     while i > 0:
-      j = self._below(i + 1)
+      bound = i + 1
+      bits = 32 - shifts[i]
+      j = getrandbits(bits)
+      while j >= bound:
+        j = getrandbits(bits)
       x[i], x[j] = x[j], x[i]
       i -= 1
 

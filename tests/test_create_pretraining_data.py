@@ -6,6 +6,7 @@ public functions; the quick random draws are checked against
 `random.Random`; then the sharding guarantee, atomic outputs, progress and
 the one-line errors.
 """
+# pylint: disable=protected-access
 
 import json
 import os
@@ -76,7 +77,7 @@ def parse_records(path):
 def assert_records_match(records, expected):
   assert len(records) == len(expected)
   for got, want in zip(records, expected):
-    for name in cpd._FEATURE_NAMES:  # pylint: disable=protected-access
+    for name in cpd._FEATURE_NAMES:
       assert got[name] == want[name], (want["index"], name)
 
 
@@ -125,7 +126,7 @@ def test_output_files_are_filled_round_robin(golden, tmp_path):
 
 
 def test_hand_built_example_bytes_equal_protobuf():
-  serializer = cpd._ExampleSerializer(8, 3, 300)  # pylint: disable=protected-access
+  serializer = cpd._ExampleSerializer(8, 3, 300)
   serialized = serializer.serialize([2, 200, 4, 3, 7, 3], 4, [1, 2], [280, 5],
                                     True)
   features = [
@@ -141,8 +142,8 @@ def test_hand_built_example_bytes_equal_protobuf():
       features)))
   assert tf.train.Example.FromString(serialized) == example
   # No predictions at all: empty packed lists.
-  empty = cpd._ExampleSerializer(5, 0, 10).serialize([2, 5, 3, 6, 3], 3, [],  # pylint: disable=protected-access
-                                                      [], False)
+  empty = cpd._ExampleSerializer(5, 0, 10).serialize([2, 5, 3, 6, 3], 3,
+                                                      [], [], False)
   feature = tf.train.Example.FromString(empty).features.feature
   assert list(feature["masked_lm_positions"].int64_list.value) == []
   assert list(feature["segment_ids"].int64_list.value) == [0, 0, 0, 1, 1]
@@ -151,7 +152,7 @@ def test_hand_built_example_bytes_equal_protobuf():
 def test_fast_draws_equal_random_random():
   reference = random.Random(2024)
   ours = random.Random(2024)
-  draws = cpd._draws_of(ours)  # pylint: disable=protected-access
+  draws = cpd._draws_of(ours)
   for size in [0, 1, 2, 3, 5, 17, 64, 65, 129, 1000, 5000]:
     want, got = list(range(size)), list(range(size))
     reference.shuffle(want)
@@ -196,10 +197,10 @@ def test_string_and_id_masking_agree(golden):
       with flagsaver.flagsaver(do_whole_word_mask=whole_word):
         by_strings = cpd.create_masked_lm_predictions(
             tokens, 0.3, 5, vocab_words, random.Random(seed))
-      masking = cpd._MaskingVocab.of_ids(tokenizer.vocab, whole_word)  # pylint: disable=protected-access
-      by_ids = cpd._mask_tokens(  # pylint: disable=protected-access
+      masking = cpd._MaskingVocab.of_ids(tokenizer.vocab, whole_word)
+      by_ids = cpd._mask_tokens(
           tokenizer.convert_tokens_to_ids(tokens), 0.3, 5, masking,
-          cpd._draws_of(random.Random(seed)))  # pylint: disable=protected-access
+          cpd._draws_of(random.Random(seed)))
       assert by_ids[1] == by_strings[1]
       assert tokenizer.convert_ids_to_tokens(by_ids[0]) == by_strings[0]
       assert tokenizer.convert_ids_to_tokens(by_ids[2]) == by_strings[2]
@@ -233,7 +234,7 @@ def test_failed_write_leaves_no_output(golden, tmp_path, monkeypatch):
   def fail(*unused_args):
     raise RuntimeError("killed")
 
-  monkeypatch.setattr(cpd._Progress, "update", fail)  # pylint: disable=protected-access
+  monkeypatch.setattr(cpd._Progress, "update", fail)
   with pytest.raises(RuntimeError):
     run_main(**golden_flags(golden, "a_default_seed12345",
                             str(tmp_path / "out.tfrecord")))
