@@ -143,11 +143,11 @@ def run_step(step):
   print("  $ " + step.display(), flush=True)
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
   last_echoed = None
-  with open(step.log_file, "w") as log:
+  with open(step.log_file, "w", encoding="utf-8") as log:
     process = subprocess.Popen(step.argv, cwd=ROOT, env=env,
                                stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT,
-                               universal_newlines=True)
+                               encoding="utf-8", errors="replace")
     for line in process.stdout:
       log.write(line)
       match = _PROGRESS_LINE.search(line.rstrip("\n"))
@@ -156,7 +156,7 @@ def run_step(step):
         print("    " + last_echoed, flush=True)
     status = process.wait()
   if status != 0:
-    with open(step.log_file) as log:
+    with open(step.log_file, encoding="utf-8") as log:
       tail = log.readlines()[-25:]
     raise StageError(
         "%s exited with status %d. Last lines of its log %s:\n%s" %
@@ -314,15 +314,24 @@ class Demo(object):
     return figures, [self.checkpoint()]
 
   def checkpoint(self):
-    """The pre-trained checkpoint's prefix."""
-    return os.path.join(self.pretraining_dir,
-                        "model.ckpt-%d" % self.settings.pretraining_steps)
+    """The pre-trained checkpoint's prefix.
 
-  def _fine_tuning_args(self, output_dir):
+    Raises:
+      StageError: if the pretraining stage has not made it yet.
+    """
+    prefix = os.path.join(self.pretraining_dir,
+                          "model.ckpt-%d" % self.settings.pretraining_steps)
+    if not os.path.exists(os.path.join(ROOT, prefix + ".index")):
+      raise StageError(
+          "it needs the checkpoint %s, which the pretraining stage makes: "
+          "run that stage first (with the same --quick setting)." % prefix)
+    return prefix
+
+  def _fine_tuning_args(self, output_dir, checkpoint):
     return [
         ("vocab_file", self.vocab_file),
         ("bert_config_file", self.bert_config_file),
-        ("init_checkpoint", self.checkpoint()),
+        ("init_checkpoint", checkpoint),
         ("do_lower_case", "true"),
         ("output_dir", output_dir),
         ("learning_rate", 5e-4),
@@ -330,6 +339,7 @@ class Demo(object):
     ]
 
   def classifier(self):
+    checkpoint = self.checkpoint()
     directory = self.stage_dir("classifier")
     self.run("run_classifier.py", [
         ("task_name", "SST-2"),
@@ -340,7 +350,8 @@ class Demo(object):
         ("max_seq_length", 64),
         ("train_batch_size", 16),
         ("num_train_epochs", self.settings.classifier_epochs),
-    ] + self._fine_tuning_args(directory), os.path.join(directory, "log.txt"))
+    ] + self._fine_tuning_args(directory, checkpoint),
+             os.path.join(directory, "log.txt"))
     results = read_eval_results(
         os.path.join(ROOT, directory, "eval_results.txt"))
     test_results = os.path.join(directory, "test_results.tsv")
@@ -352,6 +363,7 @@ class Demo(object):
                      test_results]
 
   def squad(self):
+    checkpoint = self.checkpoint()
     directory = self.stage_dir("squad")
     self.run("run_squad.py", [
         ("train_file", "samples/squad/train.json"),
@@ -363,7 +375,8 @@ class Demo(object):
         ("max_query_length", 24),
         ("train_batch_size", 16),
         ("num_train_epochs", self.settings.squad_epochs),
-    ] + self._fine_tuning_args(directory), os.path.join(directory, "log.txt"))
+    ] + self._fine_tuning_args(directory, checkpoint),
+             os.path.join(directory, "log.txt"))
     eval_file = os.path.join(directory, "eval_results.json")
     with open(os.path.join(ROOT, eval_file)) as reader:
       results = json.load(reader)
@@ -374,6 +387,7 @@ class Demo(object):
     return figures, [os.path.join(directory, "predictions.json"), eval_file]
 
   def features(self):
+    checkpoint = self.checkpoint()
     directory = self.stage_dir("features")
     input_file = os.path.join(directory, "input.txt")
     with open(os.path.join(ROOT, input_file), "w") as writer:
@@ -384,7 +398,7 @@ class Demo(object):
         ("output_file", output_file),
         ("vocab_file", self.vocab_file),
         ("bert_config_file", self.bert_config_file),
-        ("init_checkpoint", self.checkpoint()),
+        ("init_checkpoint", checkpoint),
         ("do_lower_case", "true"),
         ("layers", "-1,-2"),
         ("max_seq_length", 64),

@@ -126,24 +126,43 @@ def test_commands_are_printed_and_saved(demo_run):
     assert "  $ " + command.strip() in stdout
 
 
-def test_a_failing_stage_is_reported(tmp_path):
-  # The classifier stage alone, with no pre-trained model in the folder.
-  result = subprocess.run(
-      [sys.executable, os.path.join(ROOT, "demo.py"), "--quick",
-       "--stages=classifier", "--output_dir=%s" % tmp_path],
+def run_demo(output_dir, *args):
+  return subprocess.run(
+      [sys.executable, os.path.join(ROOT, "demo.py"),
+       "--output_dir=%s" % output_dir] + list(args),
       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
       universal_newlines=True)
+
+
+def test_a_failing_stage_is_reported(demo_run, tmp_path):
+  # The classifier stage with a checkpoint that is not a checkpoint.
+  output_dir = demo_run[0]
+  checkpoint = os.path.join(tmp_path, "pretraining", "model.ckpt-%d" %
+                            demo.QUICK_SETTINGS.pretraining_steps)
+  os.makedirs(os.path.dirname(checkpoint))
+  with open(checkpoint + ".index", "w") as f:
+    f.write("not a checkpoint")
+  for name in ("vocab.txt", "bert_config.json"):
+    with open(os.path.join(output_dir, name)) as source:
+      with open(os.path.join(tmp_path, name), "w") as copy:
+        copy.write(source.read())
+  result = run_demo(tmp_path, "--quick", "--stages=classifier")
   assert result.returncode != 0
   assert "error: stage classifier failed: run_classifier.py exited" in (
       result.stderr)
-  assert "error:" in result.stderr.split("Last lines of its log")[1]
+  log_tail = result.stderr.split("Last lines of its log")[1]
+  assert len(log_tail.strip().splitlines()) >= 2
+
+
+def test_a_missing_earlier_stage_is_named(tmp_path):
+  result = run_demo(tmp_path, "--stages=features")
+  assert result.returncode != 0
+  assert "error: stage features failed: it needs the checkpoint" in (
+      result.stderr)
+  assert "run that stage first" in result.stderr
 
 
 def test_unknown_stage_is_rejected(tmp_path):
-  result = subprocess.run(
-      [sys.executable, os.path.join(ROOT, "demo.py"), "--stages=vocab,foo",
-       "--output_dir=%s" % tmp_path],
-      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-      universal_newlines=True)
+  result = run_demo(tmp_path, "--stages=vocab,foo")
   assert result.returncode != 0
   assert "unknown stage(s) foo" in result.stderr
