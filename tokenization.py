@@ -447,7 +447,9 @@ class WordpieceTokenizer(object):
                 self.max_input_chars_per_word)
     if settings != self._cached_settings:
       self._word_pieces = {}
-      self._longest_piece = max([len(piece) for piece in self.vocab] + [0])
+      self._longest_piece = max(
+          [len(piece) for piece in self.vocab if isinstance(piece, str)] +
+          [0])
       self._cached_settings = settings
 
   def _tokenize_words(self, words):
