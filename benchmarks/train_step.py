@@ -19,7 +19,8 @@ and next-sentence heads and `optimization.create_optimizer`, on random
 inputs. Prints sequences per second and the effective GFLOP/s, counting the
 forward pass's matrix multiplications analytically, times 3 for the forward
 and backward passes. Figures vary with the machine and its load: compare
-variants side by side, in one run or alternating runs.
+variants side by side, in one run or alternating runs. On a machine shared
+with other jobs, the CPU seconds per step vary less than the wall time.
 
   python benchmarks/train_step.py --steps=10 --layers=12
 """
@@ -151,19 +152,23 @@ def main(argv):
       for _ in range(args.warmup_steps):
         sess.run(train_op, feed_dict)
       start = time.time()
+      start_cpu = time.process_time()
       for _ in range(args.steps):
         sess.run(train_op, feed_dict)
       seconds = time.time() - start
+      cpu_seconds = time.process_time() - start_cpu
       final_loss = sess.run(loss, feed_dict)
   flops = 3 * forward_matmul_flops(config, args.batch_size, args.seq_length,
                                    args.max_predictions)
-  print("TensorFlow %s, Python %s" % (tf.__version__,
-                                      platform.python_version()))
+  print("TensorFlow %s, Python %s, TF_ENABLE_ONEDNN_OPTS=%s" %
+        (tf.__version__, platform.python_version(),
+         os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset)")))
   print("BERT-Base, %d layers; batch %d, sequence %d, %d masked positions; "
         "%d timed steps after %d warm-up steps" %
         (args.layers, args.batch_size, args.seq_length, args.max_predictions,
          args.steps, args.warmup_steps))
-  print("seconds/step: %.3f" % (seconds / args.steps))
+  print("seconds/step: %.3f (CPU seconds/step, all threads: %.3f)" %
+        (seconds / args.steps, cpu_seconds / args.steps))
   print("sequences/s: %.2f" % (args.batch_size * args.steps / seconds))
   print("effective GFLOP/s: %.1f (%.1f GFLOP per step)" %
         (flops * args.steps / seconds / 1e9, flops / 1e9))
