@@ -952,20 +952,11 @@ def _finish_shard(job, running):
                                    (index, shard, reason))
 
 
-def _expand_input_files(patterns):
-  """The files --input_file names; InputError if a pattern matches none."""
-  try:
-    return estimator_utils.expand_file_patterns(patterns, "input_file")
-  except tf.errors.NotFoundError as e:
-    # TF 1.x's Glob raises when a pattern's directory does not exist.
-    raise estimator_utils.InputError("--input_file=%s: %s" %
-                                     (patterns, e.message))
-
-
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
   _check_flags()
-  input_files = _expand_input_files(FLAGS.input_file)
+  input_files = estimator_utils.expand_file_patterns(FLAGS.input_file,
+                                                     "input_file")
   tokenizer = tokenization.FullTokenizer(
       vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
   _check_vocab(tokenizer)

@@ -439,7 +439,11 @@ def expand_file_patterns(patterns, flag_name):
   for pattern in patterns.split(","):
     if not pattern:
       continue
-    matched = tf.gfile.Glob(pattern)
+    try:
+      matched = tf.gfile.Glob(pattern)
+    except tf.errors.NotFoundError:
+      # TF 1.15 raises here when the pattern's directory does not exist.
+      matched = []
     if not matched:
       raise InputError("--%s: no file matches %s" % (flag_name, pattern))
     files.extend(matched)
