@@ -39,9 +39,11 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import modeling  # pylint: disable=g-import-not-at-top,wrong-import-position
-import optimization  # pylint: disable=g-import-not-at-top,wrong-import-position
-import run_pretraining  # pylint: disable=g-import-not-at-top,wrong-import-position
+# pylint: disable=g-import-not-at-top,wrong-import-position
+import modeling
+import optimization
+import run_pretraining
+# pylint: enable=g-import-not-at-top,wrong-import-position
 
 
 def parse_args(argv):

@@ -462,8 +462,7 @@ def test_config_json_round_trip(tmp_path):
 
 def test_config_from_dict_needs_only_vocab_size():
   config = modeling.BertConfig.from_dict({"vocab_size": 7})
-  assert config.to_dict() == dict(
-      modeling.BertConfig(vocab_size=7).to_dict())
+  assert config.to_dict() == modeling.BertConfig(vocab_size=7).to_dict()
 
 
 # --------------------------------------------------------------------------
