@@ -331,39 +331,15 @@ def model_fn_builder(bert_config, init_checkpoint, layer_indexes, use_tpu,
 
 def _feature_from_example(example, seq_length, tokenizer):
   """Tokenizes, truncates and pads one example; returns `InputFeatures`."""
-  tokens_a = tokenizer.tokenize(example.text_a)
-  tokens_b = None
-  if example.text_b:
-    tokens_b = tokenizer.tokenize(example.text_b)
-
-  # Quirk of the original: a second sentence that tokenizes to nothing makes
-  # a single-sentence example (no second [SEP]).
-  if tokens_b:
-    # Account for [CLS], [SEP], [SEP] with "- 3".
-    _truncate_seq_pair(tokens_a, tokens_b, seq_length - 3)
-  elif len(tokens_a) > seq_length - 2:
-    # Account for [CLS] and [SEP] with "- 2".
-    tokens_a = tokens_a[0:(seq_length - 2)]
-
-  # `input_type_ids` tell the two sentences apart (0 for the first, with
-  # [CLS] and its [SEP]; 1 for the second and its [SEP]); their embeddings
-  # were learnt in pre-training. [CLS] is the vector classifiers use.
-  tokens = ["[CLS]"] + tokens_a + ["[SEP]"]
-  input_type_ids = [0] * len(tokens)
-  if tokens_b:
-    tokens += tokens_b + ["[SEP]"]
-    input_type_ids += [1] * (len(tokens_b) + 1)
-
-  input_ids = tokenizer.convert_tokens_to_ids(tokens)
-  # Real tokens get 1 in the mask; padding gets 0 and is not attended to.
-  input_mask = [1] * len(input_ids)
-  padding = [0] * (seq_length - len(input_ids))
+  (tokens, input_ids, input_mask,
+   input_type_ids) = estimator_utils.pack_sentence_pair(
+       tokenizer, example.text_a, example.text_b, seq_length)
   return InputFeatures(
       unique_id=example.unique_id,
       tokens=tokens,
-      input_ids=input_ids + padding,
-      input_mask=input_mask + padding,
-      input_type_ids=input_type_ids + padding)
+      input_ids=input_ids,
+      input_mask=input_mask,
+      input_type_ids=input_type_ids)
 
 
 def _log_feature(feature):
@@ -400,19 +376,8 @@ def convert_examples_to_features(examples, seq_length, tokenizer):
 
 
 def _truncate_seq_pair(tokens_a, tokens_b, max_length):
-  """Truncates a sequence pair in place to the maximum length."""
-
-  # Cutting one token at a time from the longer sequence keeps more of a
-  # short sentence than cutting both by the same share would. A tie cuts
-  # the second sentence.
-  while True:
-    total_length = len(tokens_a) + len(tokens_b)
-    if total_length <= max_length:
-      break
-    if len(tokens_a) > len(tokens_b):
-      tokens_a.pop()
-    else:
-      tokens_b.pop()
+  """Truncates a pair in place; see `estimator_utils.truncate_seq_pair`."""
+  estimator_utils.truncate_seq_pair(tokens_a, tokens_b, max_length)
 
 
 def iter_examples(input_file):

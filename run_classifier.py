@@ -689,38 +689,9 @@ def convert_single_example(ex_index, example, label_list, max_seq_length,
 
   label_id = _label_id(example, label_list, is_regression)
 
-  tokens_a = tokenizer.tokenize(example.text_a)
-  tokens_b = None
-  if example.text_b:
-    tokens_b = tokenizer.tokenize(example.text_b)
-
-  # Quirk of the original: a non-empty text_b that tokenizes to nothing
-  # (e.g. only spaces) makes a single-sentence example, without the second
-  # [SEP].
-  if tokens_b:
-    # Room for [CLS] and two [SEP]s.
-    _truncate_seq_pair(tokens_a, tokens_b, max_seq_length - 3)
-  elif len(tokens_a) > max_seq_length - 2:
-    # Room for [CLS] and [SEP].
-    tokens_a = tokens_a[0:(max_seq_length - 2)]
-
-  # Segment (token type) 0 covers [CLS], the first sentence and its [SEP];
-  # 1 covers the second sentence and the final [SEP]. The model uses the
-  # final hidden state of [CLS] as the summary of the whole input.
-  tokens = ["[CLS]"] + tokens_a + ["[SEP]"]
-  segment_ids = [0] * len(tokens)
-  if tokens_b:
-    tokens += tokens_b + ["[SEP]"]
-    segment_ids += [1] * (len(tokens_b) + 1)
-
-  input_ids = tokenizer.convert_tokens_to_ids(tokens)
-
-  # Real tokens get mask 1, padding 0: attention ignores the padding.
-  input_mask = [1] * len(input_ids)
-  padding = [0] * (max_seq_length - len(input_ids))
-  input_ids += padding
-  input_mask += padding
-  segment_ids += padding
+  (tokens, input_ids, input_mask,
+   segment_ids) = estimator_utils.pack_sentence_pair(
+       tokenizer, example.text_a, example.text_b, max_seq_length)
 
   if ex_index < 5:
     tf.logging.info("*** Example ***")
@@ -835,20 +806,8 @@ def file_based_input_fn_builder(input_file, seq_length, is_training,
 
 
 def _truncate_seq_pair(tokens_a, tokens_b, max_length):
-  """Cuts two token lists in place until together they fit `max_length`.
-
-  One token at a time from the end of the longer sequence (the second on a
-  tie): a short sequence keeps all its tokens, which a cut by proportion
-  would not guarantee.
-  """
-  while True:
-    total_length = len(tokens_a) + len(tokens_b)
-    if total_length <= max_length:
-      break
-    if len(tokens_a) > len(tokens_b):
-      tokens_a.pop()
-    else:
-      tokens_b.pop()
+  """Truncates a pair in place; see `estimator_utils.truncate_seq_pair`."""
+  estimator_utils.truncate_seq_pair(tokens_a, tokens_b, max_length)
 
 
 def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
