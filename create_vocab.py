@@ -29,7 +29,9 @@ The file it writes holds, one token per line (the line number is the id):
   2. every character of the corpus, first as a word start (`a`), then as a
      continuation (`##a`), most frequent first, so no word of the corpus
      becomes `[UNK]` (except words longer than the tokenizer's limit of 200
-     characters);
+     characters); with `--add_ascii_characters` (the default), also the
+     printable ASCII characters the corpus lacks (such as a digit), so that
+     numbers and words of later text do not become `[UNK]` either;
   3. the learned pieces, in the order they were learned: whole-word starts
      (`the`) and continuations (`##ing`).
 
@@ -96,6 +98,13 @@ flags.DEFINE_bool(
 flags.DEFINE_integer(
     "num_unused", 0,
     "Number of [unusedN] slots after the special tokens.")
+
+flags.DEFINE_bool(
+    "add_ascii_characters", True,
+    "Also give each printable ASCII character (upper-case letters only "
+    "without --do_lower_case) an entry and a ## entry when the corpus lacks "
+    "it, so that digits or letters missing from the corpus do not make "
+    "later text [UNK].")
 
 flags.DEFINE_integer(
     "min_frequency", 2,
@@ -229,21 +238,31 @@ def special_tokens(num_unused):
   return list(SPECIAL_TOKENS) + ["[unused%d]" % i for i in range(num_unused)]
 
 
-def character_tokens(word_counts):
+def ascii_characters(do_lower_case):
+  """Returns the printable ASCII characters `BasicTokenizer` can output."""
+  chars = [chr(code) for code in range(33, 127)]
+  if do_lower_case:
+    chars = [char for char in chars if not char.isupper()]
+  return chars
+
+
+def character_tokens(word_counts, extra_characters=()):
   """Returns every character as a word start, then as a continuation.
 
-  Characters are ordered by their count in the corpus (most frequent first),
-  ties by code point.
+  Characters of the corpus come first, by their count (most frequent first,
+  ties by code point), then those of `extra_characters` the corpus lacks.
   """
   char_counts = collections.Counter()
   for word, count in word_counts.items():
     for char in word:
       char_counts[char] += count
   chars = sorted(char_counts, key=lambda char: (-char_counts[char], char))
+  chars += sorted(set(extra_characters) - set(char_counts))
   return chars + [CONTINUATION_PREFIX + char for char in chars]
 
 
-def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2):
+def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2,
+                extra_characters=()):
   """Learns a WordPiece vocabulary from word counts.
 
   Args:
@@ -251,6 +270,8 @@ def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2):
     vocab_size: wanted number of entries, specials included.
     num_unused: number of [unusedN] slots after the specials.
     min_frequency: a pair seen fewer times is never merged.
+    extra_characters: characters to include (with their ## forms) even if
+      the corpus lacks them.
 
   Returns:
     The list of tokens; the index of each is its id. It has `vocab_size`
@@ -261,7 +282,8 @@ def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2):
   """
   word_counts = {word: count for word, count in word_counts.items()
                  if 0 < len(word) <= MAX_WORD_CHARS}
-  tokens = special_tokens(num_unused) + character_tokens(word_counts)
+  tokens = special_tokens(num_unused) + character_tokens(word_counts,
+                                                        extra_characters)
   if vocab_size < len(tokens):
     raise estimator_utils.InputError(
         "--vocab_size=%d is too small: the %d special and unused tokens and "
@@ -298,8 +320,11 @@ def main(_):
         "--input_file=%s: the files hold no text." % FLAGS.input_file)
   tf.logging.info("%d words, %d distinct", sum(word_counts.values()),
                   len(word_counts))
+  extra_characters = ()
+  if FLAGS.add_ascii_characters:
+    extra_characters = ascii_characters(FLAGS.do_lower_case)
   tokens = learn_vocab(word_counts, FLAGS.vocab_size, FLAGS.num_unused,
-                       FLAGS.min_frequency)
+                       FLAGS.min_frequency, extra_characters)
   if len(tokens) < FLAGS.vocab_size:
     tf.logging.warning(
         "No pair of pieces occurs --min_frequency=%d times any more: the "

@@ -107,6 +107,16 @@ def test_cased_keeps_case_and_accents(tmp_path):
   assert uncased["cafe"] == 2 and "Café" not in uncased
 
 
+def test_extra_characters_follow_the_corpus_characters():
+  tokens = create_vocab.learn_vocab({"ab": 3, "b": 1}, 20,
+                                    extra_characters=["c", "a", "7"])
+  assert tokens[5:13] == ["b", "a", "7", "c", "##b", "##a", "##7", "##c"]
+  assert create_vocab.ascii_characters(do_lower_case=True)[:3] == [
+      "!", '"', "#"]
+  assert "A" not in create_vocab.ascii_characters(do_lower_case=True)
+  assert len(create_vocab.ascii_characters(do_lower_case=False)) == 94
+
+
 def test_too_small_vocab_is_a_clear_error():
   with pytest.raises(estimator_utils.InputError, match="--vocab_size=10"):
     create_vocab.learn_vocab({"abcdef": 3}, 10)
@@ -125,19 +135,22 @@ def test_script_writes_a_vocab_the_tokenizer_reads(tmp_path):
                     "the keepers lit the lamps\n" * 3, encoding="utf-8")
   vocab_file = tmp_path / "vocab.txt"
   result = run_script(["--input_file=%s" % corpus,
-                       "--output_file=%s" % vocab_file, "--vocab_size=60",
+                       "--output_file=%s" % vocab_file, "--vocab_size=200",
                        "--num_unused=2"])
   assert result.returncode == 0, result.stderr
   tokenizer = tokenization.FullTokenizer(str(vocab_file))
   assert tokenizer.tokenize("The keepers lit the lamps") == [
       "the", "keepers", "lit", "the", "lamps"]
+  # Digits are absent from the corpus but in the vocab (ASCII characters).
+  assert tokenizer.tokenize("in 1874") == ["i", "##n", "1", "##8", "##7",
+                                           "##4"]
   assert tokenizer.convert_tokens_to_ids(["[PAD]", "[unused1]"]) == [0, 6]
   assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
 
   result = run_script(["--input_file=%s" % corpus,
                        "--output_file=%s" % (tmp_path / "small.txt"),
-                       "--vocab_size=8"])
+                       "--vocab_size=30", "--add_ascii_characters=false"])
   assert result.returncode == 2
   assert result.stderr.strip().splitlines()[-1].startswith(
-      "error: --vocab_size=8 is too small")
+      "error: --vocab_size=30 is too small")
   assert not (tmp_path / "small.txt").exists()
