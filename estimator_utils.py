@@ -207,6 +207,13 @@ def _check_shapes_match(tvars, init_checkpoint, flag_name):
             (flag_name, init_checkpoint, name, saved, wanted))
 
 
+def read_bert_config(bert_config_file):
+  """Reads `--bert_config_file`, naming the flag when the file is missing."""
+  if not tf.gfile.Exists(bert_config_file):
+    raise InputError("--bert_config_file=%s: no such file" % bert_config_file)
+  return modeling.BertConfig.from_json_file(bert_config_file)
+
+
 def track_training_loss(loss):
   """Registers the training loss for `ProgressHook` to report."""
   tf.add_to_collection(TRAINING_LOSS_COLLECTION, loss)
@@ -233,13 +240,18 @@ class ProgressHook(tf.train.SessionRunHook):
     return tf.train.SessionRunArgs(self._fetches)
 
   def after_run(self, run_context, run_values):
-    step = int(run_values.results["step"]) + 1
-    now = time.time()
-    if self._last_time is None:
-      self._last_time, self._last_step = now, step
+    # The step fetched with the train op may be read before or after the
+    # op's increment; it only decides whether a report may be due, and the
+    # report reads the settled step (as TensorFlow's StepCounterHook does).
+    stale_step = int(run_values.results["step"])
+    if self._last_step is not None and (
+        stale_step + 1 - self._last_step < self._every_n_steps and
+        stale_step + 1 < self._num_train_steps):
       return
-    if step - self._last_step < self._every_n_steps and (
-        step < self._num_train_steps):
+    step = int(run_context.session.run(self._global_step))
+    now = time.time()
+    if self._last_step is None or step <= self._last_step:
+      self._last_time, self._last_step = now, step
       return
     steps_per_sec = (step - self._last_step) / max(now - self._last_time,
                                                     1e-9)
@@ -507,14 +519,16 @@ def run(main):
   """Runs `main` under absl, reporting bad input as a one-line error.
 
   `InputError` and `ValueError` (what the modules raise for bad configs,
-  vocabs and flags) end the program with "error: <message>" on stderr and
+  vocabs and flags), and TensorFlow's errors for missing or corrupt files,
+  end the program with "error: <message>" on stderr and
   exit status 2; the traceback is logged at debug level only.
   """
 
   def guarded_main(argv):
     try:
       return main(argv)
-    except (InputError, ValueError, tf.errors.NotFoundError) as e:
+    except (InputError, ValueError, tf.errors.NotFoundError,
+            tf.errors.DataLossError) as e:
       tf.logging.debug(traceback.format_exc())
       message = (getattr(e, "message", None) or str(e)).strip()
       first_line = message.splitlines()[0] if message else type(e).__name__

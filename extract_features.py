@@ -791,7 +791,7 @@ def main(_):
 
   for flag_name in ("input_file", "vocab_file", "bert_config_file"):
     _require_file(flag_name)
-  bert_config = modeling.BertConfig.from_json_file(FLAGS.bert_config_file)
+  bert_config = estimator_utils.read_bert_config(FLAGS.bert_config_file)
   layer_indexes = parse_layer_indexes(FLAGS.layers,
                                       bert_config.num_hidden_layers)
   _check_max_seq_length(bert_config)

@@ -1335,7 +1335,7 @@ def main(_):
   if not FLAGS.do_train and not FLAGS.do_eval and not FLAGS.do_predict:
     raise ValueError(
         "At least one of `do_train`, `do_eval` or `do_predict' must be True.")
-  bert_config = modeling.BertConfig.from_json_file(FLAGS.bert_config_file)
+  bert_config = estimator_utils.read_bert_config(FLAGS.bert_config_file)
   _validate_flags(bert_config)
   processor = get_processor(FLAGS.task_name)
   label_list = processor.get_labels()

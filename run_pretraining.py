@@ -550,7 +550,7 @@ def main(_):
     raise estimator_utils.InputError(
         "At least one of --do_train or --do_eval must be True.")
 
-  bert_config = modeling.BertConfig.from_json_file(FLAGS.bert_config_file)
+  bert_config = estimator_utils.read_bert_config(FLAGS.bert_config_file)
   check_flags(bert_config)
 
   input_files = estimator_utils.expand_file_patterns(FLAGS.input_file,

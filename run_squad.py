@@ -1459,7 +1459,7 @@ def _evaluate(prediction_file, null_odds_file):
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
 
-  bert_config = modeling.BertConfig.from_json_file(FLAGS.bert_config_file)
+  bert_config = estimator_utils.read_bert_config(FLAGS.bert_config_file)
 
   validate_flags_or_throw(bert_config)
 

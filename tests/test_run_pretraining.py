@@ -282,7 +282,12 @@ def test_training_input_shuffles_and_repeats_every_file(records):
   assert shapes["input_ids"] == [8, SEQ_LENGTH]
   first_ids = np.concatenate([b["input_ids"][:, 1] for b in batches])
   # 384 records drawn from 2 files of 64: both files, read more than once.
-  assert set(first_ids) == set(range(5, 5 + 128))
+  # (Which records come first is left to the sloppy interleave, so a busy
+  # machine may starve one reader for a while: only membership is certain.)
+  assert set(first_ids) <= set(range(5, 5 + 128))
+  assert set(first_ids) & set(range(5, 5 + 64))
+  assert set(first_ids) & set(range(5 + 64, 5 + 128))
+  assert len(set(first_ids)) > 64
   assert first_ids.tolist() != sorted(first_ids.tolist())
   assert all(b["next_sentence_labels"].dtype == np.int32 for b in batches)
 
