@@ -214,9 +214,15 @@ def read_bert_config(bert_config_file):
   return modeling.BertConfig.from_json_file(bert_config_file)
 
 
-def track_training_loss(loss):
-  """Registers the training loss for `ProgressHook` to report."""
-  tf.add_to_collection(TRAINING_LOSS_COLLECTION, loss)
+def track_training_loss(loss, use_tpu=False):
+  """Registers the training loss for `ProgressHook` to report.
+
+  On a TPU the loss lives inside the replicated computation, where a
+  host-side hook cannot fetch it (TPUEstimator logs it once per loop
+  there), so nothing is registered and the progress lines show "n/a".
+  """
+  if not use_tpu:
+    tf.add_to_collection(TRAINING_LOSS_COLLECTION, loss)
 
 
 class ProgressHook(tf.train.SessionRunHook):

@@ -420,8 +420,8 @@ def layer_norm(input_tensor, name=None):
   """Normalizes over the last axis, with a learned scale and offset.
 
   Same variables (`LayerNorm/beta`, `LayerNorm/gamma`) and the same numerics
-  as the original's `tf.contrib.layers.layer_norm`: moments over the last
-  axis, then `tf.nn.batch_normalization` with epsilon 1e-12.
+  as the original's layer_norm (from TF 1.x's contrib): moments over the
+  last axis, then `tf.nn.batch_normalization` with epsilon 1e-12.
 
   Args:
     input_tensor: float Tensor [..., width].

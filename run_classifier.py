@@ -1102,7 +1102,7 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
                                                        use_tpu)
 
     if mode == tf.estimator.ModeKeys.TRAIN:
-      estimator_utils.track_training_loss(total_loss)
+      estimator_utils.track_training_loss(total_loss, use_tpu)
       train_op = optimization.create_optimizer(
           total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)
       return tf.estimator.tpu.TPUEstimatorSpec(

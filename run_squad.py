@@ -770,7 +770,7 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
       end_loss = _position_loss(end_logits, features["end_positions"],
                                 seq_length)
       total_loss = (start_loss + end_loss) / 2.0
-      estimator_utils.track_training_loss(total_loss)
+      estimator_utils.track_training_loss(total_loss, use_tpu)
 
       train_op = optimization.create_optimizer(
           total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)

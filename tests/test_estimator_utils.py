@@ -139,3 +139,13 @@ def test_progress_hook_reports_step_loss_rate_and_time_left(caplog):
   assert len(messages) >= 2
   assert messages[-1].startswith("step 6/6: loss = 1.5000, ")
   assert "examples/s" in messages[-1] and messages[-1].endswith("0s left")
+
+
+def test_no_loss_is_tracked_on_tpu():
+  with tf.Graph().as_default():
+    loss = tf.constant(2.0)
+    estimator_utils.track_training_loss(loss, use_tpu=True)
+    assert not tf.get_collection(estimator_utils.TRAINING_LOSS_COLLECTION)
+    estimator_utils.track_training_loss(loss, use_tpu=False)
+    assert tf.get_collection(estimator_utils.TRAINING_LOSS_COLLECTION) == [
+        loss]
