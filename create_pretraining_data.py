@@ -70,7 +70,7 @@ import time
 from absl import flags
 import tensorflow.compat.v1 as tf
 
-import estimator_utils
+import script_io
 import tokenization
 
 # Flags other scripts define too (`input_file`, `vocab_file`, ...) have the
@@ -452,7 +452,7 @@ def _write_records(records, output_files):
 
   Logs progress (records written, records/s) every few seconds.
   """
-  temp_files = [estimator_utils.temporary_path(f) for f in output_files]
+  temp_files = [script_io.temporary_path(f) for f in output_files]
   writers = [tf.io.TFRecordWriter(f) for f in temp_files]
   try:
     progress = _Progress("Wrote %d of " + str(len(records)) + " instances")
@@ -462,7 +462,7 @@ def _write_records(records, output_files):
     for writer in writers:
       writer.close()
     for temp_file, output_file in zip(temp_files, output_files):
-      estimator_utils.commit_path(temp_file, output_file)
+      script_io.commit_path(temp_file, output_file)
   finally:
     for temp_file in temp_files:
       if tf.gfile.Exists(temp_file):
@@ -546,7 +546,7 @@ def _read_documents(input_files, tokenizer):
   num_sentences = 0
   for input_file in input_files:
     # Lines as GFile.readline gives them: split on "\n" only, "\r" dropped.
-    for line in estimator_utils.iter_text_lines(input_file):
+    for line in script_io.iter_text_lines(input_file):
       # Quirk of the original: a line that strips to nothing (`str.strip`)
       # ends a document; a non-empty line that tokenizes to nothing (say,
       # only U+200B) is skipped without ending it.
@@ -804,24 +804,24 @@ def _check_flags():
   """Raises InputError naming the first flag with a value that cannot work."""
   # [CLS] A [SEP] B [SEP] with A and B of one token each.
   if FLAGS.max_seq_length < 5:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--max_seq_length=%d: must be at least 5 to hold "
         "[CLS] A [SEP] B [SEP]" % FLAGS.max_seq_length)
   if not 0.0 <= FLAGS.masked_lm_prob <= 1.0:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--masked_lm_prob=%s: must be between 0 and 1" % FLAGS.masked_lm_prob)
   for name in ("max_predictions_per_seq", "dupe_factor", "num_workers"):
     if FLAGS[name].value < 0:
-      raise estimator_utils.InputError("--%s=%d: must not be negative" %
+      raise script_io.InputError("--%s=%d: must not be negative" %
                                        (name, FLAGS[name].value))
   if not [f for f in FLAGS.output_file.split(",") if f]:
-    raise estimator_utils.InputError("--output_file: no file name given")
+    raise script_io.InputError("--output_file: no file name given")
 
 
 def _check_vocab(tokenizer):
   missing = [t for t in _SPECIAL_TOKENS if t not in tokenizer.vocab]
   if missing:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--vocab_file=%s: the vocab lacks %s" %
         (FLAGS.vocab_file, ", ".join(missing)))
 
@@ -834,7 +834,7 @@ def _run_one(input_files, output_files, tokenizer, seed):
   start = time.time()
   all_documents = _read_documents(input_files, tokenizer)
   if not all_documents:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--input_file=%s: no document (every line is empty or tokenizes to "
         "nothing)" % FLAGS.input_file)
   tf.logging.info("Read %d documents (%d sentences) in %.1f s",
@@ -889,7 +889,7 @@ def _shard_outputs(shards, output_files):
   if len(output_files) == 1:
     return ["%s-%05d-of-%05d" % (output_files[0], i, len(shards))
             for i in range(len(shards))]
-  raise estimator_utils.InputError(
+  raise script_io.InputError(
       "--output_file: give one name per input shard (%d) or a single name "
       "to number, not %d names" % (len(shards), len(output_files)))
 
@@ -948,14 +948,14 @@ def _finish_shard(job, running):
     other[3].wait()
   reason = ([line for line in output if line.startswith("error: ")] or
             output[-1:] or ["exit status %d" % process.returncode])[-1]
-  raise estimator_utils.InputError("shard %d (%s) failed: %s" %
+  raise script_io.InputError("shard %d (%s) failed: %s" %
                                    (index, shard, reason))
 
 
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
   _check_flags()
-  input_files = estimator_utils.expand_file_patterns(FLAGS.input_file,
+  input_files = script_io.expand_file_patterns(FLAGS.input_file,
                                                      "input_file")
   tokenizer = tokenization.FullTokenizer(
       vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
@@ -971,4 +971,4 @@ if __name__ == "__main__":
   flags.mark_flag_as_required("input_file")
   flags.mark_flag_as_required("output_file")
   flags.mark_flag_as_required("vocab_file")
-  estimator_utils.run(main)
+  script_io.run(main)

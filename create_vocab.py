@@ -74,7 +74,7 @@ import heapq
 from absl import flags
 import tensorflow.compat.v1 as tf
 
-import estimator_utils
+import script_io
 import tokenization
 
 FLAGS = flags.FLAGS
@@ -132,7 +132,7 @@ def count_words(input_files, do_lower_case):
   basic_tokenizer = tokenization.BasicTokenizer(do_lower_case=do_lower_case)
   word_counts = collections.Counter()
   for input_file in input_files:
-    for line in estimator_utils.read_text_lines(input_file):
+    for line in script_io.read_text_lines(input_file):
       word_counts.update(basic_tokenizer.tokenize(line))
   return word_counts
 
@@ -285,7 +285,7 @@ def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2,
   tokens = special_tokens(num_unused) + character_tokens(word_counts,
                                                         extra_characters)
   if vocab_size < len(tokens):
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--vocab_size=%d is too small: the %d special and unused tokens and "
         "the corpus's characters (with their ## forms) already take %d "
         "entries." % (vocab_size, len(special_tokens(num_unused)),
@@ -306,17 +306,17 @@ def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2,
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
   if FLAGS.vocab_size <= 0:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--vocab_size=%d must be positive." % FLAGS.vocab_size)
   if FLAGS.num_unused < 0:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--num_unused=%d must not be negative." % FLAGS.num_unused)
-  input_files = estimator_utils.expand_file_patterns(FLAGS.input_file,
+  input_files = script_io.expand_file_patterns(FLAGS.input_file,
                                                      "input_file")
   tf.logging.info("*** Counting words in %d file(s) ***", len(input_files))
   word_counts = count_words(input_files, FLAGS.do_lower_case)
   if not word_counts:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--input_file=%s: the files hold no text." % FLAGS.input_file)
   tf.logging.info("%d words, %d distinct", sum(word_counts.values()),
                   len(word_counts))
@@ -331,7 +331,7 @@ def main(_):
         "vocab has %d entries, not --vocab_size=%d. Use %d as vocab_size in "
         "bert_config.json.", FLAGS.min_frequency, len(tokens),
         FLAGS.vocab_size, len(tokens))
-  with estimator_utils.atomic_output(FLAGS.output_file) as writer:
+  with script_io.atomic_output(FLAGS.output_file) as writer:
     writer.write("".join(token + "\n" for token in tokens))
   tf.logging.info("Wrote %d tokens to %s", len(tokens), FLAGS.output_file)
 
@@ -339,4 +339,4 @@ def main(_):
 if __name__ == "__main__":
   flags.mark_flag_as_required("input_file")
   flags.mark_flag_as_required("output_file")
-  estimator_utils.run(main)
+  script_io.run(main)

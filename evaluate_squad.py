@@ -44,7 +44,7 @@ import sys
 
 import tensorflow.compat.v1 as tf
 
-import estimator_utils
+import script_io
 
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
@@ -389,7 +389,7 @@ def main(argv=None):
     return 2
   text = json.dumps(result, indent=2)
   if args.out_file:
-    with estimator_utils.atomic_output(args.out_file) as writer:
+    with script_io.atomic_output(args.out_file) as writer:
       writer.write(text + "\n")
   print(text)
   return 0

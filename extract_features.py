@@ -58,8 +58,9 @@ from absl import flags
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-import estimator_utils
 import modeling
+import runner
+import script_io
 import tokenization
 
 # Scripts share flag names (`vocab_file`, `output_file`, ...): letting a
@@ -110,7 +111,7 @@ flags.DEFINE_bool(
 flags.DEFINE_integer("batch_size", 32, "Batch size for predictions.",
                      **_OVERRIDABLE)
 
-estimator_utils.define_tpu_flags()
+runner.define_runner_flags()
 
 flags.DEFINE_bool(
     "use_one_hot_embeddings", False,
@@ -310,10 +311,10 @@ def model_fn_builder(bert_config, init_checkpoint, layer_indexes, use_tpu,
         token_type_ids=features["input_type_ids"],
         use_one_hot_embeddings=use_one_hot_embeddings)
 
-    if mode != tf.estimator.ModeKeys.PREDICT:
+    if mode != runner.ModeKeys.PREDICT:
       raise ValueError("Only PREDICT modes are supported: %s" % (mode))
 
-    scaffold_fn = estimator_utils.init_from_checkpoint(init_checkpoint,
+    scaffold_fn = runner.init_from_checkpoint(init_checkpoint,
                                                        use_tpu)
 
     all_layers = model.get_all_encoder_layers()
@@ -323,7 +324,7 @@ def model_fn_builder(bert_config, init_checkpoint, layer_indexes, use_tpu,
     if write_pooled_output:
       predictions["pooled_output"] = model.get_pooled_output()
 
-    return tf.estimator.tpu.TPUEstimatorSpec(
+    return runner.TPUEstimatorSpec(
         mode=mode, predictions=predictions, scaffold_fn=scaffold_fn)
 
   return model_fn
@@ -332,7 +333,7 @@ def model_fn_builder(bert_config, init_checkpoint, layer_indexes, use_tpu,
 def _feature_from_example(example, seq_length, tokenizer):
   """Tokenizes, truncates and pads one example; returns `InputFeatures`."""
   (tokens, input_ids, input_mask,
-   input_type_ids) = estimator_utils.pack_sentence_pair(
+   input_type_ids) = tokenization.pack_sentence_pair(
        tokenizer, example.text_a, example.text_b, seq_length)
   return InputFeatures(
       unique_id=example.unique_id,
@@ -376,8 +377,8 @@ def convert_examples_to_features(examples, seq_length, tokenizer):
 
 
 def _truncate_seq_pair(tokens_a, tokens_b, max_length):
-  """Truncates a pair in place; see `estimator_utils.truncate_seq_pair`."""
-  estimator_utils.truncate_seq_pair(tokens_a, tokens_b, max_length)
+  """Truncates a pair in place; see `tokenization.truncate_seq_pair`."""
+  tokenization.truncate_seq_pair(tokens_a, tokens_b, max_length)
 
 
 def iter_examples(input_file):
@@ -387,7 +388,7 @@ def iter_examples(input_file):
   gives an example (features of just `[CLS] [SEP]`); it is kept, with a
   warning naming the line.
   """
-  lines = estimator_utils.iter_text_lines(input_file)
+  lines = script_io.iter_text_lines(input_file)
   for (unique_id, line) in enumerate(lines):
     line = line.strip()
     if not line:
@@ -479,7 +480,7 @@ class JsonLinesWriter(object):
 
   def __init__(self, output_file, layer_indexes, write_pooled_output=False):
     self._output_file = output_file
-    self._temp_path = estimator_utils.temporary_path(output_file)
+    self._temp_path = script_io.temporary_path(output_file)
     self._writer = tf.gfile.GFile(self._temp_path, "w")
     self._layer_indexes = layer_indexes
     self._write_pooled_output = write_pooled_output
@@ -516,7 +517,7 @@ class JsonLinesWriter(object):
   def commit(self):
     """Closes the file and gives it its final name."""
     self._writer.close()
-    estimator_utils.commit_path(self._temp_path, self._output_file)
+    script_io.commit_path(self._temp_path, self._output_file)
 
   def abort(self):
     """Closes and removes the partial file."""
@@ -607,12 +608,12 @@ class NpzWriter(object):
   def commit(self):
     """Writes the archive under a temporary name, then renames it."""
     self._close_scratch()
-    temp_path = estimator_utils.temporary_path(self._output_file)
+    temp_path = script_io.temporary_path(self._output_file)
     try:
       with tf.gfile.GFile(temp_path, "wb") as stream:
         with zipfile.ZipFile(_PositionTracker(stream), "w") as archive:
           self._write_members(archive)
-      estimator_utils.commit_path(temp_path, self._output_file)
+      script_io.commit_path(temp_path, self._output_file)
     finally:
       if tf.gfile.Exists(temp_path):
         tf.gfile.Remove(temp_path)
@@ -638,7 +639,7 @@ class NpzWriter(object):
     token_dtype = np.dtype("<U%d" % self._longest_token)
     with _npy_member(archive, "tokens", token_dtype,
                      (self._num_tokens,)) as member:
-      lines = estimator_utils.iter_text_lines(self._scratch_path("tokens"))
+      lines = script_io.iter_text_lines(self._scratch_path("tokens"))
       while True:
         block = list(itertools.islice(lines, 65536))
         if not block:
@@ -734,10 +735,10 @@ def parse_layer_indexes(layers, num_hidden_layers):
     try:
       layer_index = int(entry)
     except ValueError:
-      raise estimator_utils.InputError(
+      raise script_io.InputError(
           "--layers=%s: %r is not an integer layer index" % (layers, entry))
     if not -num_hidden_layers <= layer_index < num_hidden_layers:
-      raise estimator_utils.InputError(
+      raise script_io.InputError(
           "--layers=%s: index %d is outside the model's %d layers (use "
           "%d..%d, negative ones counting from the top; see "
           "--bert_config_file)" % (layers, layer_index, num_hidden_layers,
@@ -749,7 +750,7 @@ def parse_layer_indexes(layers, num_hidden_layers):
 def _require_file(flag_name):
   path = getattr(FLAGS, flag_name)
   if not tf.gfile.Exists(path) or tf.gfile.IsDirectory(path):
-    raise estimator_utils.InputError("--%s=%s: no such file" %
+    raise script_io.InputError("--%s=%s: no such file" %
                                      (flag_name, path))
 
 
@@ -758,7 +759,7 @@ def _nonempty_examples(input_file):
   examples = iter_examples(input_file)
   first = next(examples, None)
   if first is None:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--input_file=%s: the file is empty (expected one line per example: "
         "a sentence, or two separated by ' ||| ')" % input_file)
   return itertools.chain([first], examples)
@@ -775,11 +776,11 @@ def _open_writer(layer_indexes):
 
 def _check_max_seq_length(bert_config):
   if FLAGS.max_seq_length < 3:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--max_seq_length=%d is too short: [CLS] and two [SEP] take 3" %
         FLAGS.max_seq_length)
   if FLAGS.max_seq_length > bert_config.max_position_embeddings:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--max_seq_length=%d is longer than max_position_embeddings %d of "
         "--bert_config_file=%s" % (FLAGS.max_seq_length,
                                    bert_config.max_position_embeddings,
@@ -791,11 +792,11 @@ def main(_):
 
   for flag_name in ("input_file", "vocab_file", "bert_config_file"):
     _require_file(flag_name)
-  bert_config = estimator_utils.read_bert_config(FLAGS.bert_config_file)
+  bert_config = runner.read_bert_config(FLAGS.bert_config_file)
   layer_indexes = parse_layer_indexes(FLAGS.layers,
                                       bert_config.num_hidden_layers)
   _check_max_seq_length(bert_config)
-  init_checkpoint = estimator_utils.resolve_checkpoint(FLAGS.init_checkpoint)
+  init_checkpoint = runner.resolve_checkpoint(FLAGS.init_checkpoint)
   tokenizer = tokenization.FullTokenizer(
       vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
   examples = _nonempty_examples(FLAGS.input_file)
@@ -808,11 +809,15 @@ def main(_):
       use_tpu=FLAGS.use_tpu,
       use_one_hot_embeddings=FLAGS.use_one_hot_embeddings,
       write_pooled_output=FLAGS.write_pooled_output)
-  # Nothing is trained: the Estimator's directory only lives for this run.
-  model_dir = None if FLAGS.use_tpu else tempfile.mkdtemp(
-      prefix="extract_features-model-")
-  estimator = estimator_utils.build_estimator(
-      model_fn, model_dir=model_dir, predict_batch_size=FLAGS.batch_size)
+  settings = runner.settings_from_flags(FLAGS)
+  # Nothing is trained: the Estimator's directory only lives for this run
+  # (the graph runner needs none).
+  model_dir = None
+  if runner.resolve_engine(settings) == "estimator" and not FLAGS.use_tpu:
+    model_dir = tempfile.mkdtemp(prefix="extract_features-model-")
+  estimator = runner.build_runner(
+      model_fn, settings, model_dir=model_dir,
+      predict_batch_size=FLAGS.batch_size)
   try:
     writer = _open_writer(layer_indexes)
     pairs = predict_features(estimator, features, FLAGS.max_seq_length,
@@ -829,4 +834,4 @@ if __name__ == "__main__":
   flags.mark_flag_as_required("bert_config_file")
   flags.mark_flag_as_required("init_checkpoint")
   flags.mark_flag_as_required("output_file")
-  estimator_utils.run(main)
+  script_io.run(main)

@@ -52,12 +52,13 @@ from absl import flags
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-import estimator_utils
 import modeling
 import optimization
+import runner
+import script_io
 import tokenization
 
-InputError = estimator_utils.InputError
+InputError = script_io.InputError
 
 FLAGS = flags.FLAGS
 
@@ -137,7 +138,7 @@ def _define_flags():
   flags.DEFINE_integer("iterations_per_loop", 1000,
                        "Steps per TPU loop, and between progress logs.",
                        **override)
-  estimator_utils.define_tpu_flags()
+  runner.define_runner_flags()
 
 
 _define_flags()
@@ -690,7 +691,7 @@ def convert_single_example(ex_index, example, label_list, max_seq_length,
   label_id = _label_id(example, label_list, is_regression)
 
   (tokens, input_ids, input_mask,
-   segment_ids) = estimator_utils.pack_sentence_pair(
+   segment_ids) = tokenization.pack_sentence_pair(
        tokenizer, example.text_a, example.text_b, max_seq_length)
 
   if ex_index < 5:
@@ -748,7 +749,7 @@ def file_based_convert_examples_to_features(examples, label_list,
   task) and `is_real_example` (1 int64), serialized in that order. The file
   appears complete or not at all.
   """
-  temp_file = estimator_utils.temporary_path(output_file)
+  temp_file = script_io.temporary_path(output_file)
   try:
     with tf.io.TFRecordWriter(temp_file) as writer:
       for (ex_index, example) in enumerate(examples):
@@ -768,8 +769,8 @@ def file_based_convert_examples_to_features(examples, label_list,
           features["label_ids"] = _int_feature([feature.label_id])
         features["is_real_example"] = _int_feature(
             [int(feature.is_real_example)])
-        writer.write(estimator_utils.serialize_example_in_order(features))
-    estimator_utils.commit_path(temp_file, output_file)
+        writer.write(script_io.serialize_example_in_order(features))
+    script_io.commit_path(temp_file, output_file)
   finally:
     if tf.gfile.Exists(temp_file):
       tf.gfile.Remove(temp_file)
@@ -801,13 +802,13 @@ def file_based_input_fn_builder(input_file, seq_length, is_training,
       "is_real_example": tf.FixedLenFeature([], tf.int64),
   }
 
-  return estimator_utils.tfrecord_input_fn_builder(
+  return script_io.tfrecord_input_fn_builder(
       input_file, name_to_features, is_training, drop_remainder)
 
 
 def _truncate_seq_pair(tokens_a, tokens_b, max_length):
-  """Truncates a pair in place; see `estimator_utils.truncate_seq_pair`."""
-  estimator_utils.truncate_seq_pair(tokens_a, tokens_b, max_length)
+  """Truncates a pair in place; see `tokenization.truncate_seq_pair`."""
+  tokenization.truncate_seq_pair(tokens_a, tokens_b, max_length)
 
 
 def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
@@ -1092,34 +1093,34 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
     else:
       is_real_example = tf.ones(tf.shape(label_ids), dtype=tf.float32)
 
-    is_training = (mode == tf.estimator.ModeKeys.TRAIN)
+    is_training = (mode == runner.ModeKeys.TRAIN)
 
     (total_loss, per_example_loss, logits, probabilities) = create_model(
         bert_config, is_training, input_ids, input_mask, segment_ids,
         label_ids, num_labels, use_one_hot_embeddings, is_regression)
 
-    scaffold_fn = estimator_utils.init_from_checkpoint(init_checkpoint,
+    scaffold_fn = runner.init_from_checkpoint(init_checkpoint,
                                                        use_tpu)
 
-    if mode == tf.estimator.ModeKeys.TRAIN:
-      estimator_utils.track_training_loss(total_loss, use_tpu)
+    if mode == runner.ModeKeys.TRAIN:
+      runner.track_training_loss(total_loss, use_tpu)
       train_op = optimization.create_optimizer(
           total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)
-      return tf.estimator.tpu.TPUEstimatorSpec(
+      return runner.TPUEstimatorSpec(
           mode=mode,
           loss=total_loss,
           train_op=train_op,
           scaffold_fn=scaffold_fn)
-    if mode == tf.estimator.ModeKeys.EVAL:
+    if mode == runner.ModeKeys.EVAL:
       eval_metrics = (metric_fn,
                       [per_example_loss, label_ids, logits, is_real_example])
-      return tf.estimator.tpu.TPUEstimatorSpec(
+      return runner.TPUEstimatorSpec(
           mode=mode,
           loss=total_loss,
           eval_metrics=eval_metrics,
           scaffold_fn=scaffold_fn)
     output_name = "scores" if is_regression else "probabilities"
-    return tf.estimator.tpu.TPUEstimatorSpec(
+    return runner.TPUEstimatorSpec(
         mode=mode,
         predictions={output_name: probabilities},
         scaffold_fn=scaffold_fn)
@@ -1206,7 +1207,7 @@ def _validate_flags(bert_config):
     raise InputError("--max_seq_length=%d: it must leave room for [CLS] and "
                      "two [SEP] tokens (at least 3)" % FLAGS.max_seq_length)
   if FLAGS.init_checkpoint:
-    estimator_utils.resolve_checkpoint(FLAGS.init_checkpoint)
+    runner.resolve_checkpoint(FLAGS.init_checkpoint)
 
 
 def _read_examples(processor):
@@ -1266,7 +1267,7 @@ def _train(estimator, processor, tokenizer, train_examples, num_train_steps):
       is_training=True,
       drop_remainder=True,
       is_regression=processor.is_regression)
-  progress = estimator_utils.ProgressHook(
+  progress = runner.ProgressHook(
       num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)
   estimator.train(
       input_fn=train_input_fn, max_steps=num_train_steps, hooks=[progress])
@@ -1291,7 +1292,7 @@ def _evaluate(estimator, processor, tokenizer, eval_examples):
       is_regression=processor.is_regression)
 
   result = estimator.evaluate(input_fn=eval_input_fn, steps=eval_steps)
-  estimator_utils.write_eval_results(
+  script_io.write_eval_results(
       os.path.join(FLAGS.output_dir, "eval_results.txt"), result)
 
 
@@ -1313,7 +1314,7 @@ def _predict(estimator, processor, tokenizer, predict_examples):
   result = estimator.predict(input_fn=predict_input_fn)
   output_predict_file = os.path.join(FLAGS.output_dir, "test_results.tsv")
   num_written_lines = 0
-  with estimator_utils.atomic_output(output_predict_file) as writer:
+  with script_io.atomic_output(output_predict_file) as writer:
     tf.logging.info("***** Predict results *****")
     for (i, prediction) in enumerate(result):
       if i >= num_actual_examples:
@@ -1335,7 +1336,7 @@ def main(_):
   if not FLAGS.do_train and not FLAGS.do_eval and not FLAGS.do_predict:
     raise ValueError(
         "At least one of `do_train`, `do_eval` or `do_predict' must be True.")
-  bert_config = estimator_utils.read_bert_config(FLAGS.bert_config_file)
+  bert_config = runner.read_bert_config(FLAGS.bert_config_file)
   _validate_flags(bert_config)
   processor = get_processor(FLAGS.task_name)
   label_list = processor.get_labels()
@@ -1370,8 +1371,9 @@ def main(_):
       is_regression=processor.is_regression,
       extra_metrics=processor.extra_metrics)
 
-  estimator = estimator_utils.build_estimator(
+  estimator = runner.build_runner(
       model_fn,
+      runner.settings_from_flags(FLAGS),
       model_dir=FLAGS.output_dir,
       save_checkpoints_steps=FLAGS.save_checkpoints_steps,
       iterations_per_loop=FLAGS.iterations_per_loop,
@@ -1398,4 +1400,4 @@ if __name__ == "__main__":
   flags.mark_flag_as_required("vocab_file")
   flags.mark_flag_as_required("bert_config_file")
   flags.mark_flag_as_required("output_dir")
-  estimator_utils.run(main)
+  script_io.run(main)

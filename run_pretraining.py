@@ -29,9 +29,10 @@ import os
 from absl import flags
 import tensorflow.compat.v1 as tf
 
-import estimator_utils
 import modeling
 import optimization
+import runner
+import script_io
 
 FLAGS = flags.FLAGS
 
@@ -106,7 +107,7 @@ flags.DEFINE_integer(
 flags.DEFINE_integer("max_eval_steps", 100, "Maximum number of eval steps.",
                      **_OVERRIDABLE)
 
-estimator_utils.define_tpu_flags()
+runner.define_runner_flags()
 
 
 def model_fn_builder(bert_config, init_checkpoint, learning_rate,
@@ -142,7 +143,7 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
     masked_lm_weights = features["masked_lm_weights"]
     next_sentence_labels = features["next_sentence_labels"]
 
-    is_training = (mode == tf.estimator.ModeKeys.TRAIN)
+    is_training = (mode == runner.ModeKeys.TRAIN)
 
     model = modeling.BertModel(
         config=bert_config,
@@ -163,34 +164,34 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
 
     total_loss = masked_lm_loss + next_sentence_loss
 
-    scaffold_fn = estimator_utils.init_from_checkpoint(init_checkpoint,
+    scaffold_fn = runner.init_from_checkpoint(init_checkpoint,
                                                        use_tpu)
 
-    if mode == tf.estimator.ModeKeys.TRAIN:
+    if mode == runner.ModeKeys.TRAIN:
       train_op = optimization.create_optimizer(
           total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)
       # On a TPU the loss lives inside the replicated computation, where a
       # host-side hook cannot fetch it and summaries are not written;
       # TPUEstimator logs the loss of each loop itself there.
       if not use_tpu:
-        estimator_utils.track_training_loss(total_loss)
+        runner.track_training_loss(total_loss)
         tf.summary.scalar(
             "learning_rate",
             scheduled_learning_rate(learning_rate, num_train_steps,
                                     num_warmup_steps))
-      return tf.estimator.tpu.TPUEstimatorSpec(
+      return runner.TPUEstimatorSpec(
           mode=mode,
           loss=total_loss,
           train_op=train_op,
           scaffold_fn=scaffold_fn)
 
-    if mode == tf.estimator.ModeKeys.EVAL:
+    if mode == runner.ModeKeys.EVAL:
       eval_metrics = (metric_fn, [
           masked_lm_example_loss, masked_lm_log_probs, masked_lm_ids,
           masked_lm_weights, next_sentence_example_loss,
           next_sentence_log_probs, next_sentence_labels
       ])
-      return tf.estimator.tpu.TPUEstimatorSpec(
+      return runner.TPUEstimatorSpec(
           mode=mode,
           loss=total_loss,
           eval_metrics=eval_metrics,
@@ -502,18 +503,18 @@ def check_input_records(input_files, max_seq_length, max_predictions_per_seq):
   for (name, (length, flag_name)) in sorted(
       feature_lengths(max_seq_length, max_predictions_per_seq).items()):
     if name not in features:
-      raise estimator_utils.InputError(
+      raise script_io.InputError(
           "--input_file: the first record of %s has no feature %s (is it "
           "pre-training data from create_pretraining_data.py?)" % (path, name))
     feature = features[name]
     kind = feature.WhichOneof("kind")
     found = len(getattr(feature, kind).value) if kind else 0
     if found != length and flag_name is None:
-      raise estimator_utils.InputError(
+      raise script_io.InputError(
           "--input_file: %s holds %s of length %d, expected %d" %
           (path, name, found, length))
     if found != length:
-      raise estimator_utils.InputError(
+      raise script_io.InputError(
           "--%s=%d but %s holds %s of length %d (made with --%s=%d?)" %
           (flag_name, length, path, name, found, flag_name, found))
 
@@ -525,35 +526,35 @@ def _first_example(input_files):
       for record in tf.io.tf_record_iterator(path):
         return (path, tf.train.Example.FromString(record))
     except tf.errors.DataLossError:
-      raise estimator_utils.InputError(
+      raise script_io.InputError(
           "--input_file: %s is not a TFRecord file" % path)
-  raise estimator_utils.InputError(
+  raise script_io.InputError(
       "--input_file: no record in %s" % ", ".join(input_files))
 
 
 def check_flags(bert_config):
   """Raises InputError for flags that cannot work, before the Estimator."""
   if FLAGS.max_seq_length > bert_config.max_position_embeddings:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--max_seq_length=%d is longer than max_position_embeddings=%d of "
         "--bert_config_file=%s" % (FLAGS.max_seq_length,
                                    bert_config.max_position_embeddings,
                                    FLAGS.bert_config_file))
   if FLAGS.init_checkpoint:
-    estimator_utils.resolve_checkpoint(FLAGS.init_checkpoint)
+    runner.resolve_checkpoint(FLAGS.init_checkpoint)
 
 
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
 
   if not FLAGS.do_train and not FLAGS.do_eval:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "At least one of --do_train or --do_eval must be True.")
 
-  bert_config = estimator_utils.read_bert_config(FLAGS.bert_config_file)
+  bert_config = runner.read_bert_config(FLAGS.bert_config_file)
   check_flags(bert_config)
 
-  input_files = estimator_utils.expand_file_patterns(FLAGS.input_file,
+  input_files = script_io.expand_file_patterns(FLAGS.input_file,
                                                      "input_file")
   tf.logging.info("*** Input Files ***")
   for input_file in input_files:
@@ -578,8 +579,9 @@ def main(_):
   # index files first (the index through a temporary name) and only then
   # atomically replaces the `checkpoint` state file that names the latest
   # one, so a kill mid-save leaves the previous checkpoint in charge.
-  estimator = estimator_utils.build_estimator(
+  estimator = runner.build_runner(
       model_fn,
+      runner.settings_from_flags(FLAGS),
       model_dir=FLAGS.output_dir,
       save_checkpoints_steps=FLAGS.save_checkpoints_steps,
       iterations_per_loop=FLAGS.iterations_per_loop,
@@ -596,7 +598,7 @@ def main(_):
   if FLAGS.do_train:
     tf.logging.info("***** Running training *****")
     tf.logging.info("  Batch size = %d", FLAGS.train_batch_size)
-    progress = estimator_utils.ProgressHook(
+    progress = runner.ProgressHook(
         FLAGS.num_train_steps, FLAGS.train_batch_size,
         FLAGS.iterations_per_loop)
     estimator.train(input_fn=input_fn_over_files(is_training=True),
@@ -608,7 +610,7 @@ def main(_):
     result = estimator.evaluate(
         input_fn=input_fn_over_files(is_training=False),
         steps=FLAGS.max_eval_steps)
-    estimator_utils.write_eval_results(
+    script_io.write_eval_results(
         os.path.join(FLAGS.output_dir, "eval_results.txt"), result)
 
 
@@ -616,4 +618,4 @@ if __name__ == "__main__":
   flags.mark_flag_as_required("input_file")
   flags.mark_flag_as_required("bert_config_file")
   flags.mark_flag_as_required("output_dir")
-  estimator_utils.run(main)
+  script_io.run(main)

@@ -39,10 +39,11 @@ from absl import flags
 import six
 import tensorflow.compat.v1 as tf
 
-import estimator_utils
 import evaluate_squad
 import modeling
 import optimization
+import runner
+import script_io
 import tokenization
 
 FLAGS = flags.FLAGS
@@ -142,7 +143,7 @@ flags.DEFINE_integer("iterations_per_loop", 1000,
                      "Steps per TPU loop, and between progress logs.",
                      **_OVERRIDABLE)
 
-estimator_utils.define_tpu_flags()
+runner.define_runner_flags()
 
 # Feature `unique_id`s count up from here, as in the original.
 _FIRST_UNIQUE_ID = 1000000000
@@ -257,7 +258,7 @@ def _split_context(paragraph_text):
 def _field(obj, key, input_file, where):
   """Returns obj[key], or raises InputError naming the file and place."""
   if not isinstance(obj, dict) or key not in obj:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "%s is not SQuAD JSON: %s has no \"%s\"" % (input_file, where, key))
   return obj[key]
 
@@ -267,7 +268,7 @@ def _read_squad_data(input_file):
   try:
     return evaluate_squad.read_dataset(input_file)["data"]
   except ValueError as e:
-    raise estimator_utils.InputError(str(e))
+    raise script_io.InputError(str(e))
 
 
 def read_squad_examples(input_file, is_training):
@@ -324,7 +325,7 @@ def _read_question(qa, where, doc_tokens, char_to_word_offset, is_training,
       orig_answer_text = _field(answer, "text", input_file, where)
       answer_offset = _field(answer, "answer_start", input_file, where)
       if not isinstance(answer_offset, int):
-        raise estimator_utils.InputError(
+        raise script_io.InputError(
             "%s: question %s has answer_start %r, not a number" %
             (input_file, qas_id, answer_offset))
       positions = _answer_word_positions(
@@ -750,7 +751,7 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
     input_mask = features["input_mask"]
     segment_ids = features["segment_ids"]
 
-    is_training = (mode == tf.estimator.ModeKeys.TRAIN)
+    is_training = (mode == runner.ModeKeys.TRAIN)
 
     (start_logits, end_logits) = create_model(
         bert_config=bert_config,
@@ -760,33 +761,33 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
         segment_ids=segment_ids,
         use_one_hot_embeddings=use_one_hot_embeddings)
 
-    scaffold_fn = estimator_utils.init_from_checkpoint(init_checkpoint,
+    scaffold_fn = runner.init_from_checkpoint(init_checkpoint,
                                                        use_tpu)
 
-    if mode == tf.estimator.ModeKeys.TRAIN:
+    if mode == runner.ModeKeys.TRAIN:
       seq_length = modeling.get_shape_list(input_ids)[1]
       start_loss = _position_loss(start_logits, features["start_positions"],
                                   seq_length)
       end_loss = _position_loss(end_logits, features["end_positions"],
                                 seq_length)
       total_loss = (start_loss + end_loss) / 2.0
-      estimator_utils.track_training_loss(total_loss, use_tpu)
+      runner.track_training_loss(total_loss, use_tpu)
 
       train_op = optimization.create_optimizer(
           total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)
 
-      return tf.estimator.tpu.TPUEstimatorSpec(
+      return runner.TPUEstimatorSpec(
           mode=mode,
           loss=total_loss,
           train_op=train_op,
           scaffold_fn=scaffold_fn)
-    if mode == tf.estimator.ModeKeys.PREDICT:
+    if mode == runner.ModeKeys.PREDICT:
       predictions = {
           "unique_ids": unique_ids,
           "start_logits": start_logits,
           "end_logits": end_logits,
       }
-      return tf.estimator.tpu.TPUEstimatorSpec(
+      return runner.TPUEstimatorSpec(
           mode=mode, predictions=predictions, scaffold_fn=scaffold_fn)
     raise ValueError(
         "Only TRAIN and PREDICT modes are supported: %s" % (mode))
@@ -811,7 +812,7 @@ def input_fn_builder(input_file, seq_length, is_training, drop_remainder):
     name_to_features["start_positions"] = tf.FixedLenFeature([], tf.int64)
     name_to_features["end_positions"] = tf.FixedLenFeature([], tf.int64)
 
-  return estimator_utils.tfrecord_input_fn_builder(
+  return script_io.tfrecord_input_fn_builder(
       input_file, name_to_features, is_training, drop_remainder)
 
 
@@ -1059,7 +1060,7 @@ def _nbest_json(nbest):
 
 def _write_json(path, obj):
   """Writes `obj` as the original does: indent 4, ASCII, then a newline."""
-  with estimator_utils.atomic_output(path) as writer:
+  with script_io.atomic_output(path) as writer:
     writer.write(json.dumps(obj, indent=4) + "\n")
 
 
@@ -1185,7 +1186,7 @@ class FeatureWriter(object):
     self.filename = filename
     self.is_training = is_training
     self.num_features = 0
-    self._temp_path = estimator_utils.temporary_path(filename)
+    self._temp_path = script_io.temporary_path(filename)
     self._writer = tf.io.TFRecordWriter(self._temp_path)
 
   def process_feature(self, feature):
@@ -1206,11 +1207,11 @@ class FeatureWriter(object):
               feature.is_impossible))])),
       ])
     self._writer.write(
-        estimator_utils.serialize_example_in_order(named_features))
+        script_io.serialize_example_in_order(named_features))
 
   def close(self):
     self._writer.close()
-    estimator_utils.commit_path(self._temp_path, self.filename)
+    script_io.commit_path(self._temp_path, self.filename)
 
 
 class _PositionMap(collections.abc.Mapping):
@@ -1309,7 +1310,7 @@ def _read_train_examples():
   num_train_steps = int(
       len(train_examples) / FLAGS.train_batch_size * FLAGS.num_train_epochs)
   if num_train_steps <= 0:
-    raise estimator_utils.InputError(
+    raise script_io.InputError(
         "--train_file=%s has %d usable questions: not enough for one step "
         "of --train_batch_size=%d over --num_train_epochs=%s" %
         (FLAGS.train_file, len(train_examples), FLAGS.train_batch_size,
@@ -1350,7 +1351,7 @@ def _train(estimator, tokenizer, train_examples, num_train_steps):
   estimator.train(
       input_fn=train_input_fn,
       max_steps=num_train_steps,
-      hooks=[estimator_utils.ProgressHook(
+      hooks=[runner.ProgressHook(
           num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)])
 
 
@@ -1452,14 +1453,14 @@ def _evaluate(prediction_file, null_odds_file):
                   "v2.0" if version_2 else "v1.1")
   for key, value in result.items():
     tf.logging.info("  %s = %s", key, value)
-  with estimator_utils.atomic_output(output_eval_file) as writer:
+  with script_io.atomic_output(output_eval_file) as writer:
     writer.write(json.dumps(result, indent=2) + "\n")
 
 
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
 
-  bert_config = estimator_utils.read_bert_config(FLAGS.bert_config_file)
+  bert_config = runner.read_bert_config(FLAGS.bert_config_file)
 
   validate_flags_or_throw(bert_config)
 
@@ -1490,8 +1491,9 @@ def main(_):
       use_one_hot_embeddings=FLAGS.use_tpu)
 
   # With --use_tpu=False this runs on the CPU or a GPU.
-  estimator = estimator_utils.build_estimator(
+  estimator = runner.build_runner(
       model_fn,
+      runner.settings_from_flags(FLAGS),
       model_dir=FLAGS.output_dir,
       save_checkpoints_steps=FLAGS.save_checkpoints_steps,
       iterations_per_loop=FLAGS.iterations_per_loop,
@@ -1510,4 +1512,4 @@ if __name__ == "__main__":
   flags.mark_flag_as_required("vocab_file")
   flags.mark_flag_as_required("bert_config_file")
   flags.mark_flag_as_required("output_dir")
-  estimator_utils.run(main)
+  script_io.run(main)

@@ -509,6 +509,59 @@ class WordpieceTokenizer(object):
     return self.unk_token
 
 
+def truncate_seq_pair(tokens_a, tokens_b, max_length):
+  """Cuts two token lists in place until together they fit `max_length`.
+
+  One token at a time from the end of the longer list (the second on a
+  tie), as the original: a short sentence keeps all its tokens, which a cut
+  by proportion would not guarantee.
+  """
+  while len(tokens_a) + len(tokens_b) > max_length:
+    if len(tokens_a) > len(tokens_b):
+      tokens_a.pop()
+    else:
+      tokens_b.pop()
+
+
+def pack_sentence_pair(tokenizer, text_a, text_b, max_seq_length):
+  """Tokenizes one sentence or a pair into BERT's fixed-length input.
+
+  `[CLS] A [SEP]` or `[CLS] A [SEP] B [SEP]`, cut to `max_seq_length` (the
+  pair by `truncate_seq_pair`) and padded with 0. Segment (token type) 0
+  covers [CLS], A and its [SEP]; 1 covers B and the last [SEP].
+  Quirk of the original: a non-empty `text_b` that tokenizes to nothing
+  (e.g. only spaces) gives a single-sentence input, without a second [SEP].
+
+  Args:
+    tokenizer: a `FullTokenizer`.
+    text_a: the first sentence.
+    text_b: the second sentence, or None.
+    max_seq_length: length of the outputs, [CLS] and [SEP]s included.
+
+  Returns:
+    (tokens, input_ids, input_mask, segment_ids): the real tokens, then
+    three int lists of length `max_seq_length`.
+  """
+  tokens_a = tokenizer.tokenize(text_a)
+  tokens_b = tokenizer.tokenize(text_b) if text_b else None
+  if tokens_b:
+    truncate_seq_pair(tokens_a, tokens_b, max_seq_length - 3)
+  elif len(tokens_a) > max_seq_length - 2:
+    tokens_a = tokens_a[0:(max_seq_length - 2)]
+
+  tokens = ["[CLS]"] + tokens_a + ["[SEP]"]
+  segment_ids = [0] * len(tokens)
+  if tokens_b:
+    tokens += tokens_b + ["[SEP]"]
+    segment_ids += [1] * (len(tokens_b) + 1)
+  input_ids = tokenizer.convert_tokens_to_ids(tokens)
+  # Real tokens get mask 1, padding 0: attention ignores the padding.
+  input_mask = [1] * len(input_ids)
+  padding = [0] * (max_seq_length - len(input_ids))
+  return (tokens, input_ids + padding, input_mask + padding,
+          segment_ids + padding)
+
+
 def _is_whitespace(char):
   """Checks whether `char` is a whitespace character."""
   # \t, \n and \r are technically control characters but we treat them as

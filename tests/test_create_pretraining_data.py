@@ -20,7 +20,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import create_pretraining_data as cpd
-import estimator_utils
+import script_io
 import tokenization
 from conftest import ROOT, write_tiny_vocab
 
@@ -283,7 +283,7 @@ def test_num_workers_reports_a_failed_shard(golden, tmp_path):
                         str(tmp_path / "a.tfrecord,") +
                         str(tmp_path / "b.tfrecord"))
   values.update(input_file=",".join(shards), num_workers=1)
-  with pytest.raises(estimator_utils.InputError, match="shard 0 .*no document"):
+  with pytest.raises(script_io.InputError, match="shard 0 .*no document"):
     run_main(**values)
   assert not [f for f in os.listdir(str(tmp_path)) if "tfrecord" in f]
 
@@ -319,7 +319,7 @@ def test_bad_input_is_reported_before_any_work(golden, tmp_path, change,
   elif change == "bad_vocab":
     change = {"vocab_file": bad_vocab(tmp_path)}
   values.update(change)
-  with pytest.raises(estimator_utils.InputError, match=message):
+  with pytest.raises(script_io.InputError, match=message):
     run_main(**values)
   assert not [f for f in os.listdir(str(tmp_path)) if "tfrecord" in f]
 

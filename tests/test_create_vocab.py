@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import create_vocab
-import estimator_utils
+import script_io
 import tokenization
 from conftest import ROOT
 
@@ -118,7 +118,7 @@ def test_extra_characters_follow_the_corpus_characters():
 
 
 def test_too_small_vocab_is_a_clear_error():
-  with pytest.raises(estimator_utils.InputError, match="--vocab_size=10"):
+  with pytest.raises(script_io.InputError, match="--vocab_size=10"):
     create_vocab.learn_vocab({"abcdef": 3}, 10)
 
 

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-import estimator_utils
 import extract_features
 import modeling
+import runner
+import script_io
 import tokenization
 from conftest import ROOT
 from conftest import TINY_WORDS
@@ -181,7 +182,7 @@ def test_parse_layer_indexes():
   assert extract_features.parse_layer_indexes("-1,-2,0,1", 2) == [-1, -2, 0,
                                                                    1]
   for layers in ("-1,2", "-3", "1,x"):
-    with pytest.raises(estimator_utils.InputError) as error:
+    with pytest.raises(script_io.InputError) as error:
       extract_features.parse_layer_indexes(layers, 2)
     assert str(error.value).startswith("--layers=%s: " % layers)
 
@@ -210,9 +211,9 @@ def _estimator(tiny_bert, tmp_path, layer_indexes, batch_size):
   model_fn = extract_features.model_fn_builder(
       config, tiny_bert["checkpoint"], layer_indexes, use_tpu=False,
       use_one_hot_embeddings=False, write_pooled_output=True)
-  return estimator_utils.build_estimator(
-      model_fn, model_dir=str(tmp_path / "model"),
-      predict_batch_size=batch_size)
+  return runner.build_runner(
+      model_fn, runner.settings_from_flags(flags.FLAGS),
+      model_dir=str(tmp_path / "model"), predict_batch_size=batch_size)
 
 
 def _features(tiny_bert, lines, seq_length):
@@ -296,9 +297,9 @@ def test_partial_output_is_removed_on_error(tmp_path):
   def failing_pairs():
     feature = extract_features.InputFeatures(0, ["[CLS]"], [2], [1], [0])
     yield feature, {"layer_output_0": np.zeros([1, 4], np.float32)}
-    raise estimator_utils.InputError("stop")
+    raise script_io.InputError("stop")
 
-  with pytest.raises(estimator_utils.InputError):
+  with pytest.raises(script_io.InputError):
     extract_features.write_predictions(failing_pairs(), writer, output_file)
   assert os.listdir(str(tmp_path)) == []
 
@@ -440,7 +441,7 @@ def test_npz_float32_keeps_full_precision(tmp_path):
 def test_empty_input_file_is_an_input_error(golden, tmp_path):
   input_file = _write_bytes(tmp_path / "empty.txt", b"")
   output_file = str(tmp_path / "out.jsonl")
-  with pytest.raises(estimator_utils.InputError) as error:
+  with pytest.raises(script_io.InputError) as error:
     _run_main(_golden_args(golden, input_file=input_file,
                            output_file=output_file))
   assert str(error.value).startswith("--input_file=%s: " % input_file)
@@ -450,7 +451,7 @@ def test_empty_input_file_is_an_input_error(golden, tmp_path):
 
 def test_layer_outside_the_model_is_an_input_error(golden, tmp_path):
   output_file = str(tmp_path / "out.jsonl")
-  with pytest.raises(estimator_utils.InputError) as error:
+  with pytest.raises(script_io.InputError) as error:
     _run_main(_golden_args(golden, output_file=output_file, layers="-1,2"))
   assert str(error.value).startswith("--layers=-1,2: index 2 ")
   assert os.listdir(str(tmp_path)) == []
@@ -466,7 +467,7 @@ def test_layer_outside_the_model_is_an_input_error(golden, tmp_path):
 ])
 def test_bad_flags_are_input_errors(golden, tmp_path, flag_values, message):
   output_file = str(tmp_path / "out.jsonl")
-  with pytest.raises(estimator_utils.InputError) as error:
+  with pytest.raises(script_io.InputError) as error:
     _run_main(_golden_args(golden, output_file=output_file, **flag_values))
   assert str(error.value).startswith(message)
   assert os.listdir(str(tmp_path)) == []

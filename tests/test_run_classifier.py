@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-import estimator_utils
 import run_classifier
+import script_io
 import tokenization
 from conftest import ROOT
 
@@ -336,7 +336,7 @@ def test_read_tsv_names_the_line_that_is_not_utf8(tmp_path):
   path = str(tmp_path / "bad.tsv")
   with open(path, "wb") as f:
     f.write(b"a\tb\nc\td\ne\xff\tf\n")
-  with pytest.raises(estimator_utils.InputError,
+  with pytest.raises(script_io.InputError,
                      match=r"bad.tsv, line 3: not valid UTF-8"):
     run_classifier.DataProcessor._read_tsv(path)
 
@@ -764,7 +764,7 @@ def test_registered_task():
     ("test_run_classifier:NoSuchClass", "has no DataProcessor class"),
     ("test_run_classifier:write_tsv", "has no DataProcessor class")])
 def test_bad_task_module_or_class(task_name, message):
-  with pytest.raises(estimator_utils.InputError, match=message):
+  with pytest.raises(script_io.InputError, match=message):
     run_classifier.get_processor(task_name)
 
 
@@ -821,7 +821,7 @@ def test_unknown_label_names_file_and_line(bad_input_run):
 def test_non_numeric_score_names_file_and_line(tmp_path):
   path = write_tsv(str(tmp_path / "dev.tsv"), [
       ["index"] * 10, ["0", "g", "f", "y", "o", "s", "s", "a", "b", "high"]])
-  with pytest.raises(estimator_utils.InputError,
+  with pytest.raises(script_io.InputError,
                      match=r"dev.tsv, line 2: the score 'high'"):
     run_classifier.StsbProcessor().get_dev_examples(str(tmp_path))
 

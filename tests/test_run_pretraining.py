@@ -21,10 +21,11 @@ import tensorflow.compat.v1 as tf
 # The Saver writes its `checkpoint` state file through this module.
 from tensorflow.python.lib.io import file_io
 
-import estimator_utils
 import modeling
 import optimization
 import run_pretraining
+import runner
+import script_io
 from conftest import ROOT
 
 FLAGS = flags.FLAGS
@@ -180,7 +181,7 @@ def test_model_fn_eval_restores_the_checkpoint_and_computes_metrics(golden):
         "masked_lm_weights": inputs["masked_lm_weights"],
         "next_sentence_labels": inputs["next_sentence_labels"],
     }
-    spec = model_fn(features, None, tf.estimator.ModeKeys.EVAL,
+    spec = model_fn(features, None, runner.ModeKeys.EVAL,
                     {"batch_size": 3})
     (metric_fn, metric_tensors) = spec.eval_metrics
     metrics = metric_fn(*metric_tensors)
@@ -510,7 +511,7 @@ def script_flags(tiny_bert, records, tmp_path):
 
 def main_error(script_flags, **overrides):
   with script_flags(**overrides):
-    with pytest.raises(estimator_utils.InputError) as error:
+    with pytest.raises(script_io.InputError) as error:
       run_pretraining.main([])
   message = str(error.value)
   assert "\n" not in message

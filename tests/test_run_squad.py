@@ -11,9 +11,9 @@ from absl.testing import flagsaver
 import pytest
 import tensorflow.compat.v1 as tf
 
-import estimator_utils
 import modeling
 import run_squad
+import script_io
 import tokenization
 
 FLAGS = flags.FLAGS
@@ -359,7 +359,7 @@ def _squad_file(path, qas, context="the cat sat on the red road", version=None):
 def test_predict_file_that_is_not_json(tmp_path):
   path = tmp_path / "bad.json"
   path.write_text(u"this is { not json")
-  with pytest.raises(estimator_utils.InputError, match="bad.json"):
+  with pytest.raises(script_io.InputError, match="bad.json"):
     run_squad.read_squad_examples(str(path), False)
   missing = str(tmp_path / "missing.json")
   with pytest.raises(ValueError, match="missing.json"):
@@ -368,11 +368,11 @@ def test_predict_file_that_is_not_json(tmp_path):
 
 def test_predict_file_that_is_not_squad_json(tmp_path):
   path = _write_json_file(tmp_path / "list.json", [1, 2])
-  with pytest.raises(estimator_utils.InputError,
+  with pytest.raises(script_io.InputError,
                      match="list.json is not SQuAD JSON"):
     run_squad.read_squad_examples(path, False)
   path = _write_json_file(tmp_path / "nopar.json", {"data": [{"title": "x"}]})
-  with pytest.raises(estimator_utils.InputError,
+  with pytest.raises(script_io.InputError,
                      match="article 0 has no \"paragraphs\""):
     run_squad.read_squad_examples(path, False)
 
@@ -382,7 +382,7 @@ def test_question_without_id(tmp_path):
       {"id": "q1", "question": "who sat?", "answers": []},
       {"question": "what is red?", "answers": []}])
   with pytest.raises(
-      estimator_utils.InputError,
+      script_io.InputError,
       match="noid.json is not SQuAD JSON: question 1 of paragraph 0 of "
       "article 0 has no \"id\""):
     run_squad.read_squad_examples(path, False)
@@ -390,7 +390,7 @@ def test_question_without_id(tmp_path):
 
 def test_question_without_text_names_the_id(tmp_path):
   path = _squad_file(tmp_path / "noq.json", [{"id": "q7", "answers": []}])
-  with pytest.raises(estimator_utils.InputError,
+  with pytest.raises(script_io.InputError,
                      match="question q7 has no \"question\""):
     run_squad.read_squad_examples(path, False)
 
@@ -423,7 +423,7 @@ def test_answer_start_that_is_not_a_number(tmp_path, parse_flags):
   path = _squad_file(tmp_path / "str.json", [
       {"id": "q5", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": "0"}]}])
-  with pytest.raises(estimator_utils.InputError,
+  with pytest.raises(script_io.InputError,
                      match="question q5 has answer_start '0', not a number"):
     run_squad.read_squad_examples(path, True)
 

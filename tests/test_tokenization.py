@@ -18,6 +18,7 @@ import pytest
 
 import tokenization
 from benchmarks import reference_tokenizer
+from conftest import write_tiny_vocab
 
 GOLDEN_SETTINGS = hypothesis.settings(
     max_examples=150, deadline=None,
@@ -583,3 +584,29 @@ def test_random_bytes_decode_like_the_original(tokenizers):
 ])
 def test_edge_cases_match_reference(tokenizers, text):
   _check_against_reference(tokenizers, text)
+
+
+def test_pair_packing_truncates_the_longer_side_and_pads(tmp_path):
+  vocab_file = str(tmp_path / "vocab.txt")
+  write_tiny_vocab(vocab_file)
+  tokenizer = tokenization.FullTokenizer(vocab_file)
+  tokens, input_ids, input_mask, segment_ids = (
+      tokenization.pack_sentence_pair(
+          tokenizer, "the cat ran on the road", "a dog", 9))
+  assert tokens == ["[CLS]", "the", "cat", "ran", "on", "[SEP]", "a", "dog",
+                    "[SEP]"]
+  assert segment_ids == [0] * 6 + [1] * 3
+  assert input_mask == [1] * 9
+  assert input_ids == tokenizer.convert_tokens_to_ids(tokens)
+  # A second text that tokenizes to nothing gives a single sentence.
+  tokens, input_ids, input_mask, segment_ids = (
+      tokenization.pack_sentence_pair(tokenizer, "the cat", "   ", 6))
+  assert tokens == ["[CLS]", "the", "cat", "[SEP]"]
+  assert input_mask == [1, 1, 1, 1, 0, 0]
+  assert input_ids[4:] == [0, 0] and segment_ids == [0] * 6
+
+
+def test_truncation_cuts_one_token_at_a_time_from_the_longer_list():
+  tokens_a, tokens_b = list("abcdef"), list("xyz")
+  tokenization.truncate_seq_pair(tokens_a, tokens_b, 5)
+  assert (tokens_a, tokens_b) == (list("abc"), list("xy"))

@@ -1,0 +1,717 @@
+# coding=utf-8
+# Copyright 2026 The BERT re-creation authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Train, evaluate and predict with the original's `model_fn`s, everywhere.
+
+The original runs every script on `TPUEstimator`. TensorFlow 2.16 removed
+`tf.estimator`, so this module offers two engines behind one interface
+(`train`, `evaluate`, `predict`, as the Estimator's):
+
+- "estimator": `TPUEstimator`, wherever `tf.estimator` exists (TensorFlow
+  1.15 to 2.15). The only engine for TPUs.
+- "graph": `GraphRunner`, the same graph-mode loop on `tf.compat.v1`
+  (`MonitoredTrainingSession` and the standard hooks), on every line. It
+  keeps the files the Estimator writes: `model.ckpt-N` with the same
+  variable names, the `checkpoint` state file with relative paths,
+  `graph.pbtxt`, events with `loss`, evaluation events under `eval/`.
+
+A `model_fn(features, labels, mode, params)` returns a `TPUEstimatorSpec`
+(this module's name for `tf.estimator.tpu.TPUEstimatorSpec`, or a tuple of
+the same fields where that is gone) and runs unchanged on both engines.
+Also here: the TPU flags, checkpoint initialization and progress logs.
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import collections
+import inspect
+import math
+import os
+import time
+
+from absl import flags
+import tensorflow.compat.v1 as tf
+from tensorflow.core.protobuf import rewriter_config_pb2
+
+import modeling
+import script_io
+
+# `tf.estimator` is gone from TensorFlow 2.16 on.
+HAS_ESTIMATOR = hasattr(tf, "estimator")
+
+# Graph collection holding the training loss that `ProgressHook` reports.
+TRAINING_LOSS_COLLECTION = "bert_training_loss"
+
+# Steps between `loss`, `learning_rate` and `global_step/sec` summaries: the
+# Estimator's default.
+_SAVE_SUMMARY_STEPS = 100
+
+if HAS_ESTIMATOR:
+  ModeKeys = tf.estimator.ModeKeys
+  TPUEstimatorSpec = tf.estimator.tpu.TPUEstimatorSpec
+else:
+
+  class ModeKeys(object):
+    """The Estimator's mode names."""
+    TRAIN = "train"
+    EVAL = "eval"
+    PREDICT = "infer"
+
+  class TPUEstimatorSpec(
+      collections.namedtuple("TPUEstimatorSpec", [
+          "mode", "predictions", "loss", "train_op", "eval_metrics",
+          "export_outputs", "scaffold_fn", "host_call", "training_hooks",
+          "evaluation_hooks", "prediction_hooks"
+      ])):
+    """The fields of `tf.estimator.tpu.TPUEstimatorSpec`, for `GraphRunner`."""
+
+    def __new__(cls, mode, predictions=None, loss=None, train_op=None,
+                eval_metrics=None, export_outputs=None, scaffold_fn=None,
+                host_call=None, training_hooks=None, evaluation_hooks=None,
+                prediction_hooks=None):
+      return super(TPUEstimatorSpec, cls).__new__(
+          cls, mode, predictions, loss, train_op, eval_metrics,
+          export_outputs, scaffold_fn, host_call, training_hooks,
+          evaluation_hooks, prediction_hooks)
+
+
+class NanLossError(script_io.ScriptError):
+  """The training loss became NaN or infinite."""
+
+
+RunnerSettings = collections.namedtuple("RunnerSettings", [
+    "engine", "use_tpu", "tpu_name", "tpu_zone", "gcp_project", "master",
+    "num_tpu_cores"
+])
+
+
+def define_runner_flags():
+  """Defines the original's TPU flags (same names, types and defaults).
+
+  Also `--runner`, which picks the engine. Does nothing when they are
+  already defined, so that several scripts can be imported into one
+  process (as tests do).
+  """
+  if "use_tpu" in flags.FLAGS:
+    return
+  flags.DEFINE_enum(
+      "runner", "auto", ["auto", "estimator", "graph"],
+      "What runs train/evaluate/predict: 'estimator' (TPUEstimator, in "
+      "TensorFlow 1.15 to 2.15; needed for TPUs), 'graph' (a graph-mode "
+      "runner on tf.compat.v1, on every TensorFlow) or 'auto' (the "
+      "estimator where TensorFlow has it, else graph).")
+  flags.DEFINE_bool("use_tpu", False, "Whether to use TPU or GPU/CPU.")
+  flags.DEFINE_string(
+      "tpu_name", None,
+      "The Cloud TPU to use for training. This should be either the name "
+      "used when creating the Cloud TPU, or a grpc://ip.address.of.tpu:8470 "
+      "url.")
+  flags.DEFINE_string(
+      "tpu_zone", None,
+      "[Optional] GCE zone where the Cloud TPU is located in. If not "
+      "specified, we will attempt to automatically detect the GCE project "
+      "from metadata.")
+  flags.DEFINE_string(
+      "gcp_project", None,
+      "[Optional] Project name for the Cloud TPU-enabled project. If not "
+      "specified, we will attempt to automatically detect the GCE project "
+      "from metadata.")
+  flags.DEFINE_string("master", None, "[Optional] TensorFlow master URL.")
+  flags.DEFINE_integer(
+      "num_tpu_cores", 8,
+      "Only used if `use_tpu` is True. Total number of TPU cores to use.")
+
+
+def settings_from_flags(flag_values):
+  """Returns the `RunnerSettings` of parsed `define_runner_flags` flags."""
+  return RunnerSettings(
+      engine=flag_values.runner,
+      use_tpu=flag_values.use_tpu,
+      tpu_name=flag_values.tpu_name,
+      tpu_zone=flag_values.tpu_zone,
+      gcp_project=flag_values.gcp_project,
+      master=flag_values.master,
+      num_tpu_cores=flag_values.num_tpu_cores)
+
+
+def resolve_engine(settings):
+  """Returns "estimator" or "graph" for `settings`.
+
+  Raises:
+    InputError: if the TensorFlow installed lacks what the flags ask for.
+  """
+  if settings.engine == "graph" and settings.use_tpu:
+    raise script_io.InputError(
+        "--use_tpu=True runs on TPUEstimator: use --runner=estimator (or "
+        "auto) instead of --runner=graph")
+  if not HAS_ESTIMATOR and (settings.use_tpu or
+                            settings.engine == "estimator"):
+    raise script_io.InputError(
+        "%s needs tf.estimator, which TensorFlow 1.15 to 2.15 provide; this "
+        "is TensorFlow %s, which removed it%s" %
+        ("--use_tpu=True" if settings.use_tpu else "--runner=estimator",
+         tf.__version__,
+         "" if settings.use_tpu else " (--runner=graph runs here)"))
+  if settings.engine == "auto":
+    return "estimator" if HAS_ESTIMATOR else "graph"
+  return settings.engine
+
+
+def build_runner(model_fn, settings, model_dir=None,
+                 save_checkpoints_steps=None, keep_checkpoint_max=5,
+                 iterations_per_loop=1000, train_batch_size=None,
+                 eval_batch_size=None, predict_batch_size=None):
+  """Builds what runs `model_fn`: a `TPUEstimator` or a `GraphRunner`.
+
+  With `use_tpu=False` the TPUEstimator runs on the CPU or a GPU, as a plain
+  Estimator; the `GraphRunner` gives the same results there.
+
+  Args:
+    model_fn: the model function, returning `TPUEstimatorSpec`s.
+    settings: `RunnerSettings` (engine and TPU flags).
+    model_dir: where checkpoints and summaries go (None: a temporary dir for
+      the Estimator; predict-only use for the `GraphRunner`).
+    save_checkpoints_steps: steps between checkpoints (None: every 10
+      minutes).
+    keep_checkpoint_max: how many recent checkpoints to keep.
+    iterations_per_loop: steps per TPU loop (and between progress logs).
+    train_batch_size, eval_batch_size, predict_batch_size: global batch
+      sizes (None for modes the script does not run).
+
+  Returns:
+    An object with the Estimator's `train`, `evaluate` and `predict`.
+
+  Raises:
+    InputError: if this TensorFlow cannot run what `settings` ask for.
+  """
+  if resolve_engine(settings) == "graph":
+    return GraphRunner(
+        model_fn, model_dir=model_dir,
+        save_checkpoints_steps=save_checkpoints_steps,
+        keep_checkpoint_max=keep_checkpoint_max,
+        train_batch_size=train_batch_size, eval_batch_size=eval_batch_size,
+        predict_batch_size=predict_batch_size)
+
+  tpu_cluster_resolver = None
+  if settings.use_tpu and settings.tpu_name:
+    tpu_cluster_resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
+        settings.tpu_name, zone=settings.tpu_zone,
+        project=settings.gcp_project)
+
+  per_host = tf.estimator.tpu.InputPipelineConfig.PER_HOST_V2
+  run_config = tf.estimator.tpu.RunConfig(
+      cluster=tpu_cluster_resolver,
+      master=settings.master,
+      model_dir=model_dir,
+      save_checkpoints_steps=save_checkpoints_steps,
+      keep_checkpoint_max=keep_checkpoint_max,
+      # On TPU, TPUEstimator logs loss and examples/s once per loop. On CPU
+      # and GPU a "loop" is one step, so it would log every step: there
+      # `ProgressHook` reports instead.
+      log_step_count_steps=(iterations_per_loop if settings.use_tpu else
+                            None),
+      tpu_config=tf.estimator.tpu.TPUConfig(
+          iterations_per_loop=iterations_per_loop,
+          num_shards=settings.num_tpu_cores,
+          per_host_input_for_training=per_host))
+
+  # If TPU is not available, this falls back to a normal Estimator on CPU
+  # or GPU.
+  return tf.estimator.tpu.TPUEstimator(
+      use_tpu=settings.use_tpu,
+      model_fn=model_fn,
+      config=run_config,
+      train_batch_size=train_batch_size,
+      eval_batch_size=eval_batch_size,
+      predict_batch_size=predict_batch_size)
+
+
+class GraphRunner(object):
+  """Runs a TPUEstimator `model_fn` on the CPU or a GPU without Estimator.
+
+  Each call builds a fresh graph, as the Estimator does: `input_fn(params)`
+  gives a dataset, `model_fn(features, labels, mode, params)` a
+  `TPUEstimatorSpec`, and `params["batch_size"]` is the mode's batch size.
+  """
+
+  def __init__(self, model_fn, model_dir=None, save_checkpoints_steps=None,
+               keep_checkpoint_max=5, train_batch_size=None,
+               eval_batch_size=None, predict_batch_size=None):
+    self._model_fn = model_fn
+    self.model_dir = model_dir
+    self._save_checkpoints_steps = save_checkpoints_steps
+    self._keep_checkpoint_max = keep_checkpoint_max
+    self._batch_sizes = {
+        ModeKeys.TRAIN: train_batch_size,
+        ModeKeys.EVAL: eval_batch_size,
+        ModeKeys.PREDICT: predict_batch_size,
+    }
+
+  def train(self, input_fn, max_steps, hooks=None):
+    """Trains until the global step reaches `max_steps`.
+
+    Resumes from the latest checkpoint in `model_dir`, and does nothing when
+    that is already at `max_steps`.
+
+    Args:
+      input_fn: `input_fn(params)` giving a dataset of (features, labels) or
+        features.
+      max_steps: the global step to stop at.
+      hooks: more `SessionRunHook`s, run before the runner's own.
+
+    Returns:
+      self.
+    """
+    start_step = _checkpoint_step(self.model_dir)
+    if start_step >= max_steps:
+      tf.logging.info(
+          "Skipping training: the latest checkpoint in %s is at step %d, "
+          "max_steps is %d.", self.model_dir, start_step, max_steps)
+      return self
+
+    with tf.Graph().as_default():
+      tf.train.get_or_create_global_step()
+      features, labels, input_hooks = _call_input_fn(
+          input_fn, ModeKeys.TRAIN, self._params(ModeKeys.TRAIN))
+      spec = self._call_model_fn(features, labels, ModeKeys.TRAIN)
+      tf.summary.scalar("loss", spec.loss)
+      # User hooks run first, so that `ProgressHook` reports a NaN loss with
+      # its step before `NanTensorHook` stops the run.
+      all_hooks = (list(hooks or []) + [
+          tf.train.StopAtStepHook(last_step=max_steps),
+          tf.train.NanTensorHook(spec.loss)
+      ] + input_hooks + list(spec.training_hooks or []))
+      with tf.train.MonitoredTrainingSession(
+          checkpoint_dir=self.model_dir,
+          scaffold=self._scaffold(spec),
+          hooks=all_hooks,
+          chief_only_hooks=[
+              _StepRateSummaryHook(every_n_steps=_SAVE_SUMMARY_STEPS,
+                                   output_dir=self.model_dir)
+          ],
+          save_checkpoint_steps=self._save_checkpoints_steps,
+          save_checkpoint_secs=(None if self._save_checkpoints_steps else
+                                600),
+          save_summaries_steps=_SAVE_SUMMARY_STEPS,
+          save_summaries_secs=None,
+          log_step_count_steps=None,
+          config=_session_config()) as session:
+        while not session.should_stop():
+          session.run([spec.train_op, spec.loss])
+    return self
+
+  def evaluate(self, input_fn, steps=None, hooks=None, checkpoint_path=None,
+               name=None):
+    """Evaluates the latest checkpoint (fresh weights when there is none).
+
+    Args:
+      input_fn: as for `train`.
+      steps: batches to evaluate (None: until the input ends).
+      hooks: more `SessionRunHook`s.
+      checkpoint_path: the checkpoint to evaluate instead of the latest.
+      name: evaluations with a name write their events to `eval_<name>`.
+
+    Returns:
+      Dict of metric name to its value (numpy), with `loss` (the mean
+      loss over the batches) and `global_step`, as the Estimator's.
+    """
+    checkpoint_path = checkpoint_path or self._latest_checkpoint("evaluate")
+    with tf.Graph().as_default():
+      global_step = tf.train.get_or_create_global_step()
+      features, labels, input_hooks = _call_input_fn(
+          input_fn, ModeKeys.EVAL, self._params(ModeKeys.EVAL))
+      spec = self._call_model_fn(features, labels, ModeKeys.EVAL)
+      metrics = _call_metric_fn(spec.eval_metrics)
+      metrics["loss"] = tf.metrics.mean(spec.loss)
+      update_ops = [update_op for (_, update_op) in metrics.values()]
+      values = {name: value for (name, (value, _)) in metrics.items()}
+      values[tf.GraphKeys.GLOBAL_STEP] = global_step
+      final_values = _FinalValuesHook(values)
+      all_hooks = (input_hooks + list(hooks or []) +
+                   list(spec.evaluation_hooks or []) + [final_values])
+      evaluated = 0
+      with tf.train.MonitoredSession(
+          session_creator=self._session_creator(spec, checkpoint_path),
+          hooks=all_hooks) as session:
+        # The input's end (OutOfRangeError) ends the `with` quietly, and
+        # `final_values` reads the metrics as the session closes.
+        while not session.should_stop() and (steps is None or
+                                             evaluated < steps):
+          session.run(update_ops)
+          evaluated += 1
+    results = final_values.values
+    eval_dir = os.path.join(self.model_dir,
+                            "eval_" + name if name else "eval")
+    _write_scalar_summaries(eval_dir, results,
+                            int(results[tf.GraphKeys.GLOBAL_STEP]))
+    tf.logging.info("Evaluation of %s: %s", checkpoint_path or "new weights",
+                    ", ".join("%s = %s" % (key, results[key])
+                              for key in sorted(results)))
+    return results
+
+  def predict(self, input_fn, predict_keys=None, hooks=None,
+              checkpoint_path=None, yield_single_examples=True):
+    """Yields the predictions of the latest checkpoint, as the Estimator's.
+
+    Args:
+      input_fn: as for `train`; the predictions end with its input.
+      predict_keys: names of the predictions to yield (None: all).
+      hooks: more `SessionRunHook`s.
+      checkpoint_path: the checkpoint to use instead of the latest.
+      yield_single_examples: one example at a time (True) or whole batches.
+
+    Yields:
+      A dict of prediction name to numpy value per example (or batch), or
+      the value itself when `model_fn` predicts a single tensor.
+    """
+    checkpoint_path = checkpoint_path or self._latest_checkpoint("predict")
+    with tf.Graph().as_default():
+      tf.train.get_or_create_global_step()
+      features, labels, input_hooks = _call_input_fn(
+          input_fn, ModeKeys.PREDICT, self._params(ModeKeys.PREDICT))
+      spec = self._call_model_fn(features, labels, ModeKeys.PREDICT)
+      predictions = spec.predictions
+      if predict_keys is not None:
+        predictions = {key: predictions[key] for key in predict_keys}
+      all_hooks = (input_hooks + list(hooks or []) +
+                   list(spec.prediction_hooks or []))
+      with tf.train.MonitoredSession(
+          session_creator=self._session_creator(spec, checkpoint_path),
+          hooks=all_hooks) as session:
+        while not session.should_stop():
+          batch = session.run(predictions)
+          if not yield_single_examples:
+            yield batch
+          elif isinstance(batch, dict):
+            for i in range(len(next(iter(batch.values())))):
+              yield {key: value[i] for (key, value) in batch.items()}
+          else:
+            for value in batch:
+              yield value
+
+  def _params(self, mode):
+    return {"batch_size": self._batch_sizes[mode], "use_tpu": False}
+
+  def _call_model_fn(self, features, labels, mode):
+    kwargs = _matching_kwargs(self._model_fn, labels=labels, mode=mode,
+                              params=self._params(mode), config=None)
+    return self._model_fn(features=features, **kwargs)
+
+  def _scaffold(self, spec):
+    """The spec's scaffold, with the Estimator's saver.
+
+    The saver writes the index of a sharded checkpoint last and names it in
+    the `checkpoint` file by a path relative to `model_dir`.
+    """
+    scaffold = spec.scaffold_fn() if spec.scaffold_fn else tf.train.Scaffold()
+    if not (scaffold.saver or tf.get_collection(tf.GraphKeys.SAVERS)):
+      tf.add_to_collection(
+          tf.GraphKeys.SAVERS,
+          tf.train.Saver(
+              sharded=True,
+              max_to_keep=self._keep_checkpoint_max,
+              keep_checkpoint_every_n_hours=10000,
+              defer_build=True,
+              save_relative_paths=True))
+    return scaffold
+
+  def _session_creator(self, spec, checkpoint_path):
+    return tf.train.ChiefSessionCreator(
+        scaffold=self._scaffold(spec),
+        checkpoint_filename_with_path=checkpoint_path,
+        config=_session_config())
+
+  def _latest_checkpoint(self, action):
+    checkpoint = (tf.train.latest_checkpoint(self.model_dir)
+                  if self.model_dir else None)
+    if checkpoint is None:
+      tf.logging.info(
+          "No checkpoint in model_dir %s: %s with the variables' initial "
+          "values (and what --init_checkpoint restores).", self.model_dir,
+          action)
+    return checkpoint
+
+
+def _checkpoint_step(model_dir):
+  """The global step of the latest checkpoint in `model_dir`, or 0."""
+  checkpoint = tf.train.latest_checkpoint(model_dir) if model_dir else None
+  if checkpoint is None:
+    return 0
+  return int(tf.train.load_variable(checkpoint, tf.GraphKeys.GLOBAL_STEP))
+
+
+def _session_config():
+  """The Estimator's default session configuration."""
+  config = tf.ConfigProto(allow_soft_placement=True)
+  config.graph_options.rewrite_options.meta_optimizer_iterations = (
+      rewriter_config_pb2.RewriterConfig.ONE)
+  return config
+
+
+def _matching_kwargs(fn, **candidates):
+  """The `candidates` that `fn` takes by name, as the Estimator passes them."""
+  names = inspect.signature(fn).parameters
+  return {name: value for (name, value) in candidates.items()
+          if name in names}
+
+
+def _call_input_fn(input_fn, mode, params):
+  """Calls `input_fn` on the CPU; returns (features, labels, hooks)."""
+  with tf.device("/cpu:0"):
+    result = input_fn(**_matching_kwargs(input_fn, params=params, mode=mode,
+                                         config=None))
+  hooks = []
+  if isinstance(result, tf.data.Dataset):
+    iterator = tf.data.make_initializable_iterator(result)
+    hooks.append(_IteratorInitializerHook(iterator.initializer))
+    result = iterator.get_next()
+  if isinstance(result, tuple) and len(result) == 2:
+    return result[0], result[1], hooks
+  return result, None, hooks
+
+
+def _call_metric_fn(eval_metrics):
+  """`metric_fn(*tensors)` (or `**tensors`) of a spec's `eval_metrics`."""
+  if eval_metrics is None:
+    return {}
+  (metric_fn, tensors) = eval_metrics
+  if isinstance(tensors, dict):
+    return dict(metric_fn(**tensors))
+  return dict(metric_fn(*tensors))
+
+
+def _write_scalar_summaries(output_dir, values, global_step):
+  """Writes the numbers in `values` as scalar summaries at `global_step`."""
+  summary = tf.Summary()
+  for (name, value) in sorted(values.items()):
+    if name != tf.GraphKeys.GLOBAL_STEP and getattr(value, "ndim", 0) == 0:
+      summary.value.add(tag=name, simple_value=float(value))
+  with tf.Graph().as_default():
+    writer = tf.summary.FileWriter(output_dir)
+    writer.add_summary(summary, global_step)
+    writer.close()
+
+
+class _IteratorInitializerHook(tf.train.SessionRunHook):
+  """Starts a dataset's iterator when the session is ready."""
+
+  def __init__(self, initializer):
+    self._initializer = initializer
+
+  def after_create_session(self, session, coord):
+    session.run(self._initializer)
+
+
+class _FinalValuesHook(tf.train.SessionRunHook):
+  """Reads `values` as the session ends."""
+
+  def __init__(self, values):
+    self._values = values
+    self.values = None
+
+  def end(self, session):
+    self.values = session.run(self._values)
+
+
+class _StepRateSummaryHook(tf.train.StepCounterHook):
+  """Writes `global_step/sec` summaries without logging them.
+
+  `ProgressHook` already logs the speed, in examples per second.
+  """
+
+  def _log_and_record(self, elapsed_steps, elapsed_time, global_step):
+    if self._summary_writer is not None:
+      summary = tf.Summary()
+      summary.value.add(tag=self._summary_tag,
+                        simple_value=elapsed_steps / elapsed_time)
+      self._summary_writer.add_summary(summary, global_step)
+
+
+def resolve_checkpoint(init_checkpoint, flag_name="init_checkpoint"):
+  """Returns the checkpoint prefix `init_checkpoint` names.
+
+  A directory stands for its latest checkpoint.
+
+  Raises:
+    InputError: if there is no such checkpoint.
+  """
+  if tf.gfile.IsDirectory(init_checkpoint):
+    latest = tf.train.latest_checkpoint(init_checkpoint)
+    if latest is None:
+      raise script_io.InputError(
+          "--%s=%s: the directory holds no checkpoint." %
+          (flag_name, init_checkpoint))
+    return latest
+  if not tf.gfile.Exists(init_checkpoint + ".index"):
+    raise script_io.InputError(
+        "--%s=%s: no such checkpoint (expected %s.index and its data "
+        "files)." % (flag_name, init_checkpoint, init_checkpoint))
+  return init_checkpoint
+
+
+def init_from_checkpoint(init_checkpoint, use_tpu, flag_name="init_checkpoint"):
+  """Initializes the graph's variables found in `init_checkpoint`.
+
+  Call inside a model_fn, after the model is built. Logs every trainable
+  variable, marking those restored with `*INIT_FROM_CKPT*`, as the original.
+
+  Args:
+    init_checkpoint: checkpoint prefix or directory; None or "" to skip.
+    use_tpu: bool; on TPU the restore must run in the Scaffold.
+    flag_name: the flag the path came from, named in errors.
+
+  Returns:
+    The `scaffold_fn` for `TPUEstimatorSpec` (None unless on TPU).
+
+  Raises:
+    InputError: if the checkpoint is missing or one of its variables has a
+      different shape from the model's variable of that name.
+  """
+  tvars = tf.trainable_variables()
+  initialized_variable_names = {}
+  scaffold_fn = None
+  if init_checkpoint:
+    init_checkpoint = resolve_checkpoint(init_checkpoint, flag_name)
+    _check_shapes_match(tvars, init_checkpoint, flag_name)
+    (assignment_map, initialized_variable_names
+    ) = modeling.get_assignment_map_from_checkpoint(tvars, init_checkpoint)
+    if use_tpu:
+
+      def tpu_scaffold():
+        tf.train.init_from_checkpoint(init_checkpoint, assignment_map)
+        return tf.train.Scaffold()
+
+      scaffold_fn = tpu_scaffold
+    else:
+      tf.train.init_from_checkpoint(init_checkpoint, assignment_map)
+
+  tf.logging.info("**** Trainable Variables ****")
+  for var in tvars:
+    init_string = ""
+    if var.name in initialized_variable_names:
+      init_string = ", *INIT_FROM_CKPT*"
+    tf.logging.info("  name = %s, shape = %s%s", var.name, var.shape,
+                    init_string)
+  return scaffold_fn
+
+
+def _check_shapes_match(tvars, init_checkpoint, flag_name):
+  saved_shapes = dict(tf.train.list_variables(init_checkpoint))
+  for var in tvars:
+    name = var.op.name
+    if name in saved_shapes:
+      saved = list(saved_shapes[name])
+      wanted = var.shape.as_list()
+      if saved != wanted:
+        raise script_io.InputError(
+            "--%s=%s: variable %s has shape %s there but %s in this model "
+            "(does --bert_config_file match the checkpoint?)" %
+            (flag_name, init_checkpoint, name, saved, wanted))
+
+
+def read_bert_config(bert_config_file):
+  """Reads `--bert_config_file`, naming the flag when the file is missing."""
+  if not tf.gfile.Exists(bert_config_file):
+    raise script_io.InputError(
+        "--bert_config_file=%s: no such file" % bert_config_file)
+  return modeling.BertConfig.from_json_file(bert_config_file)
+
+
+def track_training_loss(loss, use_tpu=False):
+  """Registers the training loss for `ProgressHook` to report.
+
+  On a TPU the loss lives inside the replicated computation, where a
+  host-side hook cannot fetch it (TPUEstimator logs it once per loop
+  there), so nothing is registered and the progress lines show "n/a".
+  """
+  if not use_tpu:
+    tf.add_to_collection(TRAINING_LOSS_COLLECTION, loss)
+
+
+class ProgressHook(tf.train.SessionRunHook):
+  """Logs step, loss, examples/s and the time left as training goes.
+
+  A line every `every_n_steps` steps, and at least every `every_n_secs`
+  seconds, so that a slow run on a CPU shows progress between checkpoints.
+  A NaN or infinite loss stops training with an error naming the step.
+  """
+
+  def __init__(self, num_train_steps, batch_size, every_n_steps,
+               every_n_secs=30.0):
+    self._num_train_steps = num_train_steps
+    self._batch_size = batch_size
+    self._every_n_steps = max(1, every_n_steps)
+    self._every_n_secs = every_n_secs
+
+  def begin(self):
+    self._global_step = tf.train.get_or_create_global_step()
+    losses = tf.get_collection(TRAINING_LOSS_COLLECTION)
+    self._fetches = {"step": self._global_step}
+    if losses:
+      self._fetches["loss"] = losses[0]
+
+  def after_create_session(self, session, coord):
+    self._last_step = int(session.run(self._global_step))
+    self._last_time = time.time()
+    self._runs_since_report = 0
+    self._loss = None
+
+  def before_run(self, run_context):
+    return tf.train.SessionRunArgs(self._fetches)
+
+  def after_run(self, run_context, run_values):
+    self._loss = run_values.results.get("loss")
+    if self._loss is not None and not math.isfinite(self._loss):
+      raise NanLossError(
+          "the training loss is %s at step %d (try a lower --learning_rate)"
+          % (self._loss, int(run_context.session.run(self._global_step))))
+    self._runs_since_report += 1
+    # The step fetched with the train op may be read before or after the
+    # op's increment, so it only tells that a report is due when a TPU loop
+    # runs many steps at once; a report reads the settled step.
+    fetched_step = int(run_values.results["step"])
+    if (self._runs_since_report >= self._every_n_steps or
+        fetched_step - self._last_step >= self._every_n_steps or
+        time.time() - self._last_time >= self._every_n_secs):
+      self._report(run_context.session)
+
+  def end(self, session):
+    self._report(session)
+
+  def _report(self, session):
+    step = int(session.run(self._global_step))
+    now = time.time()
+    if step > self._last_step:
+      steps_per_sec = (step - self._last_step) / max(now - self._last_time,
+                                                      1e-9)
+      left = max(self._num_train_steps - step, 0) / steps_per_sec
+      tf.logging.info(
+          "step %d/%d: loss = %s, %.1f examples/s, %s left", step,
+          self._num_train_steps,
+          "%.4f" % self._loss if self._loss is not None else "n/a",
+          steps_per_sec * self._batch_size, format_duration(left))
+    self._last_time, self._last_step = now, step
+    self._runs_since_report = 0
+
+
+def format_duration(seconds):
+  """Formats seconds as e.g. "1h02m", "3m05s" or "12s"."""
+  seconds = int(round(seconds))
+  if seconds >= 3600:
+    return "%dh%02dm" % (seconds // 3600, seconds % 3600 // 60)
+  if seconds >= 60:
+    return "%dm%02ds" % (seconds // 60, seconds % 60)
+  return "%ds" % seconds
