@@ -50,7 +50,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import time
 import zipfile
 
@@ -522,8 +521,7 @@ class JsonLinesWriter(object):
   def abort(self):
     """Closes and removes the partial file."""
     self._writer.close()
-    if tf.gfile.Exists(self._temp_path):
-      tf.gfile.Remove(self._temp_path)
+    script_io.discard_path(self._temp_path)
 
 
 class _PositionTracker(object):
@@ -562,7 +560,10 @@ class NpzWriter(object):
     self._output_file = output_file
     self._layer_indexes = layer_indexes
     self._dtype = np.dtype(dtype)
-    self._scratch_dir = tempfile.mkdtemp(prefix="extract_features-")
+    # Hidden beside the output, so that a killed run's scratch is found and
+    # removed by the next run (`script_io.temporary_path`).
+    self._scratch_dir = script_io.temporary_path(output_file + ".scratch")
+    tf.gfile.MakeDirs(self._scratch_dir)
     self._values = self._open_scratch("values", "wb")
     self._tokens = self._open_scratch("tokens", "w")
     self._pooled = (self._open_scratch("pooled_output", "wb")
@@ -608,21 +609,18 @@ class NpzWriter(object):
   def commit(self):
     """Writes the archive under a temporary name, then renames it."""
     self._close_scratch()
-    temp_path = script_io.temporary_path(self._output_file)
     try:
-      with tf.gfile.GFile(temp_path, "wb") as stream:
-        with zipfile.ZipFile(_PositionTracker(stream), "w") as archive:
-          self._write_members(archive)
-      script_io.commit_path(temp_path, self._output_file)
+      with script_io.atomic_path(self._output_file) as temp_path:
+        with tf.gfile.GFile(temp_path, "wb") as stream:
+          with zipfile.ZipFile(_PositionTracker(stream), "w") as archive:
+            self._write_members(archive)
     finally:
-      if tf.gfile.Exists(temp_path):
-        tf.gfile.Remove(temp_path)
-      shutil.rmtree(self._scratch_dir, ignore_errors=True)
+      script_io.discard_path(self._scratch_dir)
 
   def abort(self):
     """Drops everything written so far."""
     self._close_scratch()
-    shutil.rmtree(self._scratch_dir, ignore_errors=True)
+    script_io.discard_path(self._scratch_dir)
 
   def _write_members(self, archive):
     hidden_size = self._hidden_size or 0
@@ -697,9 +695,11 @@ class _ProgressLog(object):
       self._last_log = now
 
   def finish(self, output_file):
-    rate = self._rate(time.time()) if self.lines_done > 1 else 0.0
-    tf.logging.info("Wrote %d lines to %s, %.1f lines/s", self.lines_done,
-                    output_file, rate)
+    if self.lines_done < 2:  # A rate needs two lines.
+      tf.logging.info("Wrote %d line(s) to %s", self.lines_done, output_file)
+    else:
+      tf.logging.info("Wrote %d lines to %s, %.1f lines/s", self.lines_done,
+                      output_file, self._rate(time.time()))
 
 
 def write_predictions(pairs, writer, output_file):
@@ -747,13 +747,6 @@ def parse_layer_indexes(layers, num_hidden_layers):
   return layer_indexes
 
 
-def _require_file(flag_name):
-  path = getattr(FLAGS, flag_name)
-  if not tf.gfile.Exists(path) or tf.gfile.IsDirectory(path):
-    raise script_io.InputError("--%s=%s: no such file" %
-                                     (flag_name, path))
-
-
 def _nonempty_examples(input_file):
   """Returns `iter_examples(input_file)`, checked to hold a line at least."""
   examples = iter_examples(input_file)
@@ -791,14 +784,18 @@ def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
 
   for flag_name in ("input_file", "vocab_file", "bert_config_file"):
-    _require_file(flag_name)
+    script_io.check_file(getattr(FLAGS, flag_name), flag_name)
   bert_config = runner.read_bert_config(FLAGS.bert_config_file)
   layer_indexes = parse_layer_indexes(FLAGS.layers,
                                       bert_config.num_hidden_layers)
   _check_max_seq_length(bert_config)
   init_checkpoint = runner.resolve_checkpoint(FLAGS.init_checkpoint)
+  runner.check_init_checkpoint(init_checkpoint, bert_config,
+                               FLAGS.bert_config_file)
   tokenizer = tokenization.FullTokenizer(
       vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
+  runner.check_vocab_fits(tokenizer.vocab, bert_config, FLAGS.vocab_file,
+                          FLAGS.bert_config_file)
   examples = _nonempty_examples(FLAGS.input_file)
   features = iter_features(examples, FLAGS.max_seq_length, tokenizer)
 
@@ -810,11 +807,11 @@ def main(_):
       use_one_hot_embeddings=FLAGS.use_one_hot_embeddings,
       write_pooled_output=FLAGS.write_pooled_output)
   settings = runner.settings_from_flags(FLAGS)
-  # Nothing is trained: the Estimator's directory only lives for this run
-  # (the graph runner needs none).
+  # Nothing is trained: the Estimator's directory only lives for this run,
+  # hidden beside the output (the graph runner needs none).
   model_dir = None
   if runner.resolve_engine(settings) == "estimator" and not FLAGS.use_tpu:
-    model_dir = tempfile.mkdtemp(prefix="extract_features-model-")
+    model_dir = script_io.temporary_path(FLAGS.output_file + ".model")
   estimator = runner.build_runner(
       model_fn, settings, model_dir=model_dir,
       predict_batch_size=FLAGS.batch_size)
@@ -825,7 +822,7 @@ def main(_):
     write_predictions(pairs, writer, FLAGS.output_file)
   finally:
     if model_dir is not None:
-      shutil.rmtree(model_dir, ignore_errors=True)
+      script_io.discard_path(model_dir)
 
 
 if __name__ == "__main__":

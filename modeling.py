@@ -129,11 +129,19 @@ class BertConfig(object):
         raise ValueError("%s: `%s` is %r, which is not of type %s." %
                          (source, key, value, _type_names(expected)))
       config.__dict__[key] = value
+    defaulted = sorted(set(_CONFIG_KEY_TYPES) - set(json_object))
+    for key in defaulted:
+      tf.logging.warning("%s has no `%s`: the default %r is used.", source,
+                         key, config.__dict__[key])
     hidden_size, num_heads = config.hidden_size, config.num_attention_heads
     if num_heads <= 0 or hidden_size % num_heads != 0:
       raise ValueError(
           "%s: `hidden_size` %d is not a multiple of `num_attention_heads` "
-          "%d." % (source, hidden_size, num_heads))
+          "%d%s." % (source, hidden_size, num_heads, "".join(
+              " (the file has no `%s`: %d is the default)" % (key, value)
+              for (key, value) in (("hidden_size", hidden_size),
+                                   ("num_attention_heads", num_heads))
+              if key in defaulted)))
     return config
 
   @classmethod

@@ -540,8 +540,6 @@ def check_flags(bert_config):
         "--bert_config_file=%s" % (FLAGS.max_seq_length,
                                    bert_config.max_position_embeddings,
                                    FLAGS.bert_config_file))
-  if FLAGS.init_checkpoint:
-    runner.resolve_checkpoint(FLAGS.init_checkpoint)
 
 
 def main(_):
@@ -553,20 +551,27 @@ def main(_):
 
   bert_config = runner.read_bert_config(FLAGS.bert_config_file)
   check_flags(bert_config)
+  settings = runner.settings_from_flags(FLAGS)
+  runner.resolve_engine(settings)
+  init_checkpoint = FLAGS.init_checkpoint
+  if init_checkpoint:
+    init_checkpoint = runner.resolve_checkpoint(init_checkpoint)
+    runner.check_init_checkpoint(
+        init_checkpoint, bert_config, FLAGS.bert_config_file,
+        model_dir=FLAGS.output_dir, training=FLAGS.do_train,
+        allow_partial=FLAGS.allow_partial_checkpoint)
 
   input_files = script_io.expand_file_patterns(FLAGS.input_file,
-                                                     "input_file")
+                                               "input_file")
   tf.logging.info("*** Input Files ***")
   for input_file in input_files:
     tf.logging.info("  %s", input_file)
   check_input_records(input_files, FLAGS.max_seq_length,
                       FLAGS.max_predictions_per_seq)
 
-  tf.gfile.MakeDirs(FLAGS.output_dir)
-
   model_fn = model_fn_builder(
       bert_config=bert_config,
-      init_checkpoint=FLAGS.init_checkpoint,
+      init_checkpoint=init_checkpoint,
       learning_rate=FLAGS.learning_rate,
       num_train_steps=FLAGS.num_train_steps,
       num_warmup_steps=FLAGS.num_warmup_steps,
@@ -581,7 +586,7 @@ def main(_):
   # one, so a kill mid-save leaves the previous checkpoint in charge.
   estimator = runner.build_runner(
       model_fn,
-      runner.settings_from_flags(FLAGS),
+      settings,
       model_dir=FLAGS.output_dir,
       save_checkpoints_steps=FLAGS.save_checkpoints_steps,
       iterations_per_loop=FLAGS.iterations_per_loop,
@@ -595,23 +600,25 @@ def main(_):
         max_predictions_per_seq=FLAGS.max_predictions_per_seq,
         is_training=is_training)
 
-  if FLAGS.do_train:
-    tf.logging.info("***** Running training *****")
-    tf.logging.info("  Batch size = %d", FLAGS.train_batch_size)
-    progress = runner.ProgressHook(
-        FLAGS.num_train_steps, FLAGS.train_batch_size,
-        FLAGS.iterations_per_loop)
-    estimator.train(input_fn=input_fn_over_files(is_training=True),
-                    max_steps=FLAGS.num_train_steps, hooks=[progress])
+  with script_io.locked_directory(FLAGS.output_dir, "output_dir"), \
+       script_io.naming_corrupt_records(input_files, "input_file"):
+    if FLAGS.do_train:
+      tf.logging.info("***** Running training *****")
+      tf.logging.info("  Batch size = %d", FLAGS.train_batch_size)
+      progress = runner.ProgressHook(
+          FLAGS.num_train_steps, FLAGS.train_batch_size,
+          FLAGS.iterations_per_loop)
+      estimator.train(input_fn=input_fn_over_files(is_training=True),
+                      max_steps=FLAGS.num_train_steps, hooks=[progress])
 
-  if FLAGS.do_eval:
-    tf.logging.info("***** Running evaluation *****")
-    tf.logging.info("  Batch size = %d", FLAGS.eval_batch_size)
-    result = estimator.evaluate(
-        input_fn=input_fn_over_files(is_training=False),
-        steps=FLAGS.max_eval_steps)
-    script_io.write_eval_results(
-        os.path.join(FLAGS.output_dir, "eval_results.txt"), result)
+    if FLAGS.do_eval:
+      tf.logging.info("***** Running evaluation *****")
+      tf.logging.info("  Batch size = %d", FLAGS.eval_batch_size)
+      result = estimator.evaluate(
+          input_fn=input_fn_over_files(is_training=False),
+          steps=FLAGS.max_eval_steps)
+      script_io.write_eval_results(
+          os.path.join(FLAGS.output_dir, "eval_results.txt"), result)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ import os
 import time
 
 from absl import flags
+import numpy as np
 import tensorflow.compat.v1 as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
 
@@ -113,6 +114,11 @@ def define_runner_flags():
       "TensorFlow 1.15 to 2.15; needed for TPUs), 'graph' (a graph-mode "
       "runner on tf.compat.v1, on every TensorFlow) or 'auto' (the "
       "estimator where TensorFlow has it, else graph).")
+  flags.DEFINE_bool(
+      "allow_partial_checkpoint", False,
+      "Train even when --init_checkpoint lacks some of BertModel's "
+      "variables (they start from random values). Without it that is an "
+      "error, as it always is for evaluation and prediction.")
   flags.DEFINE_bool("use_tpu", False, "Whether to use TPU or GPU/CPU.")
   flags.DEFINE_string(
       "tpu_name", None,
@@ -543,10 +549,12 @@ class _StepRateSummaryHook(tf.train.StepCounterHook):
 def resolve_checkpoint(init_checkpoint, flag_name="init_checkpoint"):
   """Returns the checkpoint prefix `init_checkpoint` names.
 
-  A directory stands for its latest checkpoint.
+  A directory stands for its latest checkpoint. The checkpoint's index must
+  read and its data files hold every byte the index lists, so that a
+  truncated download fails here with one line, not deep inside a restore.
 
   Raises:
-    InputError: if there is no such checkpoint.
+    InputError: if there is no such checkpoint, or it is incomplete.
   """
   if tf.gfile.IsDirectory(init_checkpoint):
     latest = tf.train.latest_checkpoint(init_checkpoint)
@@ -554,12 +562,106 @@ def resolve_checkpoint(init_checkpoint, flag_name="init_checkpoint"):
       raise script_io.InputError(
           "--%s=%s: the directory holds no checkpoint." %
           (flag_name, init_checkpoint))
-    return latest
-  if not tf.gfile.Exists(init_checkpoint + ".index"):
+    init_checkpoint = latest
+  elif not tf.gfile.Exists(init_checkpoint + ".index"):
     raise script_io.InputError(
         "--%s=%s: no such checkpoint (expected %s.index and its data "
         "files)." % (flag_name, init_checkpoint, init_checkpoint))
+  _check_checkpoint_data(init_checkpoint, flag_name)
   return init_checkpoint
+
+
+def _check_checkpoint_data(prefix, flag_name):
+  """Checks that the data files of `prefix` are as long as its index says.
+
+  A checkpoint's data files hold the bytes of its numeric tensors back to
+  back, so their total size is known from the shapes alone.
+  """
+  try:
+    reader = tf.train.load_checkpoint(prefix)
+  except (tf.errors.OpError, RuntimeError) as e:
+    raise script_io.InputError("--%s=%s: the checkpoint's index does not "
+                               "read: %s" % (flag_name, prefix,
+                                             script_io.one_line_message(e)))
+  shapes = reader.get_variable_to_shape_map()
+  dtypes = reader.get_variable_to_dtype_map()
+  if any(dtype == tf.string for dtype in dtypes.values()):
+    return
+  expected = sum(
+      int(np.prod(shape)) * dtypes[name].size
+      for (name, shape) in shapes.items())
+  data_files = tf.gfile.Glob(prefix + ".data-*-of-*")
+  found = sum(tf.gfile.Stat(path).length for path in data_files)
+  if not data_files:
+    raise script_io.InputError(
+        "--%s=%s: the checkpoint has no data file (%s.data-00000-of-...)" %
+        (flag_name, prefix, prefix))
+  if found < expected:
+    raise script_io.InputError(
+        "--%s=%s: the checkpoint's data files hold %d bytes, %d fewer than "
+        "its index lists (truncated, or a data file is missing)" %
+        (flag_name, prefix, found, expected - found))
+
+
+def check_init_checkpoint(init_checkpoint, bert_config, config_file,
+                          model_dir=None, training=False,
+                          allow_partial=False):
+  """Checks that `init_checkpoint` holds every variable of the BertModel.
+
+  A config that does not match the checkpoint (e.g. one without
+  `num_hidden_layers`, which defaults to 12 layers) would otherwise leave
+  some layers at random values without a word. Nothing is checked when
+  `model_dir` already holds a checkpoint: the run resumes from that one.
+
+  Args:
+    init_checkpoint: a checkpoint prefix, as `resolve_checkpoint` returns.
+    bert_config: the `BertConfig` the script builds the model from.
+    config_file: the config's path, named in the error.
+    model_dir: the run's output directory, or None.
+    training: whether the run trains (else it evaluates or predicts).
+    allow_partial: for training, log the missing variables and go on
+      (some layers may be meant to start afresh).
+
+  Raises:
+    InputError: if variables are missing, unless training with
+      `allow_partial`.
+  """
+  if model_dir and tf.train.latest_checkpoint(model_dir):
+    return
+  with tf.Graph().as_default():
+    modeling.BertModel(bert_config, is_training=False,
+                       input_ids=tf.zeros([1, 1], tf.int32))
+    wanted = [v.op.name for v in tf.global_variables()]
+  saved = set(name for (name, _) in tf.train.list_variables(init_checkpoint))
+  missing = [name for name in wanted if name not in saved]
+  if not missing:
+    return
+  message = (
+      "--init_checkpoint=%s lacks %d of the model's %d variables (%s%s): "
+      "does --bert_config_file=%s match it?" %
+      (init_checkpoint, len(missing), len(wanted), ", ".join(missing[:3]),
+       ", ..." if len(missing) > 3 else "", config_file))
+  if not training:
+    raise script_io.InputError(message)
+  if not allow_partial:
+    raise script_io.InputError(
+        message + " (--allow_partial_checkpoint=True trains them from "
+        "random values)")
+  tf.logging.warning("%s They start from random values.", message)
+
+
+def check_vocab_fits(vocab, bert_config, vocab_file, config_file):
+  """Checks that every id of the vocab has an embedding in the model.
+
+  Raises:
+    InputError: if the vocab holds an id of `vocab_size` or more.
+  """
+  largest = max(vocab.values()) if vocab else -1
+  if largest >= bert_config.vocab_size:
+    raise script_io.InputError(
+        "--vocab_file=%s has ids up to %d but --bert_config_file=%s has "
+        "vocab_size %d: is it the vocab of that model?" %
+        (vocab_file, largest, config_file, bert_config.vocab_size))
 
 
 def init_from_checkpoint(init_checkpoint, use_tpu, flag_name="init_checkpoint"):
@@ -623,11 +725,12 @@ def _check_shapes_match(tvars, init_checkpoint, flag_name):
 
 
 def read_bert_config(bert_config_file):
-  """Reads `--bert_config_file`, naming the flag when the file is missing."""
-  if not tf.gfile.Exists(bert_config_file):
-    raise script_io.InputError(
-        "--bert_config_file=%s: no such file" % bert_config_file)
-  return modeling.BertConfig.from_json_file(bert_config_file)
+  """Reads `--bert_config_file`, naming the flag in every error."""
+  script_io.check_file(bert_config_file, "bert_config_file")
+  try:
+    return modeling.BertConfig.from_json_file(bert_config_file)
+  except ValueError as e:
+    raise script_io.InputError("--bert_config_file=%s" % e)
 
 
 def track_training_loss(loss, use_tpu=False):

@@ -23,12 +23,17 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import collections
 import contextlib
+import fcntl
+import logging
+import os
 import sys
 import traceback
 import uuid
 
 from absl import app
+from absl import flags
 import tensorflow.compat.v1 as tf
 
 
@@ -40,12 +45,71 @@ class InputError(ScriptError, ValueError):
   """Bad input from the user: reported as one line, without a traceback."""
 
 
+def temporary_path(path):
+  """Returns a fresh hidden name next to `path`, to write `path` under.
+
+  Also serves for a scratch directory that belongs to `path`.
+
+  The name, `.<name>.tmp-<pid>-<random>`, is hidden so that a pattern of the
+  outputs (`out.tfrecord*`) never matches a half-written file. Temporary
+  files of `path` left by processes of this machine that are gone (killed
+  runs) are removed first.
+  """
+  (directory, name) = os.path.split(path)
+  prefix = os.path.join(directory, ".%s.tmp-" % name)
+  for stale in tf.gfile.Glob(prefix + "*"):
+    pid = stale[len(prefix):].split("-")[0]
+    if "://" not in path and pid.isdigit() and not _process_exists(int(pid)):
+      discard_path(stale)
+  return "%s%d-%s" % (prefix, os.getpid(), uuid.uuid4().hex[:8])
+
+
+def _process_exists(pid):
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except PermissionError:
+    return True
+  return True
+
+
+def commit_path(temp_path, path):
+  """Renames a completely written `temp_path` to its final `path`."""
+  tf.gfile.Rename(temp_path, path, overwrite=True)
+
+
+def discard_path(temp_path):
+  """Removes the file or directory `temp_path` if it exists."""
+  if tf.gfile.IsDirectory(temp_path):
+    tf.gfile.DeleteRecursively(temp_path)
+  elif tf.gfile.Exists(temp_path):
+    tf.gfile.Remove(temp_path)
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+  """Yields a temporary path to write `path` at, then gives it that name.
+
+  On failure the temporary file is removed and `path` is left as it was.
+
+  Args:
+    path: final output path (local or `gs://`).
+
+  Yields:
+    The path to write, e.g. with a `tf.io.TFRecordWriter`.
+  """
+  temp_path = temporary_path(path)
+  try:
+    yield temp_path
+    commit_path(temp_path, path)
+  finally:
+    discard_path(temp_path)
+
+
 @contextlib.contextmanager
 def atomic_output(path, mode="w"):
   """Opens `path` for writing so that it appears complete or not at all.
-
-  Writes to a temporary name in the same directory and renames it to `path`
-  on success; on failure the temporary file is removed.
 
   Args:
     path: final output path (local or `gs://`).
@@ -54,24 +118,51 @@ def atomic_output(path, mode="w"):
   Yields:
     A writable `tf.gfile.GFile`.
   """
-  temp_path = "%s.tmp-%s" % (path, uuid.uuid4().hex[:8])
-  try:
+  with atomic_path(path) as temp_path:
     with tf.gfile.GFile(temp_path, mode) as writer:
       yield writer
-    tf.gfile.Rename(temp_path, path, overwrite=True)
-  finally:
-    if tf.gfile.Exists(temp_path):
-      tf.gfile.Remove(temp_path)
 
 
-def temporary_path(path):
-  """Returns a fresh temporary name next to `path`, for `commit_path`."""
-  return "%s.tmp-%s" % (path, uuid.uuid4().hex[:8])
+class OutputSet(object):
+  """Outputs that belong together, replaced all at once or not at all.
 
+  Each is written to a temporary file; when the `with` block ends without an
+  error they are renamed to their names one after another, and the members
+  of the set not written this time are removed (so no stale file is left
+  beside the new ones). On an error nothing is touched.
 
-def commit_path(temp_path, path):
-  """Renames a completely written `temp_path` to its final `path`."""
-  tf.gfile.Rename(temp_path, path, overwrite=True)
+    with script_io.OutputSet([predictions_path, metrics_path]) as outputs:
+      with outputs.open(predictions_path) as writer:
+        writer.write(...)
+  """
+
+  def __init__(self, paths):
+    self._paths = list(paths)
+    self._written = collections.OrderedDict()
+
+  def __enter__(self):
+    return self
+
+  @contextlib.contextmanager
+  def open(self, path, mode="w"):
+    """Opens `path`, one of the set, for writing."""
+    if path not in self._paths:
+      raise ValueError("%s is not one of %s" % (path, self._paths))
+    temp_path = self._written.setdefault(path, temporary_path(path))
+    with tf.gfile.GFile(temp_path, mode) as writer:
+      yield writer
+
+  def __exit__(self, exc_type, exc_value, tb):
+    try:
+      if exc_type is None:
+        for (path, temp_path) in self._written.items():
+          commit_path(temp_path, path)
+        for path in self._paths:
+          if path not in self._written and tf.gfile.Exists(path):
+            tf.gfile.Remove(path)
+    finally:
+      for temp_path in self._written.values():
+        discard_path(temp_path)
 
 
 def write_eval_results(output_eval_file, result):
@@ -176,7 +267,8 @@ def iter_text_lines(path):
   Quirk of the original: it reads with `tf.gfile.GFile.readline`, which
   splits on "\\n" only (a U+2028, U+0085 or vertical tab stays inside its
   line, where `splitlines` would split) and drops every "\\r" byte, wherever
-  it stands in the line. Bytes that are not UTF-8 are dropped (the original
+  it stands in the line. Bytes that are not UTF-8 are dropped, with one
+  warning per file saying how many and where the first was (the original
   stops with a UnicodeDecodeError).
 
   Args:
@@ -185,18 +277,31 @@ def iter_text_lines(path):
   Yields:
     Each line as a `str`, without its "\\n".
   """
+  bad_bytes = 0
+  first_bad_line = None
+  line_number = 0
   pending = b""
   with tf.gfile.GFile(path, "rb") as reader:
     while True:
       block = reader.read(_READ_BLOCK_BYTES)
+      lines = (pending + block).replace(b"\r", b"").split(b"\n")
+      pending = lines.pop() if block else b""
+      for line in lines:
+        line_number += 1
+        try:
+          text = line.decode("utf-8")
+        except UnicodeDecodeError:
+          text = line.decode("utf-8", "ignore")
+          bad_bytes += len(line) - len(text.encode("utf-8"))
+          first_bad_line = first_bad_line or line_number
+        if block or line:
+          yield text
       if not block:
         break
-      lines = (pending + block).replace(b"\r", b"").split(b"\n")
-      pending = lines.pop()
-      for line in lines:
-        yield line.decode("utf-8", "ignore")
-  if pending:
-    yield pending.decode("utf-8", "ignore")
+  if bad_bytes:
+    tf.logging.warning(
+        "%s: %d bytes that are not UTF-8 were dropped, the first on line %d.",
+        path, bad_bytes, first_bad_line)
 
 
 def read_text_lines(path):
@@ -224,29 +329,147 @@ def expand_file_patterns(patterns, flag_name):
       matched = []
     if not matched:
       raise InputError("--%s: no file matches %s" % (flag_name, pattern))
+    for path in matched:
+      check_file(path, flag_name)
     files.extend(matched)
   return files
+
+
+def check_file(path, flag_name):
+  """Raises InputError unless `path` is a file that exists."""
+  if tf.gfile.IsDirectory(path):
+    raise InputError("--%s: %s is a directory, not a file" % (flag_name, path))
+  if not tf.gfile.Exists(path):
+    raise InputError("--%s=%s: no such file" % (flag_name, path))
+
+
+@contextlib.contextmanager
+def locked_directory(directory, flag_name):
+  """Creates `directory` and holds a lock on it while the block runs.
+
+  A second run into the same directory (two trainings would interleave
+  their checkpoints) fails at once naming the process that holds it. The
+  lock is the operating system's on `directory/.lock`, so a killed run
+  leaves no lock behind. Cloud storage (`gs://`) has no such locks: there
+  nothing is locked.
+
+  Raises:
+    InputError: if `directory` is a file, cannot be made, or is locked.
+  """
+  if tf.gfile.Exists(directory) and not tf.gfile.IsDirectory(directory):
+    raise InputError("--%s=%s is a file, not a directory" %
+                     (flag_name, directory))
+  try:
+    tf.gfile.MakeDirs(directory)
+  except tf.errors.OpError as e:
+    raise InputError("--%s=%s: cannot make the directory: %s" %
+                     (flag_name, directory, one_line_message(e)))
+  if "://" in directory:
+    yield
+    return
+  with open(os.path.join(directory, ".lock"), "a+") as lock_file:
+    try:
+      fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (IOError, OSError):
+      lock_file.seek(0)
+      raise InputError(
+          "--%s=%s is in use by another run (process %s): wait for it to "
+          "end or choose another directory" %
+          (flag_name, directory, lock_file.read().strip() or "unknown"))
+    lock_file.seek(0)
+    lock_file.truncate()
+    lock_file.write("%d\n" % os.getpid())
+    lock_file.flush()
+    try:
+      yield
+    finally:
+      fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def naming_corrupt_records(files, flag_name):
+  """Turns a corrupt-record error in the block into one naming the file.
+
+  TensorFlow's message gives a byte offset but not the file; on such an
+  error the files are read through once to find it.
+  """
+  try:
+    yield
+  except tf.errors.DataLossError as e:
+    raise InputError("--%s: %s" %
+                     (flag_name, _find_corrupt_record(files) or
+                      one_line_message(e)))
+
+
+def _find_corrupt_record(files):
+  for path in files:
+    count = 0
+    try:
+      for _ in tf.io.tf_record_iterator(path):
+        count += 1
+    except tf.errors.DataLossError as e:
+      return "%s: record %d is corrupt or truncated (%s)" % (
+          path, count + 1, one_line_message(e))
+  return None
+
+
+def one_line_message(error):
+  """The line of `error`'s message that says what went wrong.
+
+  TensorFlow 2 wraps the message of an error raised while a graph runs in
+  "Graph execution error:" and the stack where the failing op was made; the
+  cause follows the line naming the op ("Node: ...").
+  """
+  lines = [line.strip() for line in
+           (getattr(error, "message", None) or str(error)).splitlines()]
+  if lines and lines[0].startswith("Graph execution error"):
+    node_lines = [i for (i, line) in enumerate(lines)
+                  if line.startswith("Node: ")]
+    lines = lines[node_lines[-1] + 1:] if node_lines else lines[1:]
+  for line in lines:
+    if line and not line.startswith(("[[", "Detected at node", "File ")):
+      return line
+  return type(error).__name__
+
+
+def _log_each_line_once():
+  """Leaves TensorFlow's log lines to absl's handler alone.
+
+  TensorFlow gives its logger a handler of its own when it is imported
+  before absl sets up logging, and absl's handler prints the same records
+  again.
+  """
+  logger = logging.getLogger("tensorflow")
+  for handler in list(logger.handlers):
+    logger.removeHandler(handler)
 
 
 def run(main):
   """Runs `main` under absl, reporting bad input as a one-line error.
 
   `ScriptError`s (`InputError` among them), `ValueError` (what the modules
-  raise for bad configs, vocabs and flags), TensorFlow's errors for missing
-  or corrupt files and the Estimator's NaN-loss error end the program with
-  "error: <message>" on stderr and exit status 2; the traceback is logged
-  at debug level only.
+  raise for bad configs, vocabs and flags), TensorFlow's errors (missing or
+  corrupt files, a NaN loss) and the operating system's end the program
+  with "error: <message>" on stderr and exit status 2. The traceback is
+  logged at debug level, and printed with `--verbose`.
   """
+  if "verbose" not in flags.FLAGS:
+    flags.DEFINE_bool(
+        "verbose", False,
+        "On an error, print its traceback too, not only its one-line "
+        "summary.")
 
   def guarded_main(argv):
+    _log_each_line_once()
     try:
       return main(argv)
-    except (ScriptError, ValueError, tf.errors.NotFoundError,
-            tf.errors.DataLossError, tf.train.NanLossDuringTrainingError) as e:
-      tf.logging.debug(traceback.format_exc())
-      message = (getattr(e, "message", None) or str(e)).strip()
-      first_line = message.splitlines()[0] if message else type(e).__name__
-      sys.stderr.write("error: %s\n" % first_line)
+    except (ScriptError, ValueError, EnvironmentError, tf.errors.OpError,
+            tf.train.NanLossDuringTrainingError) as e:
+      if flags.FLAGS.verbose:
+        traceback.print_exc()
+      else:
+        tf.logging.debug(traceback.format_exc())
+      sys.stderr.write("error: %s\n" % one_line_message(e))
       sys.exit(2)
 
   app.run(guarded_main)
