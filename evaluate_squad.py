@@ -29,6 +29,11 @@ Usable as a module (`evaluate`, `evaluate_files`) and from the command line:
 
   python evaluate_squad.py dev-v2.0.json predictions.json \
       --na-prob-file null_odds.json
+
+On bad input (a missing file, a file that is not JSON or not of the layout
+expected, a question without a prediction or a no-answer score) the command
+prints one line "error: <file>: <what is wrong, and where>" on stderr and
+exits with status 2.
 """
 
 from __future__ import absolute_import
@@ -95,6 +100,25 @@ def compute_f1(a_gold, a_pred):
   return _token_f1(pred_tokens, gold_tokens)
 
 
+class MissingInputError(script_io.InputError):
+  """A question lacks what the evaluation needs.
+
+  `source` names the input at fault: "dataset", "predictions" or
+  "na_probs".
+  """
+
+  def __init__(self, source, message):
+    super(MissingInputError, self).__init__(message)
+    self.source = source
+
+
+def _missing(source, what, qids):
+  """The MissingInputError of the questions `qids` lacking `what`."""
+  more = " (and %d more)" % (len(qids) - 1) if len(qids) > 1 else ""
+  return MissingInputError(source, "no %s for question %s%s" %
+                           (what, _show(qids[0]), more))
+
+
 def _questions(dataset):
   """Yields every question dict of `dataset` (the JSON's "data" list)."""
   for article in dataset:
@@ -114,7 +138,7 @@ def evaluate_v1(dataset, predictions):
     OrderedDict with `exact_match` and `f1`, in percent.
 
   Raises:
-    ValueError: if a question has no gold answer (v1.1 needs one).
+    MissingInputError: if a question has no gold answer (v1.1 needs one).
   """
   exact_match = f1 = total = 0
   for qa in _questions(dataset):
@@ -125,8 +149,9 @@ def evaluate_v1(dataset, predictions):
       continue
     ground_truths = [answer["text"] for answer in qa["answers"]]
     if not ground_truths:
-      raise ValueError("question %s has no gold answer: SQuAD v1.1 "
-                       "evaluation needs one" % qa["id"])
+      raise MissingInputError(
+          "dataset", "question %s has no gold answer: SQuAD v1.1 "
+          "evaluation needs one" % _show(qa["id"]))
     prediction = predictions[qa["id"]]
     exact_match += max(exact_match_score(prediction, gold)
                        for gold in ground_truths)
@@ -222,22 +247,20 @@ def evaluate_v2(dataset, predictions, na_probs=None, na_prob_thresh=1.0):
     OrderedDict in the official script's key order.
 
   Raises:
-    ValueError: if a question lacks a prediction or a no-answer score (the
-      official script fails there too).
+    MissingInputError: if a question lacks a prediction or a no-answer
+      score (the official script fails there too).
   """
   qid_to_has_ans = collections.OrderedDict(
       (qa["id"], bool(qa["answers"])) for qa in _questions(dataset))
   missing = [qid for qid in qid_to_has_ans if qid not in predictions]
   if missing:
-    raise ValueError("no prediction for question %s (and %d more)" %
-                     (missing[0], len(missing) - 1))
+    raise _missing("predictions", "prediction", missing)
   searched = na_probs is not None
   if not searched:
     na_probs = {qid: 0.0 for qid in predictions}
   missing = [qid for qid in qid_to_has_ans if qid not in na_probs]
   if missing:
-    raise ValueError("no no-answer score for question %s (and %d more)" %
-                     (missing[0], len(missing) - 1))
+    raise _missing("na_probs", "no-answer score", missing)
   exact_raw, f1_raw = _raw_v2_scores(dataset, predictions)
   exact_thresh = _apply_no_answer_threshold(exact_raw, na_probs,
                                             qid_to_has_ans, na_prob_thresh)
@@ -295,6 +318,8 @@ def evaluate(dataset_json, predictions, na_probs=None, na_prob_thresh=1.0,
   Returns:
     The metrics, an OrderedDict.
   """
+  if not any(True for _ in _questions(dataset_json["data"])):
+    raise MissingInputError("dataset", "no questions to evaluate")
   if version_2 is None:
     version_2 = is_version_2(dataset_json) or na_probs is not None
   if version_2:
@@ -306,34 +331,173 @@ def evaluate(dataset_json, predictions, na_probs=None, na_prob_thresh=1.0,
   return evaluate_v1(dataset_json["data"], predictions)
 
 
-def read_json(path, what):
-  """Parses the JSON file at `path`; `what` names it in errors.
+def read_json(path, name):
+  """Parses the JSON file at `path`; `name` names it in errors.
 
   Raises:
-    ValueError: naming the file, if it is missing or not JSON.
+    InputError: starting with `name`, if the file is missing, unreadable,
+      not UTF-8 or not JSON.
   """
-  if not tf.gfile.Exists(path):
-    raise ValueError("%s %s does not exist" % (what, path))
-  with tf.gfile.GFile(path, "rb") as reader:
-    data = reader.read()
   try:
-    return json.loads(data.decode("utf-8"))
+    if not tf.gfile.Exists(path):
+      raise script_io.InputError("%s: no such file" % name)
+    if tf.gfile.IsDirectory(path):
+      raise script_io.InputError("%s: is a folder, expected a file" % name)
+    with tf.gfile.GFile(path, "rb") as reader:
+      data = reader.read()
+  except tf.errors.OpError as e:
+    raise script_io.InputError("%s: cannot read it: %s" %
+                               (name, script_io.one_line_message(e)))
+  try:
+    text = data.decode("utf-8")
+  except UnicodeDecodeError as e:
+    raise script_io.InputError("%s: not UTF-8 text (byte %d)" %
+                               (name, e.start))
+  try:
+    return json.loads(text)
   except ValueError as e:
-    raise ValueError("%s %s is not valid JSON: %s" % (what, path, e))
+    raise script_io.InputError("%s: not valid JSON: %s" % (name, e))
 
 
-def read_dataset(path):
-  """Reads a SQuAD dataset file, checking its top-level layout.
+def _show(value, limit=60):
+  """`value` as JSON on one line, cut to about `limit` characters."""
+  try:
+    shown = json.dumps(value)
+  except (TypeError, ValueError):
+    shown = repr(value)
+  if len(shown) > limit:
+    shown = shown[:limit] + "..."
+  return shown
+
+
+_STRING = ((str,), "a string")
+_LIST = ((list,), "a list")
+_BOOL = ((bool,), "true or false")
+_NUMBER = ((int, float), "a number")
+_INTEGER = ((int,), "an integer")
+
+
+def _is_a(value, kind):
+  """Whether `value` is of `kind` (a bool is not a number here)."""
+  types = kind[0]
+  if isinstance(value, bool) and bool not in types:
+    return False
+  return isinstance(value, types)
+
+
+def check_dataset(dataset_json, name, required=("answers",)):
+  """Checks the layout of a parsed SQuAD file, raising at the first fault.
+
+  The articles (objects) of the "data" list hold "paragraphs", each with a
+  "context" string and a "qas" list of questions: objects with a string
+  "id", a string "question", a bool "is_impossible" and a list of
+  "answers", each an object with a string "text" and an integer
+  "answer_start". "data", "paragraphs", "qas", "id" and an answer's "text"
+  are always required, the other fields when `required` names them; a field
+  present is always checked. The file must hold at least one question.
+
+  Args:
+    dataset_json: the parsed file.
+    name: names the file in errors, e.g. "--predict_file=dev.json".
+    required: the optional fields that must be present.
 
   Raises:
-    ValueError: naming the file, if it is not SQuAD JSON.
+    InputError: "<name>: <place> <what is wrong>", the place being the
+      question id where there is one (`question "q7" has question null,
+      expected a string`), else the article / paragraph / question index.
   """
-  dataset_json = read_json(path, "SQuAD file")
-  if not isinstance(dataset_json, dict) or not isinstance(
-      dataset_json.get("data"), list):
-    raise ValueError("SQuAD file %s is not SQuAD JSON: expected an object "
-                     "with a \"data\" list" % path)
+
+  def fail(where, problem):
+    raise script_io.InputError("%s: %s %s" % (name, where, problem))
+
+  def check_object(value, where):
+    if not isinstance(value, dict):
+      fail(where, "is %s, expected an object" % _show(value))
+    return value
+
+  def field(obj, key, where, kind, always=False):
+    if key not in obj:
+      if always or key in required:
+        fail(where, "has no \"%s\"" % key)
+      return None
+    value = obj[key]
+    if not _is_a(value, kind):
+      fail(where, "has %s %s, expected %s" % (key, _show(value), kind[1]))
+    return value
+
+  check_object(dataset_json, "the file")
+  num_questions = 0
+  data = field(dataset_json, "data", "the file", _LIST, always=True)
+  for (i, article) in enumerate(data):
+    where = "article %d" % i
+    check_object(article, where)
+    paragraphs = field(article, "paragraphs", where, _LIST, always=True)
+    for (j, paragraph) in enumerate(paragraphs):
+      where = "article %d, paragraph %d" % (i, j)
+      check_object(paragraph, where)
+      field(paragraph, "context", where, _STRING)
+      qas = field(paragraph, "qas", where, _LIST, always=True)
+      for (k, qa) in enumerate(qas):
+        where = "article %d, paragraph %d, question %d" % (i, j, k)
+        check_object(qa, where)
+        where = "question %s" % _show(
+            field(qa, "id", where, _STRING, always=True))
+        field(qa, "question", where, _STRING)
+        field(qa, "is_impossible", where, _BOOL)
+        for (a, answer) in enumerate(
+            field(qa, "answers", where, _LIST) or ()):
+          answer_where = "%s answer %d" % (where, a)
+          check_object(answer, answer_where)
+          field(answer, "text", answer_where, _STRING, always=True)
+          field(answer, "answer_start", answer_where, _INTEGER)
+        num_questions += 1
+  if not num_questions:
+    raise script_io.InputError("%s: the file has no questions" % name)
+  return num_questions
+
+
+def read_dataset(path, name=None, required=("answers",)):
+  """Reads a SQuAD dataset file and checks it with `check_dataset`.
+
+  Args:
+    path: the file.
+    name: names it in errors (default: `path`).
+    required: see `check_dataset`.
+
+  Raises:
+    InputError: naming the file (and the place), if it is not SQuAD JSON.
+  """
+  name = name or path
+  dataset_json = read_json(path, name)
+  check_dataset(dataset_json, name, required)
   return dataset_json
+
+
+def _check_scores(scores, name, kind, what):
+  """Checks a JSON object of question id to `what`, each of `kind`."""
+  if not isinstance(scores, dict):
+    raise script_io.InputError(
+        "%s: the file is %s, expected an object of question ids to %ss" %
+        (name, _show(scores), what))
+  for (qid, value) in scores.items():
+    if not _is_a(value, kind):
+      raise script_io.InputError(
+          "%s: question %s has %s %s, expected %s" %
+          (name, _show(qid), what, _show(value), kind[1]))
+  return scores
+
+
+def read_predictions(path, name=None):
+  """Reads a JSON object of question id to answer text, checking it."""
+  name = name or path
+  return _check_scores(read_json(path, name), name, _STRING, "answer")
+
+
+def read_na_probs(path, name=None):
+  """Reads a JSON object of question id to no-answer score, checking it."""
+  name = name or path
+  return _check_scores(read_json(path, name), name, _NUMBER,
+                       "no-answer score")
 
 
 def evaluate_files(dataset_file, prediction_file, na_prob_file=None,
@@ -348,18 +512,35 @@ def evaluate_files(dataset_file, prediction_file, na_prob_file=None,
 
   Returns:
     The metrics, an OrderedDict.
+
+  Raises:
+    InputError: naming the file at fault (and the question or key), if one
+      is missing or not what it should be.
   """
   dataset_json = read_dataset(dataset_file)
-  predictions = read_json(prediction_file, "predictions file")
+  predictions = read_predictions(prediction_file)
   na_probs = None
   if na_prob_file:
-    na_probs = read_json(na_prob_file, "no-answer score file")
-  return evaluate(dataset_json, predictions, na_probs, na_prob_thresh,
-                  version_2)
+    na_probs = read_na_probs(na_prob_file)
+  try:
+    return evaluate(dataset_json, predictions, na_probs, na_prob_thresh,
+                    version_2)
+  except MissingInputError as e:
+    name = {"dataset": dataset_file, "predictions": prediction_file,
+            "na_probs": na_prob_file}[e.source]
+    raise script_io.InputError("%s: %s" % (name, e))
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+  """Reports a bad command line in one line, "error: ...", status 2."""
+
+  def error(self, message):
+    sys.stderr.write("error: %s (see --help)\n" % message)
+    sys.exit(2)
 
 
 def _parse_args(argv):
-  parser = argparse.ArgumentParser(
+  parser = _ArgumentParser(
       description="Official SQuAD v1.1 / v2.0 evaluation.")
   parser.add_argument("data_file", help="SQuAD dataset JSON file.")
   parser.add_argument("pred_file", help="Predictions JSON file.")
@@ -376,21 +557,34 @@ def _parse_args(argv):
   return parser.parse_args(argv)
 
 
+def _write_text(path, text):
+  """Writes --out-file completely or not at all."""
+  try:
+    with script_io.atomic_output(path) as writer:
+      writer.write(text)
+  except (EnvironmentError, tf.errors.OpError) as e:
+    raise script_io.InputError("--out-file=%s: cannot write it: %s" %
+                               (path, script_io.one_line_message(e)))
+
+
 def main(argv=None):
-  """Command line entry point; prints the metrics as JSON."""
+  """Command line entry point; prints the metrics as JSON.
+
+  Returns 0, or 2 after "error: <message>" on stderr when an input is
+  missing or not what it should be (or --out-file cannot be written).
+  """
   args = _parse_args(sys.argv[1:] if argv is None else argv)
   version_2 = {"auto": None, "1.1": False, "2.0": True}[args.version]
   try:
     result = evaluate_files(args.data_file, args.pred_file,
                             args.na_prob_file, args.na_prob_thresh,
                             version_2)
-  except ValueError as e:
-    sys.stderr.write("error: %s\n" % e)
+    text = json.dumps(result, indent=2)
+    if args.out_file:
+      _write_text(args.out_file, text + "\n")
+  except (ValueError, EnvironmentError, tf.errors.OpError) as e:
+    sys.stderr.write("error: %s\n" % script_io.one_line_message(e))
     return 2
-  text = json.dumps(result, indent=2)
-  if args.out_file:
-    with script_io.atomic_output(args.out_file) as writer:
-      writer.write(text + "\n")
   print(text)
   return 0
 

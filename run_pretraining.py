@@ -553,13 +553,10 @@ def main(_):
   check_flags(bert_config)
   settings = runner.settings_from_flags(FLAGS)
   runner.resolve_engine(settings)
-  init_checkpoint = FLAGS.init_checkpoint
-  if init_checkpoint:
-    init_checkpoint = runner.resolve_checkpoint(init_checkpoint)
-    runner.check_init_checkpoint(
-        init_checkpoint, bert_config, FLAGS.bert_config_file,
-        model_dir=FLAGS.output_dir, training=FLAGS.do_train,
-        allow_partial=FLAGS.allow_partial_checkpoint)
+  init_checkpoint = runner.resolve_init_checkpoint(
+      FLAGS.init_checkpoint, bert_config, FLAGS.bert_config_file,
+      model_dir=FLAGS.output_dir, training=FLAGS.do_train,
+      allow_partial=FLAGS.allow_partial_checkpoint)
 
   input_files = script_io.expand_file_patterns(FLAGS.input_file,
                                                "input_file")

@@ -19,7 +19,11 @@ Same examples, features, TFRecords and prediction files as the original
 on a file that carries gold answers, the official SQuAD metrics (see
 `evaluate_squad.py`) are logged and written to `eval_results.json`; the
 prediction run reports its progress and keeps only a compact form of each
-feature in memory (see `_PredictionFeature`).
+feature in memory (see `_PredictionFeature`). The prediction files and
+`eval_results.json` are replaced together or not at all; bad input (a SQuAD
+file of the wrong layout or without questions) stops the run before
+anything is written, with one line such as `error: --predict_file=dev.json:
+question "q7" has question null, expected a string`.
 """
 
 from __future__ import absolute_import
@@ -29,6 +33,7 @@ from __future__ import print_function
 import array
 import collections
 import collections.abc
+import contextlib
 import json
 import math
 import os
@@ -255,23 +260,36 @@ def _split_context(paragraph_text):
   return doc_tokens, char_to_word_offset
 
 
-def _field(obj, key, input_file, where):
-  """Returns obj[key], or raises InputError naming the file and place."""
-  if not isinstance(obj, dict) or key not in obj:
-    raise script_io.InputError(
-        "%s is not SQuAD JSON: %s has no \"%s\"" % (input_file, where, key))
-  return obj[key]
+def _squad_file_name(input_file, flag_name):
+  """How errors name a SQuAD file: "--predict_file=dev.json" or the path."""
+  if flag_name:
+    return "--%s=%s" % (flag_name, input_file)
+  return input_file
 
 
-def _read_squad_data(input_file):
-  """Returns the "data" list of a SQuAD JSON file (InputError if not)."""
-  try:
-    return evaluate_squad.read_dataset(input_file)["data"]
-  except ValueError as e:
-    raise script_io.InputError(str(e))
+def read_squad_json(input_file, is_training, flag_name=None):
+  """Reads a SQuAD JSON file and checks that it holds what is read of it.
+
+  Every question needs an "id", a "question" and its paragraph's "context";
+  in training mode also "answers" with "answer_start" (and with
+  `FLAGS.version_2_with_negative`, "is_impossible"). See
+  `evaluate_squad.check_dataset`.
+
+  Raises:
+    InputError: naming the file (as --`flag_name`=`input_file` when
+      `flag_name` is given) and the question, or article and paragraph, if
+      the file is missing, not JSON, not SQuAD JSON or without questions.
+  """
+  required = ["context", "question"]
+  if is_training:
+    required.extend(["answers", "answer_start"])
+    if FLAGS.version_2_with_negative:
+      required.append("is_impossible")
+  return evaluate_squad.read_dataset(
+      input_file, _squad_file_name(input_file, flag_name), required)
 
 
-def read_squad_examples(input_file, is_training):
+def read_squad_examples(input_file, is_training, flag_name=None):
   """Reads the questions of a SQuAD JSON file as SquadExamples.
 
   In training mode, `FLAGS.version_2_with_negative` decides whether
@@ -279,55 +297,52 @@ def read_squad_examples(input_file, is_training):
   `doc_tokens` list.
 
   Raises:
-    InputError: if the file is not SQuAD JSON (naming the file and the
-      question).
-    ValueError: in training mode, if an answerable question does not have
-      exactly one answer (every SQuAD 1.1 dev question has several).
+    InputError: if the file is not SQuAD JSON (see `read_squad_json`), or,
+      in training mode, if an answerable question does not have exactly one
+      answer (every SQuAD 1.1 dev question has several).
+  """
+  return squad_examples(
+      read_squad_json(input_file, is_training, flag_name), is_training,
+      _squad_file_name(input_file, flag_name))
+
+
+def squad_examples(dataset_json, is_training, name):
+  """The SquadExamples of a file checked by `read_squad_json`.
+
+  `name` names the file in errors.
   """
   examples = []
-  for article_number, entry in enumerate(_read_squad_data(input_file)):
-    article = "article %d" % article_number
-    for paragraph_number, paragraph in enumerate(
-        _field(entry, "paragraphs", input_file, article)):
-      where = "paragraph %d of %s" % (paragraph_number, article)
-      doc_tokens, char_to_word_offset = _split_context(
-          _field(paragraph, "context", input_file, where))
-      for question_number, qa in enumerate(
-          _field(paragraph, "qas", input_file, where)):
-        example = _read_question(
-            qa, "question %d of %s" % (question_number, where), doc_tokens,
-            char_to_word_offset, is_training, input_file)
+  for entry in dataset_json["data"]:
+    for paragraph in entry["paragraphs"]:
+      doc_tokens, char_to_word_offset = _split_context(paragraph["context"])
+      for qa in paragraph["qas"]:
+        example = _read_question(qa, doc_tokens, char_to_word_offset,
+                                 is_training, name)
         if example is not None:
           examples.append(example)
   return examples
 
 
-def _read_question(qa, where, doc_tokens, char_to_word_offset, is_training,
-                   input_file):
+def _read_question(qa, doc_tokens, char_to_word_offset, is_training, name):
   """Makes the SquadExample of one question (None if skipped)."""
-  qas_id = _field(qa, "id", input_file, where)
-  where = "question %s" % qas_id
-  question_text = _field(qa, "question", input_file, where)
+  qas_id = qa["id"]
+  question_text = qa["question"]
   start_position = None
   end_position = None
   orig_answer_text = None
   is_impossible = False
   if is_training:
     if FLAGS.version_2_with_negative:
-      is_impossible = _field(qa, "is_impossible", input_file, where)
-    answers = _field(qa, "answers", input_file, where)
+      is_impossible = qa["is_impossible"]
+    answers = qa["answers"]
     if (len(answers) != 1) and (not is_impossible):
-      raise ValueError(
-          "For training, each question should have exactly 1 answer. "
-          "(%s: question %s has %d)" % (input_file, qas_id, len(answers)))
+      raise script_io.InputError(
+          "%s: question %s has %d answers, expected exactly 1 for training"
+          % (name, json.dumps(qas_id), len(answers)))
     if not is_impossible:
       answer = answers[0]
-      orig_answer_text = _field(answer, "text", input_file, where)
-      answer_offset = _field(answer, "answer_start", input_file, where)
-      if not isinstance(answer_offset, int):
-        raise script_io.InputError(
-            "%s: question %s has answer_start %r, not a number" %
-            (input_file, qas_id, answer_offset))
+      orig_answer_text = answer["text"]
+      answer_offset = answer["answer_start"]
       positions = _answer_word_positions(
           qas_id, doc_tokens, char_to_word_offset, orig_answer_text,
           answer_offset)
@@ -839,11 +854,25 @@ def write_predictions(all_examples, all_features, all_results, n_best_size,
 
   Quirk of the original: `FLAGS.version_2_with_negative`,
   `FLAGS.null_score_diff_threshold` and `FLAGS.verbose_logging` are read
-  here, at call time; callers set the flags. Each file is written
-  completely or not at all.
+  here, at call time; callers set the flags. The files are one
+  `script_io.OutputSet`: all are replaced, or none, and without version 2
+  an older null_odds.json is removed.
   """
-  tf.logging.info("Writing predictions to: %s" % (output_prediction_file))
-  tf.logging.info("Writing nbest to: %s" % (output_nbest_file))
+  texts = prediction_texts(all_examples, all_features, all_results,
+                           n_best_size, max_answer_length, do_lower_case)
+  _write_output_set(zip(
+      [output_prediction_file, output_nbest_file, output_null_log_odds_file],
+      texts))
+
+
+def prediction_texts(all_examples, all_features, all_results, n_best_size,
+                     max_answer_length, do_lower_case):
+  """The contents `write_predictions` writes, computed in memory.
+
+  Returns:
+    (predictions.json, nbest_predictions.json, null_odds.json) as strings;
+    null_odds.json is None without `FLAGS.version_2_with_negative`.
+  """
   version_2 = FLAGS.version_2_with_negative
 
   example_index_to_features = collections.defaultdict(list)
@@ -896,10 +925,8 @@ def write_predictions(all_examples, all_features, all_results, n_best_size,
       else:
         all_predictions[example.qas_id] = best_non_null_entry.text
 
-  _write_json(output_prediction_file, all_predictions)
-  _write_json(output_nbest_file, all_nbest_json)
-  if version_2:
-    _write_json(output_null_log_odds_file, scores_diff_json)
+  return (_json_text(all_predictions), _json_text(all_nbest_json),
+          _json_text(scores_diff_json) if version_2 else None)
 
 
 def _prelim_predictions(features, unique_id_to_result, n_best_size,
@@ -1058,10 +1085,25 @@ def _nbest_json(nbest):
   return nbest_json
 
 
-def _write_json(path, obj):
-  """Writes `obj` as the original does: indent 4, ASCII, then a newline."""
-  with script_io.atomic_output(path) as writer:
-    writer.write(json.dumps(obj, indent=4) + "\n")
+def _json_text(obj):
+  """`obj` as the original writes it: indent 4, ASCII, then a newline."""
+  return json.dumps(obj, indent=4) + "\n"
+
+
+def _write_output_set(contents):
+  """Writes (path, text) pairs as one `script_io.OutputSet`.
+
+  All files are replaced when every one is written, else none is; a path
+  whose text is None is removed (so no older file of the set is left
+  beside the new ones).
+  """
+  contents = list(contents)
+  with script_io.OutputSet([path for (path, _) in contents]) as outputs:
+    for (path, text) in contents:
+      if text is not None:
+        tf.logging.info("Writing %s", path)
+        with _writing(path), outputs.open(path) as writer:
+          writer.write(text)
 
 
 def get_final_text(pred_text, orig_text, do_lower_case):
@@ -1174,20 +1216,34 @@ def _int64_feature(values):
   return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
 
 
+@contextlib.contextmanager
+def _writing(path):
+  """Reports a failed write of the output `path` (a full disk) naming it."""
+  try:
+    yield
+  except (EnvironmentError, tf.errors.OpError) as e:
+    raise script_io.ScriptError("%s: cannot write it: %s" %
+                                (path, script_io.one_line_message(e)))
+
+
 class FeatureWriter(object):
   """Streams InputFeatures to a TFRecord file of tf.train.Examples.
 
   Features are written in the order `unique_ids, input_ids, input_mask,
   segment_ids` (+ `start_positions, end_positions, is_impossible` for
-  training). The file appears under `filename` on `close()`.
+  training), to a hidden temporary file that becomes `filename` on
+  `close()`; `discard()` removes it instead, leaving an older `filename` as
+  it was. As a context manager, it closes when its block ends without an
+  error and discards otherwise.
   """
 
   def __init__(self, filename, is_training):
     self.filename = filename
     self.is_training = is_training
     self.num_features = 0
-    self._temp_path = script_io.temporary_path(filename)
-    self._writer = tf.io.TFRecordWriter(self._temp_path)
+    with _writing(filename):
+      self._temp_path = script_io.temporary_path(filename)
+      self._writer = tf.io.TFRecordWriter(self._temp_path)
 
   def process_feature(self, feature):
     """Appends one feature as a tf.train.Example."""
@@ -1206,12 +1262,36 @@ class FeatureWriter(object):
           ("is_impossible", _int64_feature([int(bool(
               feature.is_impossible))])),
       ])
-    self._writer.write(
-        script_io.serialize_example_in_order(named_features))
+    with _writing(self.filename):
+      self._writer.write(
+          script_io.serialize_example_in_order(named_features))
 
   def close(self):
-    self._writer.close()
-    script_io.commit_path(self._temp_path, self.filename)
+    """Completes the file: it appears under `filename`."""
+    try:
+      with _writing(self.filename):
+        self._writer.close()
+        script_io.commit_path(self._temp_path, self.filename)
+    finally:
+      script_io.discard_path(self._temp_path)
+
+  def discard(self):
+    """Removes what was written; `filename` stays as it was."""
+    try:
+      self._writer.close()
+    except tf.errors.OpError:
+      pass  # The error that led here is the one to report.
+    finally:
+      script_io.discard_path(self._temp_path)
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, exc_type, exc_value, tb):
+    if exc_type is None:
+      self.close()
+    else:
+      self.discard()
 
 
 class _PositionMap(collections.abc.Mapping):
@@ -1306,7 +1386,7 @@ def validate_flags_or_throw(bert_config):
 def _read_train_examples():
   """Reads and shuffles --train_file; returns (examples, training steps)."""
   train_examples = read_squad_examples(
-      input_file=FLAGS.train_file, is_training=True)
+      input_file=FLAGS.train_file, is_training=True, flag_name="train_file")
   num_train_steps = int(
       len(train_examples) / FLAGS.train_batch_size * FLAGS.num_train_epochs)
   if num_train_steps <= 0:
@@ -1322,20 +1402,58 @@ def _read_train_examples():
   return train_examples, num_train_steps
 
 
+def _read_predict_examples():
+  """Reads --predict_file; returns (examples, what evaluation needs of it).
+
+  The second is the file cut down to its version, question ids and answer
+  texts (see `_gold_dataset`).
+  """
+  name = _squad_file_name(FLAGS.predict_file, "predict_file")
+  dataset_json = read_squad_json(FLAGS.predict_file, False, "predict_file")
+  return (squad_examples(dataset_json, False, name),
+          _gold_dataset(dataset_json))
+
+
+def _gold_dataset(dataset_json):
+  """The part of a SQuAD file that `evaluate_squad.evaluate` reads."""
+  qas = []
+  for article in dataset_json["data"]:
+    for paragraph in article["paragraphs"]:
+      for qa in paragraph["qas"]:
+        gold = {"id": qa["id"]}
+        if "answers" in qa:
+          gold["answers"] = [{"text": answer["text"]}
+                             for answer in qa["answers"]]
+        qas.append(gold)
+  gold_dataset = {"data": [{"paragraphs": [{"qas": qas}]}]}
+  if "version" in dataset_json:
+    gold_dataset["version"] = dataset_json["version"]
+  return gold_dataset
+
+
+def _check_vocab(tokenizer):
+  """Raises InputError if the vocab lacks a token every window needs."""
+  missing = [token for token in ("[CLS]", "[SEP]", "[UNK]")
+             if token not in tokenizer.vocab]
+  if missing:
+    raise script_io.InputError(
+        "--vocab_file=%s: no %s token" % (FLAGS.vocab_file,
+                                           " or ".join(missing)))
+
+
 def _train(estimator, tokenizer, train_examples, num_train_steps):
   """Streams the training features to train.tf_record, then trains."""
-  train_writer = FeatureWriter(
+  with FeatureWriter(
       filename=os.path.join(FLAGS.output_dir, "train.tf_record"),
-      is_training=True)
-  convert_examples_to_features(
-      examples=train_examples,
-      tokenizer=tokenizer,
-      max_seq_length=FLAGS.max_seq_length,
-      doc_stride=FLAGS.doc_stride,
-      max_query_length=FLAGS.max_query_length,
-      is_training=True,
-      output_fn=train_writer.process_feature)
-  train_writer.close()
+      is_training=True) as train_writer:
+    convert_examples_to_features(
+        examples=train_examples,
+        tokenizer=tokenizer,
+        max_seq_length=FLAGS.max_seq_length,
+        doc_stride=FLAGS.doc_stride,
+        max_query_length=FLAGS.max_query_length,
+        is_training=True,
+        output_fn=train_writer.process_feature)
 
   tf.logging.info("***** Running training *****")
   tf.logging.info("  Num orig examples = %d", len(train_examples))
@@ -1355,26 +1473,31 @@ def _train(estimator, tokenizer, train_examples, num_train_steps):
           num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)])
 
 
-def _predict(estimator, tokenizer, eval_examples):
-  """Writes the prediction files and, given gold answers, the metrics."""
-  eval_writer = FeatureWriter(
-      filename=os.path.join(FLAGS.output_dir, "eval.tf_record"),
-      is_training=False)
+def _predict(estimator, tokenizer, eval_examples, gold_dataset):
+  """Writes the prediction files and, given gold answers, the metrics.
+
+  predictions.json, nbest_predictions.json, null_odds.json (SQuAD 2.0) and
+  eval_results.json (given gold answers) are one `script_io.OutputSet`:
+  replaced all together or not at all, an older member not written this
+  time removed.
+  """
   eval_features = []
+  with FeatureWriter(
+      filename=os.path.join(FLAGS.output_dir, "eval.tf_record"),
+      is_training=False) as eval_writer:
 
-  def append_feature(feature):
-    eval_features.append(_PredictionFeature(feature))
-    eval_writer.process_feature(feature)
+    def append_feature(feature):
+      eval_features.append(_PredictionFeature(feature))
+      eval_writer.process_feature(feature)
 
-  convert_examples_to_features(
-      examples=eval_examples,
-      tokenizer=tokenizer,
-      max_seq_length=FLAGS.max_seq_length,
-      doc_stride=FLAGS.doc_stride,
-      max_query_length=FLAGS.max_query_length,
-      is_training=False,
-      output_fn=append_feature)
-  eval_writer.close()
+    convert_examples_to_features(
+        examples=eval_examples,
+        tokenizer=tokenizer,
+        max_seq_length=FLAGS.max_seq_length,
+        doc_stride=FLAGS.doc_stride,
+        max_query_length=FLAGS.max_query_length,
+        is_training=False,
+        output_fn=append_feature)
 
   tf.logging.info("***** Running predictions *****")
   tf.logging.info("  Num orig examples = %d", len(eval_examples))
@@ -1389,15 +1512,16 @@ def _predict(estimator, tokenizer, eval_examples):
   all_results = _run_predictions(estimator, predict_input_fn,
                                  len(eval_features))
 
-  output_prediction_file = os.path.join(FLAGS.output_dir, "predictions.json")
-  output_nbest_file = os.path.join(FLAGS.output_dir, "nbest_predictions.json")
-  output_null_log_odds_file = os.path.join(FLAGS.output_dir, "null_odds.json")
-  write_predictions(eval_examples, eval_features, all_results,
-                    FLAGS.n_best_size, FLAGS.max_answer_length,
-                    FLAGS.do_lower_case, output_prediction_file,
-                    output_nbest_file, output_null_log_odds_file)
+  texts = prediction_texts(eval_examples, eval_features, all_results,
+                           FLAGS.n_best_size, FLAGS.max_answer_length,
+                           FLAGS.do_lower_case)
   del eval_examples, eval_features, all_results
-  _evaluate(output_prediction_file, output_null_log_odds_file)
+  (predictions_text, _, null_odds_text) = texts
+  eval_text = _evaluation_text(gold_dataset, predictions_text, null_odds_text)
+  names = ("predictions.json", "nbest_predictions.json", "null_odds.json",
+           "eval_results.json")
+  _write_output_set(zip([os.path.join(FLAGS.output_dir, name)
+                         for name in names], texts + (eval_text,)))
 
 
 def _run_predictions(estimator, predict_input_fn, num_features):
@@ -1426,35 +1550,34 @@ def _run_predictions(estimator, predict_input_fn, num_features):
   return all_results
 
 
-def _evaluate(prediction_file, null_odds_file):
-  """Computes the official metrics when --predict_file has gold answers.
+def _evaluation_text(gold_dataset, predictions_text, null_odds_text):
+  """The official metrics as eval_results.json holds them, or None.
 
-  For SQuAD 2.0 the no-answer threshold of the metrics is
+  None when --predict_file lacks the gold answers of an evaluation. For
+  SQuAD 2.0 the no-answer threshold of the metrics is
   --null_score_diff_threshold, so they describe predictions.json as
   written (with the default 0.0, the same figures as the official script
-  run with its default threshold on these files).
+  run with its default threshold on these files). The predictions are read
+  back from the texts of their files.
   """
   version_2 = FLAGS.version_2_with_negative
-  dataset_json = evaluate_squad.read_dataset(FLAGS.predict_file)
-  if not evaluate_squad.has_gold_answers(dataset_json, version_2):
+  if not evaluate_squad.has_gold_answers(gold_dataset, version_2):
     tf.logging.info(
         "--predict_file has questions without gold answers for a SQuAD %s "
         "evaluation: no metrics.", "v2.0" if version_2 else "v1.1")
-    return
-  predictions = evaluate_squad.read_json(prediction_file, "predictions")
+    return None
+  predictions = json.loads(predictions_text)
   na_probs = None
   if version_2:
-    na_probs = evaluate_squad.read_json(null_odds_file, "null odds")
+    na_probs = json.loads(null_odds_text)
   result = evaluate_squad.evaluate(
-      dataset_json, predictions, na_probs,
+      gold_dataset, predictions, na_probs,
       na_prob_thresh=FLAGS.null_score_diff_threshold, version_2=version_2)
-  output_eval_file = os.path.join(FLAGS.output_dir, "eval_results.json")
   tf.logging.info("***** Eval results (official SQuAD %s metrics) *****",
                   "v2.0" if version_2 else "v1.1")
   for key, value in result.items():
     tf.logging.info("  %s = %s", key, value)
-  with script_io.atomic_output(output_eval_file) as writer:
-    writer.write(json.dumps(result, indent=2) + "\n")
+  return json.dumps(result, indent=2) + "\n"
 
 
 def main(_):
@@ -1464,11 +1587,20 @@ def main(_):
 
   validate_flags_or_throw(bert_config)
 
-  tf.gfile.MakeDirs(FLAGS.output_dir)
-
+  script_io.check_file(FLAGS.vocab_file, "vocab_file")
   tokenizer = tokenization.FullTokenizer(
       vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
+  _check_vocab(tokenizer)
+  runner.check_vocab_fits(tokenizer.vocab, bert_config, FLAGS.vocab_file,
+                          FLAGS.bert_config_file)
+  settings = runner.settings_from_flags(FLAGS)
+  runner.resolve_engine(settings)
+  init_checkpoint = runner.resolve_init_checkpoint(
+      FLAGS.init_checkpoint, bert_config, FLAGS.bert_config_file,
+      model_dir=FLAGS.output_dir, training=FLAGS.do_train,
+      allow_partial=FLAGS.allow_partial_checkpoint)
 
+  # Both files are read, and checked, before anything is written.
   train_examples = None
   num_train_steps = None
   num_warmup_steps = None
@@ -1478,12 +1610,11 @@ def main(_):
   if FLAGS.do_predict:
     # Read before training (the original reads it after), so that a bad
     # --predict_file stops the run before hours of training, not after.
-    eval_examples = read_squad_examples(
-        input_file=FLAGS.predict_file, is_training=False)
+    eval_examples, gold_dataset = _read_predict_examples()
 
   model_fn = model_fn_builder(
       bert_config=bert_config,
-      init_checkpoint=FLAGS.init_checkpoint,
+      init_checkpoint=init_checkpoint,
       learning_rate=FLAGS.learning_rate,
       num_train_steps=num_train_steps,
       num_warmup_steps=num_warmup_steps,
@@ -1493,19 +1624,20 @@ def main(_):
   # With --use_tpu=False this runs on the CPU or a GPU.
   estimator = runner.build_runner(
       model_fn,
-      runner.settings_from_flags(FLAGS),
+      settings,
       model_dir=FLAGS.output_dir,
       save_checkpoints_steps=FLAGS.save_checkpoints_steps,
       iterations_per_loop=FLAGS.iterations_per_loop,
       train_batch_size=FLAGS.train_batch_size,
       predict_batch_size=FLAGS.predict_batch_size)
 
-  if FLAGS.do_train:
-    _train(estimator, tokenizer, train_examples, num_train_steps)
-    del train_examples
+  with script_io.locked_directory(FLAGS.output_dir, "output_dir"):
+    if FLAGS.do_train:
+      _train(estimator, tokenizer, train_examples, num_train_steps)
+      del train_examples
 
-  if FLAGS.do_predict:
-    _predict(estimator, tokenizer, eval_examples)
+    if FLAGS.do_predict:
+      _predict(estimator, tokenizer, eval_examples, gold_dataset)
 
 
 if __name__ == "__main__":

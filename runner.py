@@ -603,6 +603,22 @@ def _check_checkpoint_data(prefix, flag_name):
         (flag_name, prefix, found, expected - found))
 
 
+def resolve_init_checkpoint(init_checkpoint, bert_config, config_file,
+                            model_dir=None, training=False,
+                            allow_partial=False):
+  """`resolve_checkpoint` and `check_init_checkpoint` for `--init_checkpoint`.
+
+  Returns:
+    The checkpoint prefix, or None when `init_checkpoint` is empty.
+  """
+  if not init_checkpoint:
+    return None
+  init_checkpoint = resolve_checkpoint(init_checkpoint)
+  check_init_checkpoint(init_checkpoint, bert_config, config_file, model_dir,
+                        training, allow_partial)
+  return init_checkpoint
+
+
 def check_init_checkpoint(init_checkpoint, bert_config, config_file,
                           model_dir=None, training=False,
                           allow_partial=False):

@@ -64,7 +64,8 @@ def test_evaluate_v1_counts_missing_predictions_as_zero():
 
 def test_evaluate_v1_needs_gold_answers():
   dataset = _dataset([("a", [])], "1.1")
-  with pytest.raises(ValueError, match="question a has no gold answer"):
+  with pytest.raises(evaluate_squad.MissingInputError,
+                     match='question "a" has no gold answer'):
     evaluate_squad.evaluate(dataset, {"a": ""})
   assert not evaluate_squad.has_gold_answers(dataset, version_2=False)
   assert evaluate_squad.has_gold_answers(dataset, version_2=True)
@@ -123,12 +124,20 @@ def test_evaluate_v2_applies_the_no_answer_threshold():
 def test_evaluate_v2_reports_missing_prediction_or_score():
   dataset, predictions, na_probs = _v2_case()
   del predictions["q3"]
-  with pytest.raises(ValueError, match="no prediction for question q3"):
+  with pytest.raises(evaluate_squad.MissingInputError,
+                     match='^no prediction for question "q3"$') as raised:
+    evaluate_squad.evaluate(dataset, predictions, na_probs)
+  assert raised.value.source == "predictions"
+  del predictions["q1"]
+  with pytest.raises(
+      ValueError, match='^no prediction for question "q1" \\(and 1 more\\)$'):
     evaluate_squad.evaluate(dataset, predictions, na_probs)
   dataset, predictions, na_probs = _v2_case()
   del na_probs["q4"]
-  with pytest.raises(ValueError, match="no no-answer score for question q4"):
+  with pytest.raises(evaluate_squad.MissingInputError,
+                     match='no no-answer score for question "q4"') as raised:
     evaluate_squad.evaluate(dataset, predictions, na_probs)
+  assert raised.value.source == "na_probs"
 
 
 def test_version_detection():
@@ -152,7 +161,9 @@ def test_command_line(tmp_path, capsys):
     assert json.load(f) == printed
   # Forced to v1.1, the empty gold lists are an error, reported in one line.
   assert evaluate_squad.main([data_file, pred_file, "--version=1.1"]) == 2
-  assert "error: question q3 has no gold answer" in capsys.readouterr().err
+  assert capsys.readouterr().err == (
+      'error: %s: question "q3" has no gold answer: SQuAD v1.1 evaluation '
+      "needs one\n" % data_file)
 
 
 def test_command_line_bad_files(tmp_path, capsys):
@@ -160,12 +171,126 @@ def test_command_line_bad_files(tmp_path, capsys):
   not_json.write_text(u"{oops")
   pred_file = _write(tmp_path / "pred.json", {})
   assert evaluate_squad.main([str(not_json), pred_file]) == 2
-  assert "x.json is not valid JSON" in capsys.readouterr().err
+  assert capsys.readouterr().err.startswith(
+      "error: %s: not valid JSON: " % not_json)
   not_squad = _write(tmp_path / "y.json", {"version": "1.1"})
   assert evaluate_squad.main([not_squad, pred_file]) == 2
-  assert "y.json is not SQuAD JSON" in capsys.readouterr().err
+  assert capsys.readouterr().err == (
+      'error: %s: the file has no "data"\n' % not_squad)
   assert evaluate_squad.main([str(tmp_path / "none.json"), pred_file]) == 2
-  assert "none.json does not exist" in capsys.readouterr().err
+  assert capsys.readouterr().err == (
+      "error: %s: no such file\n" % (tmp_path / "none.json"))
+
+
+def _bad_input_cases():
+  """(name, files to write, extra flags, expected message) per case."""
+  dataset, predictions, na_probs = _v2_case()
+  question_null = _v2_case()[0]
+  question_null["data"][0]["paragraphs"][0]["qas"][1]["question"] = None
+  no_answers = _v2_case()[0]
+  del no_answers["data"][0]["paragraphs"][0]["qas"][2]["answers"]
+  return [
+      ("dataset is a list", {"data": [dataset], "pred": predictions}, [],
+       'data.json: the file is [{"version": "v2.0", "data": [{"title": "t", '
+       '"paragraphs": [..., expected an object'),
+      ("dataset without questions", {"data": {"data": []},
+                                     "pred": predictions}, [],
+       "data.json: the file has no questions"),
+      ("question null", {"data": question_null, "pred": predictions}, [],
+       'data.json: question "q2" has question null, expected a string'),
+      ("no gold answers", {"data": no_answers, "pred": predictions}, [],
+       'data.json: question "q3" has no "answers"'),
+      ("predictions are a list", {"data": dataset, "pred": ["Paris"]}, [],
+       'pred.json: the file is ["Paris"], expected an object of question '
+       "ids to answers"),
+      ("prediction not a string",
+       {"data": dataset, "pred": dict(predictions, q2=["whale"])}, [],
+       'pred.json: question "q2" has answer ["whale"], expected a string'),
+      ("prediction null", {"data": dataset, "pred": dict(predictions,
+                                                         q4=None)}, [],
+       'pred.json: question "q4" has answer null, expected a string'),
+      ("missing prediction",
+       {"data": dataset, "pred": {"q1": "Paris"}}, [],
+       'pred.json: no prediction for question "q2" (and 2 more)'),
+      ("na file a list", {"data": dataset, "pred": predictions,
+                          "na": [0.5]}, [],
+       "na.json: the file is [0.5], expected an object of question ids to "
+       "no-answer scores"),
+      ("na score a string",
+       {"data": dataset, "pred": predictions,
+        "na": dict(na_probs, q3="3.0")}, [],
+       'na.json: question "q3" has no-answer score "3.0", expected a '
+       "number"),
+      ("na score a bool",
+       {"data": dataset, "pred": predictions,
+        "na": dict(na_probs, q1=True)}, [],
+       'na.json: question "q1" has no-answer score true, expected a number'),
+      ("missing na score",
+       {"data": dataset, "pred": predictions,
+        "na": {"q1": 0.0}}, [],
+       'na.json: no no-answer score for question "q2" (and 2 more)'),
+      ("na file missing", {"data": dataset, "pred": predictions}, ["na"],
+       "na.json: no such file"),
+      ("predictions not UTF-8", {"data": dataset, "pred": b'{"q1": "\xff"}'},
+       [], "pred.json: not UTF-8 text (byte 8)"),
+      ("predictions not JSON", {"data": dataset, "pred": b"Paris"}, [],
+       "pred.json: not valid JSON: Expecting value: line 1 column 1 "
+       "(char 0)"),
+  ]
+
+
+@pytest.mark.parametrize("case", _bad_input_cases(), ids=lambda c: c[0])
+def test_command_line_bad_input_is_one_line(tmp_path, capsys, case):
+  (_, files, na_flag, message) = case
+  paths = {}
+  for name in ("data", "pred", "na"):
+    paths[name] = str(tmp_path / (name + ".json"))
+    if name in files:
+      if isinstance(files[name], bytes):
+        with open(paths[name], "wb") as f:
+          f.write(files[name])
+      else:
+        _write(paths[name], files[name])
+  argv = [paths["data"], paths["pred"]]
+  if "na" in files or na_flag:
+    argv += ["--na-prob-file", paths["na"]]
+  out_file = str(tmp_path / "metrics.json")
+  with open(out_file, "w") as f:
+    f.write("old metrics\n")
+  assert evaluate_squad.main(argv + ["--out-file", out_file]) == 2
+  captured = capsys.readouterr()
+  assert captured.out == ""
+  assert captured.err == "error: %s/%s\n" % (tmp_path, message)
+  with open(out_file) as f:
+    assert f.read() == "old metrics\n"
+  assert sorted(os.listdir(str(tmp_path)))[-1] == "pred.json"
+
+
+def test_command_line_usage_errors_are_one_line(tmp_path, capsys):
+  with pytest.raises(SystemExit) as raised:
+    evaluate_squad.main(["only_one.json"])
+  assert raised.value.code == 2
+  assert capsys.readouterr().err == (
+      "error: the following arguments are required: pred_file (see --help)\n")
+  with pytest.raises(SystemExit) as raised:
+    evaluate_squad.main(["a.json", "b.json", "--na-prob-thresh=high"])
+  assert raised.value.code == 2
+  assert capsys.readouterr().err == (
+      "error: argument --na-prob-thresh/-t: invalid float value: 'high' "
+      "(see --help)\n")
+
+
+def test_command_line_unwritable_out_file(tmp_path, capsys):
+  dataset, predictions, _ = _v2_case()
+  data_file = _write(tmp_path / "data.json", dataset)
+  pred_file = _write(tmp_path / "pred.json", predictions)
+  out_file = str(tmp_path / "no_dir" / "metrics.json")
+  assert evaluate_squad.main([data_file, pred_file, "-o", out_file]) == 2
+  captured = capsys.readouterr()
+  assert captured.out == ""
+  assert captured.err.startswith("error: --out-file=%s: cannot write it: " %
+                                 out_file)
+  assert len(captured.err.splitlines()) == 1
 
 
 def test_official_figures_on_dev_v1_1(shared_data):

@@ -359,21 +359,28 @@ def _squad_file(path, qas, context="the cat sat on the red road", version=None):
 def test_predict_file_that_is_not_json(tmp_path):
   path = tmp_path / "bad.json"
   path.write_text(u"this is { not json")
-  with pytest.raises(script_io.InputError, match="bad.json"):
-    run_squad.read_squad_examples(str(path), False)
+  with pytest.raises(script_io.InputError,
+                     match="^--predict_file=.*bad.json: not valid JSON: "):
+    run_squad.read_squad_examples(str(path), False, "predict_file")
   missing = str(tmp_path / "missing.json")
-  with pytest.raises(ValueError, match="missing.json"):
-    run_squad.read_squad_examples(missing, False)
+  with pytest.raises(script_io.InputError,
+                     match="^--train_file=.*missing.json: no such file$"):
+    run_squad.read_squad_examples(missing, True, "train_file")
+  path.write_bytes(b'{"data": ["caf\xe9"]}')
+  with pytest.raises(script_io.InputError,
+                     match="bad.json: not UTF-8 text \\(byte 14\\)$"):
+    run_squad.read_squad_examples(str(path), False)
 
 
 def test_predict_file_that_is_not_squad_json(tmp_path):
   path = _write_json_file(tmp_path / "list.json", [1, 2])
   with pytest.raises(script_io.InputError,
-                     match="list.json is not SQuAD JSON"):
+                     match="list.json: the file is \\[1, 2\\], expected an "
+                     "object$"):
     run_squad.read_squad_examples(path, False)
   path = _write_json_file(tmp_path / "nopar.json", {"data": [{"title": "x"}]})
   with pytest.raises(script_io.InputError,
-                     match="article 0 has no \"paragraphs\""):
+                     match="nopar.json: article 0 has no \"paragraphs\"$"):
     run_squad.read_squad_examples(path, False)
 
 
@@ -383,16 +390,99 @@ def test_question_without_id(tmp_path):
       {"question": "what is red?", "answers": []}])
   with pytest.raises(
       script_io.InputError,
-      match="noid.json is not SQuAD JSON: question 1 of paragraph 0 of "
-      "article 0 has no \"id\""):
+      match="noid.json: article 0, paragraph 0, question 1 has no \"id\"$"):
     run_squad.read_squad_examples(path, False)
 
 
 def test_question_without_text_names_the_id(tmp_path):
   path = _squad_file(tmp_path / "noq.json", [{"id": "q7", "answers": []}])
   with pytest.raises(script_io.InputError,
-                     match="question q7 has no \"question\""):
+                     match="noq.json: question \"q7\" has no \"question\"$"):
     run_squad.read_squad_examples(path, False)
+
+
+@pytest.mark.parametrize("change,is_training,message", [
+    (lambda d: d.update(data={"a": 1}), False,
+     'the file has data {"a": 1}, expected a list'),
+    (lambda d: d.pop("data"), False, 'the file has no "data"'),
+    (lambda d: d["data"].append([]), False,
+     "article 1 is [], expected an object"),
+    (lambda d: d["data"][0].update(paragraphs={}), False,
+     "article 0 has paragraphs {}, expected a list"),
+    (lambda d: d["data"][0]["paragraphs"].append("x"), False,
+     'article 0, paragraph 1 is "x", expected an object'),
+    (lambda d: d["data"][0]["paragraphs"][0].update(context=7), False,
+     "article 0, paragraph 0 has context 7, expected a string"),
+    (lambda d: d["data"][0]["paragraphs"][0].pop("context"), False,
+     'article 0, paragraph 0 has no "context"'),
+    (lambda d: d["data"][0]["paragraphs"][0].pop("qas"), False,
+     'article 0, paragraph 0 has no "qas"'),
+    (lambda d: d["data"][0]["paragraphs"][0]["qas"].append(None), False,
+     "article 0, paragraph 0, question 1 is null, expected an object"),
+    (lambda d: _qa(d).update(id=3), False,
+     "article 0, paragraph 0, question 0 has id 3, expected a string"),
+    (lambda d: _qa(d).update(question=None), False,
+     'question "q1" has question null, expected a string'),
+    (lambda d: _qa(d).update(question=["who"]), False,
+     'question "q1" has question ["who"], expected a string'),
+    (lambda d: _qa(d).update(answers="the cat"), False,
+     'question "q1" has answers "the cat", expected a list'),
+    (lambda d: _qa(d).update(answers=["the cat"]), False,
+     'question "q1" answer 0 is "the cat", expected an object'),
+    (lambda d: _qa(d)["answers"][0].update(answer_start=0.0), False,
+     'question "q1" answer 0 has answer_start 0.0, expected an integer'),
+    (lambda d: _qa(d)["answers"][0].update(answer_start=None), True,
+     'question "q1" answer 0 has answer_start null, expected an integer'),
+    (lambda d: _qa(d)["answers"][0].pop("answer_start"), True,
+     'question "q1" answer 0 has no "answer_start"'),
+    (lambda d: _qa(d)["answers"][0].pop("text"), False,
+     'question "q1" answer 0 has no "text"'),
+    (lambda d: _qa(d).pop("answers"), True, 'question "q1" has no "answers"'),
+    (lambda d: _qa(d).update(is_impossible="no"), False,
+     'question "q1" has is_impossible "no", expected true or false'),
+    (lambda d: _qa(d).update(question=["x" * 100]), False,
+     'question "q1" has question ["' + "x" * 58 + '..., expected a string'),
+])
+def test_squad_json_of_wrong_layout(tmp_path, parse_flags, change,
+                                    is_training, message):
+  parse_flags("--version_2_with_negative=False")
+  with open(_squad_file(tmp_path / "good.json", [
+      {"id": "q1", "question": "who sat?",
+       "answers": [{"text": "the cat", "answer_start": 0}]}])) as f:
+    data = json.load(f)
+  assert run_squad.squad_examples(data, is_training, "good.json")
+  change(data)
+  path = _write_json_file(tmp_path / "bad.json", data)
+  with pytest.raises(script_io.InputError) as raised:
+    run_squad.read_squad_examples(path, is_training, "predict_file")
+  assert str(raised.value) == "--predict_file=%s: %s" % (path, message)
+
+
+def _qa(data):
+  return data["data"][0]["paragraphs"][0]["qas"][0]
+
+
+def test_squad_json_without_questions(tmp_path):
+  for data in ({"data": []}, {"data": [{"paragraphs": []}]},
+               {"data": [{"paragraphs": [{"context": "c", "qas": []}]}]}):
+    path = _write_json_file(tmp_path / "empty.json", data)
+    with pytest.raises(script_io.InputError,
+                       match="^--train_file=.*empty.json: the file has no "
+                       "questions$"):
+      run_squad.read_squad_examples(path, False, "train_file")
+
+
+def test_version_2_training_needs_is_impossible(tmp_path, parse_flags):
+  path = _squad_file(tmp_path / "v2.json", [
+      {"id": "q1", "question": "who sat?",
+       "answers": [{"text": "the cat", "answer_start": 0}]}])
+  parse_flags("--version_2_with_negative=False")
+  assert len(run_squad.read_squad_examples(path, True)) == 1
+  parse_flags("--version_2_with_negative=True")
+  assert len(run_squad.read_squad_examples(path, False)) == 1
+  with pytest.raises(script_io.InputError,
+                     match='question "q1" has no "is_impossible"$'):
+    run_squad.read_squad_examples(path, True)
 
 
 def test_answer_not_at_answer_start_is_skipped_with_warning(
@@ -424,7 +514,8 @@ def test_answer_start_that_is_not_a_number(tmp_path, parse_flags):
       {"id": "q5", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": "0"}]}])
   with pytest.raises(script_io.InputError,
-                     match="question q5 has answer_start '0', not a number"):
+                     match='question "q5" answer 0 has answer_start "0", '
+                     "expected an integer$"):
     run_squad.read_squad_examples(path, True)
 
 
@@ -441,7 +532,9 @@ def test_training_needs_exactly_one_answer(tmp_path, parse_flags):
       {"id": "q2", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": 0},
                    {"text": "cat", "answer_start": 4}]}])
-  with pytest.raises(ValueError, match="exactly 1 answer.*q2"):
+  with pytest.raises(script_io.InputError,
+                     match='two.json: question "q2" has 2 answers, expected '
+                     "exactly 1 for training$"):
     run_squad.read_squad_examples(path, True)
 
 
@@ -495,7 +588,10 @@ def test_command_line_reports_bad_predict_file(tiny_bert, tmp_path):
   stderr = process.stderr.decode("utf-8")
   assert process.returncode == 2, stderr
   assert "Traceback" not in stderr
-  assert ("error: SQuAD file %s is not SQuAD JSON" % bad) in stderr
+  assert stderr.splitlines()[-1] == (
+      "error: --predict_file=%s: the file is [1, 2, 3], expected an object" %
+      bad)
+  assert not os.path.exists(str(tmp_path / "out"))
 
 
 @pytest.fixture(scope="module")
@@ -528,7 +624,8 @@ def test_real_dev_set_converts_for_prediction(dev_v1, parse_flags):
 def test_real_dev_set_in_training_mode(dev_v1, parse_flags, tmp_path):
   parse_flags("--version_2_with_negative=False")
   # Every dev question has several answers: training mode refuses them.
-  with pytest.raises(ValueError, match="exactly 1 answer"):
+  with pytest.raises(script_io.InputError,
+                     match="answers, expected exactly 1 for training"):
     run_squad.read_squad_examples(dev_v1["path"], True)
   # With its first answer only, each answer of the first 16 articles is
   # recovered and its window span maps back to the answer text.
@@ -728,8 +825,15 @@ def test_main_without_gold_answers_skips_metrics(tiny_bert, tmp_path,
   qas = [{"id": qa["id"], "question": qa["question"]}
          for qa in _tiny_qas(False)[:2]]
   path = _squad_file(tmp_path / "test.json", qas, _TINY_CONTEXT)
+  # Files of an earlier SQuAD 2.0 run with metrics, which are not of this
+  # run: the prediction files are one set, these go.
+  os.makedirs(str(tmp_path / "out"))
+  for name in ("null_odds.json", "eval_results.json", "predictions.json"):
+    (tmp_path / "out" / name).write_text(u"{}")
   out_dir = _run_main(tiny_bert, tmp_path, parse_flags, "--do_train=False",
                       "--do_predict=True", "--predict_file=" + path,
                       "--version_2_with_negative=False")
   _check_prediction_files(out_dir, ["q1", "q2"], 4, False)
   assert not os.path.exists(os.path.join(out_dir, "eval_results.json"))
+  assert not os.path.exists(os.path.join(out_dir, "null_odds.json"))
+  assert not [p for p in os.listdir(out_dir) if ".tmp-" in p]
