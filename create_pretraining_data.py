@@ -452,21 +452,25 @@ def _write_records(records, output_files):
 
   Logs progress (records written, records/s) every few seconds.
   """
-  temp_files = [script_io.temporary_path(f) for f in output_files]
-  writers = [tf.io.TFRecordWriter(f) for f in temp_files]
-  try:
-    progress = _Progress("Wrote %d of " + str(len(records)) + " instances")
-    for index, record in enumerate(records):
-      writers[index % len(writers)].write(record)
-      progress.update(index + 1)
-    for writer in writers:
-      writer.close()
-    for temp_file, output_file in zip(temp_files, output_files):
-      script_io.commit_path(temp_file, output_file)
-  finally:
-    for temp_file in temp_files:
-      if tf.gfile.Exists(temp_file):
-        tf.gfile.Remove(temp_file)
+  if not records:
+    raise script_io.InputError(
+        "--output_file=%s: no instance to write; the files are left as they "
+        "were" % ",".join(output_files))
+  with contextlib.ExitStack() as temp_files:
+    # Each output is renamed into place when the stack closes without an
+    # error; on any error every temporary file is removed.
+    writers = []
+    try:
+      for output_file in output_files:
+        writers.append(tf.io.TFRecordWriter(
+            temp_files.enter_context(script_io.atomic_path(output_file))))
+      progress = _Progress("Wrote %d of " + str(len(records)) + " instances")
+      for index, record in enumerate(records):
+        writers[index % len(writers)].write(record)
+        progress.update(index + 1)
+    finally:
+      for writer in writers:
+        writer.close()
 
 
 def _log_examples(records, inv_vocab):
@@ -801,21 +805,53 @@ def _truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng):
 
 
 def _check_flags():
-  """Raises InputError naming the first flag with a value that cannot work."""
+  """Raises InputError naming the first flag with a value that cannot work.
+
+  The original's other values stay accepted: `--max_predictions_per_seq=0`
+  (instances without masked-LM targets) and `--num_workers=0` (one run).
+  """
   # [CLS] A [SEP] B [SEP] with A and B of one token each.
   if FLAGS.max_seq_length < 5:
     raise script_io.InputError(
         "--max_seq_length=%d: must be at least 5 to hold "
         "[CLS] A [SEP] B [SEP]" % FLAGS.max_seq_length)
-  if not 0.0 <= FLAGS.masked_lm_prob <= 1.0:
+  for name in ("masked_lm_prob", "short_seq_prob"):
+    if not 0.0 <= FLAGS[name].value <= 1.0:
+      raise script_io.InputError(
+          "--%s=%s: must be between 0 and 1" % (name, FLAGS[name].value))
+  if FLAGS.dupe_factor < 1:
     raise script_io.InputError(
-        "--masked_lm_prob=%s: must be between 0 and 1" % FLAGS.masked_lm_prob)
-  for name in ("max_predictions_per_seq", "dupe_factor", "num_workers"):
+        "--dupe_factor=%d: must be at least 1 (the number of passes over "
+        "the input)" % FLAGS.dupe_factor)
+  for name in ("max_predictions_per_seq", "num_workers"):
     if FLAGS[name].value < 0:
       raise script_io.InputError("--%s=%d: must not be negative" %
-                                       (name, FLAGS[name].value))
-  if not [f for f in FLAGS.output_file.split(",") if f]:
+                                 (name, FLAGS[name].value))
+  output_files = [f for f in FLAGS.output_file.split(",") if f]
+  if not output_files:
     raise script_io.InputError("--output_file: no file name given")
+  seen = set()
+  for output_file in output_files:
+    _check_output_file(output_file)
+    key = output_file if "://" in output_file else os.path.abspath(
+        output_file)
+    if key in seen:
+      # The second file would replace the first, losing its instances.
+      raise script_io.InputError(
+          "--output_file: %s is named twice" % output_file)
+    seen.add(key)
+
+
+def _check_output_file(path):
+  """Raises InputError if `path` cannot be written as a file."""
+  if tf.gfile.IsDirectory(path):
+    raise script_io.InputError(
+        "--output_file=%s is a directory, not a file" % path)
+  directory = os.path.dirname(path)
+  if directory and "://" not in path and not tf.gfile.IsDirectory(directory):
+    raise script_io.InputError(
+        "--output_file=%s: the directory %s does not exist" %
+        (path, directory))
 
 
 def _check_vocab(tokenizer):
@@ -925,7 +961,8 @@ def _run_shards(input_files, output_files):
       command = _shard_command(shard, output_file, FLAGS.random_seed + index)
       running.append((index, shard, log,
                       subprocess.Popen(command, stdout=log,
-                                       stderr=subprocess.STDOUT)))
+                                       stderr=subprocess.STDOUT),
+                      output_file))
     time.sleep(0.05)
     for job in [job for job in running if job[3].poll() is not None]:
       running.remove(job)
@@ -937,7 +974,7 @@ def _run_shards(input_files, output_files):
 
 def _finish_shard(job, running):
   """Checks a finished shard; on failure stops the others and raises."""
-  index, shard, log, process = job
+  index, shard, log, process, _ = job
   log.seek(0)
   output = log.read().decode("utf-8", "replace").strip().splitlines()
   log.close()
@@ -946,6 +983,10 @@ def _finish_shard(job, running):
   for other in running:
     other[3].kill()
     other[3].wait()
+    other[2].close()
+    # A killed shard may leave a half-written temporary file: asking for a
+    # temporary name removes those of processes that are gone.
+    script_io.temporary_path(other[4])
   reason = ([line for line in output if line.startswith("error: ")] or
             output[-1:] or ["exit status %d" % process.returncode])[-1]
   raise script_io.InputError("shard %d (%s) failed: %s" %

@@ -70,6 +70,7 @@ from __future__ import print_function
 
 import collections
 import heapq
+import os
 
 from absl import flags
 import tensorflow.compat.v1 as tf
@@ -278,10 +279,15 @@ def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2,
     entries or fewer (when no pair is frequent enough to merge).
 
   Raises:
-    InputError: if `vocab_size` cannot hold the specials and characters.
+    InputError: if there is no word to learn from, or `vocab_size` cannot
+      hold the specials and characters.
   """
   word_counts = {word: count for word, count in word_counts.items()
                  if 0 < len(word) <= MAX_WORD_CHARS}
+  if not word_counts:
+    raise script_io.InputError(
+        "no word of at most %d characters to learn from (longer words are "
+        "[UNK] to the tokenizer)" % MAX_WORD_CHARS)
   tokens = special_tokens(num_unused) + character_tokens(word_counts,
                                                         extra_characters)
   if vocab_size < len(tokens):
@@ -303,14 +309,36 @@ def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2,
   return tokens
 
 
-def main(_):
-  tf.logging.set_verbosity(tf.logging.INFO)
+def _check_flags():
+  """Raises InputError for flags that cannot work, before any reading."""
   if FLAGS.vocab_size <= 0:
     raise script_io.InputError(
         "--vocab_size=%d must be positive." % FLAGS.vocab_size)
   if FLAGS.num_unused < 0:
     raise script_io.InputError(
         "--num_unused=%d must not be negative." % FLAGS.num_unused)
+  num_special = len(special_tokens(FLAGS.num_unused))
+  if FLAGS.vocab_size <= num_special:
+    raise script_io.InputError(
+        "--vocab_size=%d is too small: the %d special and unused tokens "
+        "leave no room for the corpus's characters." %
+        (FLAGS.vocab_size, num_special))
+  path = FLAGS.output_file
+  if not path:
+    raise script_io.InputError("--output_file: no file name given")
+  if tf.gfile.IsDirectory(path):
+    raise script_io.InputError(
+        "--output_file=%s is a directory, not a file" % path)
+  directory = os.path.dirname(path)
+  if directory and "://" not in path and not tf.gfile.IsDirectory(directory):
+    raise script_io.InputError(
+        "--output_file=%s: the directory %s does not exist" %
+        (path, directory))
+
+
+def main(_):
+  tf.logging.set_verbosity(tf.logging.INFO)
+  _check_flags()
   input_files = script_io.expand_file_patterns(FLAGS.input_file,
                                                      "input_file")
   tf.logging.info("*** Counting words in %d file(s) ***", len(input_files))
@@ -318,6 +346,11 @@ def main(_):
   if not word_counts:
     raise script_io.InputError(
         "--input_file=%s: the files hold no text." % FLAGS.input_file)
+  if min(len(word) for word in word_counts) > MAX_WORD_CHARS:
+    raise script_io.InputError(
+        "--input_file=%s: every word is longer than %d characters, which "
+        "the tokenizer makes [UNK]: there is nothing to learn from." %
+        (FLAGS.input_file, MAX_WORD_CHARS))
   tf.logging.info("%d words, %d distinct", sum(word_counts.values()),
                   len(word_counts))
   extra_characters = ()

@@ -33,9 +33,12 @@ their features and write their outputs exactly as Google's original
     run_classifier.register_processor("my_task", MyProcessor)
 
   then `--task_name=my_task`;
-* one-line errors, before any training, for an unknown task, a TSV row with
-  too few columns or an unknown label (naming the file and line), a too long
-  `--max_seq_length` and a `--do_lower_case` that contradicts the checkpoint.
+* one-line errors, before any output is written, for an unknown task, a
+  missing data file, a data set with no example (a header-only `dev.tsv`
+  would otherwise score 0.0), a TSV row with too few columns or an unknown
+  label (naming the file and line), batch sizes below 1, a too long
+  `--max_seq_length` and a `--do_lower_case` that contradicts the
+  checkpoint.
 """
 
 from __future__ import absolute_import
@@ -206,6 +209,10 @@ class TsvRow(list):
     try:
       return super(TsvRow, self).__getitem__(index)
     except IndexError:
+      if isinstance(index, int) and index < 0:
+        needed = "a column" if index == -1 else "%d columns" % -index
+        raise InputError("%s: has %d column(s), but %s is needed" %
+                         (_location(self), len(self), needed))
       raise InputError(
           "%s: has %d column(s), but column %d (counting from 0) is needed" %
           (_location(self), len(self), index))
@@ -216,6 +223,11 @@ def _location(line):
   if isinstance(line, TsvRow):
     return "%s, line %d" % (line.path, line.line_number)
   return "a TSV row"
+
+
+# (path, number of rows) of each file `DataProcessor._read_tsv` has read,
+# so that a data set with no example can name the files it came from.
+_TSV_FILES_READ = []
 
 
 class DataProcessor(object):
@@ -263,9 +275,13 @@ class DataProcessor(object):
       A list with one `TsvRow` (a list of column strings) per line.
 
     Raises:
-      InputError: if the file is not UTF-8 or has a line the csv module
-        cannot read.
+      InputError: if the file is missing, a directory, not UTF-8 or has a
+        line the csv module cannot read.
     """
+    if tf.gfile.IsDirectory(input_file):
+      raise InputError("%s is a directory, not a file" % input_file)
+    if not tf.gfile.Exists(input_file):
+      raise InputError("%s: no such file" % input_file)
     with tf.gfile.Open(input_file, "r") as reader:
       tsv_reader = csv.reader(reader, delimiter="\t", quotechar=quotechar)
       lines = []
@@ -279,6 +295,7 @@ class DataProcessor(object):
         # The failing line was never handed to the csv reader.
         raise InputError("%s, line %d: not valid UTF-8 (%s)" %
                          (input_file, tsv_reader.line_num + 1, e.reason))
+      _TSV_FILES_READ.append((input_file, len(lines)))
       return lines
 
   def _examples_from_file(self, data_dir, file_name, set_type):
@@ -295,13 +312,11 @@ class DataProcessor(object):
 
     Raises:
       InputError: naming the file and line, for an unknown label (or, for
-        a regression task, one that is not a number).
+        a regression task, one that is not a finite number).
     """
     if self.is_regression:
-      try:
-        float(label)
-      except ValueError:
-        raise InputError("%s: the score %r is not a number" %
+      if _score(label) is None:
+        raise InputError("%s: the score %r is not a finite number" %
                          (_location(line), label))
     elif label not in self.get_labels():
       raise InputError("%s: unknown label %r (the labels of this task are %s)"
@@ -716,11 +731,11 @@ def convert_single_example(ex_index, example, label_list, max_seq_length,
 def _label_id(example, label_list, is_regression):
   """The feature label of `example`: a float score, or the label's index."""
   if is_regression:
-    try:
-      return float(example.label)
-    except (TypeError, ValueError):
-      raise InputError("example %s: the score %r is not a number" %
+    score = _score(example.label)
+    if score is None:
+      raise InputError("example %s: the score %r is not a finite number" %
                        (example.guid, example.label))
+    return score
   label_map = {}
   for (i, label) in enumerate(label_list):
     label_map[label] = i
@@ -729,6 +744,15 @@ def _label_id(example, label_list, is_regression):
                      (example.guid, example.label,
                       ", ".join(str(label) for label in label_list)))
   return label_map[example.label]
+
+
+def _score(label):
+  """`float(label)` if it is a finite number, else None."""
+  try:
+    score = float(label)
+  except (TypeError, ValueError):
+    return None
+  return score if np.isfinite(score) else None
 
 
 def _int_feature(values):
@@ -749,8 +773,7 @@ def file_based_convert_examples_to_features(examples, label_list,
   task) and `is_real_example` (1 int64), serialized in that order. The file
   appears complete or not at all.
   """
-  temp_file = script_io.temporary_path(output_file)
-  try:
+  with script_io.atomic_path(output_file) as temp_file:
     with tf.io.TFRecordWriter(temp_file) as writer:
       for (ex_index, example) in enumerate(examples):
         if ex_index % 10000 == 0:
@@ -770,10 +793,6 @@ def file_based_convert_examples_to_features(examples, label_list,
         features["is_real_example"] = _int_feature(
             [int(feature.is_real_example)])
         writer.write(script_io.serialize_example_in_order(features))
-    script_io.commit_path(temp_file, output_file)
-  finally:
-    if tf.gfile.Exists(temp_file):
-      tf.gfile.Remove(temp_file)
 
 
 def file_based_input_fn_builder(input_file, seq_length, is_training,
@@ -1206,28 +1225,91 @@ def _validate_flags(bert_config):
   if FLAGS.max_seq_length < 3:
     raise InputError("--max_seq_length=%d: it must leave room for [CLS] and "
                      "two [SEP] tokens (at least 3)" % FLAGS.max_seq_length)
+  # TPUEstimator refuses these below 1, whatever the run does.
+  for name in ("train_batch_size", "eval_batch_size", "predict_batch_size",
+               "save_checkpoints_steps", "iterations_per_loop"):
+    if FLAGS[name].value < 1:
+      raise InputError("--%s=%d: must be at least 1" %
+                       (name, FLAGS[name].value))
+  if FLAGS.do_train and not np.isfinite(FLAGS.num_train_epochs):
+    raise InputError("--num_train_epochs=%s: must be a finite number" %
+                     FLAGS.num_train_epochs)
   if FLAGS.init_checkpoint:
     runner.resolve_checkpoint(FLAGS.init_checkpoint)
 
 
 def _read_examples(processor):
-  """Reads the data sets the run needs, so bad rows stop it before training.
+  """Reads the data sets the run needs: bad input stops it before any output.
 
   Returns:
     (train_examples, eval_examples, predict_examples), None when not needed.
+
+  Raises:
+    InputError: for a --data_dir that is not a folder, a set with no
+      example, or an example whose label the task does not know.
   """
+  if not tf.gfile.IsDirectory(FLAGS.data_dir):
+    if tf.gfile.Exists(FLAGS.data_dir):
+      raise InputError("--data_dir=%s is a file, not a directory" %
+                       FLAGS.data_dir)
+    raise InputError("--data_dir=%s: no such directory" % FLAGS.data_dir)
   train_examples = eval_examples = predict_examples = None
-  try:
-    if FLAGS.do_train:
-      train_examples = processor.get_train_examples(FLAGS.data_dir)
-    if FLAGS.do_eval:
-      eval_examples = processor.get_dev_examples(FLAGS.data_dir)
-    if FLAGS.do_predict:
-      predict_examples = processor.get_test_examples(FLAGS.data_dir)
-  except NotImplementedError:
-    raise InputError("--task_name=%s: this task has no such data set "
-                     "(XNLI, for one, has no test set)" % FLAGS.task_name)
+  if FLAGS.do_train:
+    train_examples = _read_set(processor, "train")
+  if FLAGS.do_eval:
+    eval_examples = _read_set(processor, "dev")
+  if FLAGS.do_predict:
+    predict_examples = _read_set(processor, "test")
   return (train_examples, eval_examples, predict_examples)
+
+
+def _read_set(processor, set_name):
+  """Returns the examples of one set (`train`, `dev` or `test`) of any task.
+
+  Raises:
+    InputError: if the task has no such set, the set holds no example, or
+      an example has a label the task does not know (a test example too:
+      its placeholder label becomes a feature).
+  """
+  del _TSV_FILES_READ[:]
+  try:
+    examples = getattr(processor, "get_%s_examples" % set_name)(
+        FLAGS.data_dir)
+  except NotImplementedError:
+    raise InputError("--task_name=%s: this task has no %s set (its "
+                     "get_%s_examples is not implemented)" %
+                     (FLAGS.task_name, set_name, set_name))
+  if examples is None:
+    raise InputError("--task_name=%s: get_%s_examples returned None, not a "
+                     "list of examples" % (FLAGS.task_name, set_name))
+  examples = list(examples)
+  if not examples:
+    raise InputError(_no_examples_message(set_name, list(_TSV_FILES_READ)))
+  label_list = processor.get_labels()
+  for example in examples:
+    try:
+      _label_id(example, label_list, processor.is_regression)
+    except InputError as e:
+      raise InputError("--task_name=%s, %s set: %s" %
+                       (FLAGS.task_name, set_name, e))
+  return examples
+
+
+def _no_examples_message(set_name, files_read):
+  """Says which files of a set with no example were read, and what held."""
+  if not files_read:
+    return ("--data_dir=%s: the %s set of --task_name=%s holds no examples" %
+            (FLAGS.data_dir, set_name, FLAGS.task_name))
+  num_rows = sum(rows for (_, rows) in files_read)
+  paths = ", ".join(path for (path, _) in files_read)
+  if num_rows == 0:
+    reason = "it is empty"
+  elif num_rows == 1:
+    reason = "only a header?"
+  else:
+    reason = "%d rows, none of them an example of --task_name=%s" % (
+        num_rows, FLAGS.task_name)
+  return "--data_dir: %s holds no examples (%s)" % (paths, reason)
 
 
 def _pad_for_tpu(examples, batch_size):
@@ -1324,8 +1406,10 @@ def _predict(estimator, processor, tokenizer, predict_examples):
       num_written_lines += 1
     # Inside the `with`: a short file is then not published.
     if num_written_lines != num_actual_examples:
-      raise RuntimeError("got %d predictions for %d test examples" %
-                         (num_written_lines, num_actual_examples))
+      raise script_io.ScriptError(
+          "%s: got %d predictions for %d test examples; the file is left "
+          "as it was" % (output_predict_file, num_written_lines,
+                         num_actual_examples))
 
 
 def main(_):
@@ -1340,11 +1424,18 @@ def main(_):
   _validate_flags(bert_config)
   processor = get_processor(FLAGS.task_name)
   label_list = processor.get_labels()
+  script_io.check_file(FLAGS.vocab_file, "vocab_file")
   tokenizer = tokenization.FullTokenizer(
       vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
+  runner.check_vocab_fits(tokenizer.vocab, bert_config, FLAGS.vocab_file,
+                          FLAGS.bert_config_file)
   (train_examples, eval_examples, predict_examples) = _read_examples(processor)
-
-  tf.gfile.MakeDirs(FLAGS.output_dir)
+  settings = runner.settings_from_flags(FLAGS)
+  runner.resolve_engine(settings)
+  init_checkpoint = runner.resolve_init_checkpoint(
+      FLAGS.init_checkpoint, bert_config, FLAGS.bert_config_file,
+      model_dir=FLAGS.output_dir, training=FLAGS.do_train,
+      allow_partial=FLAGS.allow_partial_checkpoint)
 
   num_train_steps = None
   num_warmup_steps = None
@@ -1362,7 +1453,7 @@ def main(_):
   model_fn = model_fn_builder(
       bert_config=bert_config,
       num_labels=len(label_list),
-      init_checkpoint=FLAGS.init_checkpoint,
+      init_checkpoint=init_checkpoint,
       learning_rate=FLAGS.learning_rate,
       num_train_steps=num_train_steps,
       num_warmup_steps=num_warmup_steps,
@@ -1373,7 +1464,7 @@ def main(_):
 
   estimator = runner.build_runner(
       model_fn,
-      runner.settings_from_flags(FLAGS),
+      settings,
       model_dir=FLAGS.output_dir,
       save_checkpoints_steps=FLAGS.save_checkpoints_steps,
       iterations_per_loop=FLAGS.iterations_per_loop,
@@ -1381,12 +1472,13 @@ def main(_):
       eval_batch_size=FLAGS.eval_batch_size,
       predict_batch_size=FLAGS.predict_batch_size)
 
-  if FLAGS.do_train:
-    _train(estimator, processor, tokenizer, train_examples, num_train_steps)
-  if FLAGS.do_eval:
-    _evaluate(estimator, processor, tokenizer, eval_examples)
-  if FLAGS.do_predict:
-    _predict(estimator, processor, tokenizer, predict_examples)
+  with script_io.locked_directory(FLAGS.output_dir, "output_dir"):
+    if FLAGS.do_train:
+      _train(estimator, processor, tokenizer, train_examples, num_train_steps)
+    if FLAGS.do_eval:
+      _evaluate(estimator, processor, tokenizer, eval_examples)
+    if FLAGS.do_predict:
+      _predict(estimator, processor, tokenizer, predict_examples)
 
 
 if __name__ == "__main__":

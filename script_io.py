@@ -119,8 +119,20 @@ def atomic_output(path, mode="w"):
     A writable `tf.gfile.GFile`.
   """
   with atomic_path(path) as temp_path:
-    with tf.gfile.GFile(temp_path, mode) as writer:
+    with _open_for_writing(temp_path, mode) as writer:
       yield writer
+
+
+@contextlib.contextmanager
+def _open_for_writing(path, mode):
+  """`tf.gfile.GFile(path, mode)`, made at once even if nothing is written.
+
+  GFile makes its file at the first write, so an output with no line
+  would otherwise not exist to be renamed.
+  """
+  with tf.gfile.GFile(path, mode) as writer:
+    writer.write(b"" if "b" in mode else "")
+    yield writer
 
 
 class OutputSet(object):
@@ -149,7 +161,7 @@ class OutputSet(object):
     if path not in self._paths:
       raise ValueError("%s is not one of %s" % (path, self._paths))
     temp_path = self._written.setdefault(path, temporary_path(path))
-    with tf.gfile.GFile(temp_path, mode) as writer:
+    with _open_for_writing(temp_path, mode) as writer:
       yield writer
 
   def __exit__(self, exc_type, exc_value, tb):

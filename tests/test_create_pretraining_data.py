@@ -304,6 +304,12 @@ def bad_vocab(tmp_path):
     ({"masked_lm_prob": -0.1}, "--masked_lm_prob=-0.1"),
     ({"max_predictions_per_seq": -1}, "--max_predictions_per_seq=-1"),
     ({"dupe_factor": -2}, "--dupe_factor=-2"),
+    ({"dupe_factor": 0}, "--dupe_factor=0: must be at least 1"),
+    ({"short_seq_prob": 1.01}, "--short_seq_prob=1.01"),
+    ({"short_seq_prob": -0.5}, "--short_seq_prob=-0.5"),
+    ({"output_file": "/nonexistent/out.tfrecord"},
+     "--output_file=/nonexistent/out.tfrecord: the directory"),
+    ("output_folder", "--output_file=.* is a directory, not a file"),
     ({"num_workers": -1}, "--num_workers=-1"),
     ("empty_corpus", "--input_file=.*no document"),
     ("bad_vocab", "--vocab_file=.*lacks \\[MASK\\]"),
@@ -318,6 +324,8 @@ def test_bad_input_is_reported_before_any_work(golden, tmp_path, change,
     change = {"input_file": str(empty)}
   elif change == "bad_vocab":
     change = {"vocab_file": bad_vocab(tmp_path)}
+  elif change == "output_folder":
+    change = {"output_file": str(tmp_path)}
   values.update(change)
   with pytest.raises(script_io.InputError, match=message):
     run_main(**values)

@@ -154,3 +154,48 @@ def test_script_writes_a_vocab_the_tokenizer_reads(tmp_path):
   assert result.stderr.strip().splitlines()[-1].startswith(
       "error: --vocab_size=30 is too small")
   assert not (tmp_path / "small.txt").exists()
+
+
+@pytest.fixture
+def vocab_flags(tmp_path):
+  """Flags of a good run, parsed, restored after the test."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  from absl.testing import flagsaver  # pylint: disable=g-import-not-at-top
+  if not flags.FLAGS.is_parsed():
+    flags.FLAGS.mark_as_parsed()
+  with flagsaver.flagsaver(input_file=SAMPLE_TEXT,
+                           output_file=str(tmp_path / "vocab.txt"),
+                           vocab_size=300, num_unused=0):
+    yield flags.FLAGS
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"vocab_size": 0}, "--vocab_size=0 must be positive"),
+    ({"num_unused": -1}, "--num_unused=-1 must not be negative"),
+    ({"num_unused": 295}, "--vocab_size=300 is too small: the 300 special "
+                          "and unused tokens leave no room"),
+    ({"output_file": ""}, "--output_file: no file name given"),
+    ("folder", "is a directory, not a file"),
+    ("no_folder", "does not exist"),
+    ("blank_lines", "the files hold no text"),
+])
+def test_bad_flags_and_inputs_stop_before_any_output(vocab_flags, tmp_path,
+                                                     change, message):
+  if change == "folder":
+    change = {"output_file": str(tmp_path)}
+  elif change == "no_folder":
+    change = {"output_file": str(tmp_path / "no" / "vocab.txt")}
+  elif change == "blank_lines":
+    (tmp_path / "blank.txt").write_text("\n  \n\n", encoding="utf-8")
+    change = {"input_file": str(tmp_path / "blank.txt")}
+  for (name, value) in change.items():
+    setattr(vocab_flags, name, value)
+  with pytest.raises(script_io.InputError, match=message):
+    create_vocab.main([])
+  assert not (tmp_path / "vocab.txt").exists()
+  assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_no_word_short_enough_to_learn_from():
+  with pytest.raises(script_io.InputError, match="no word of at most 200"):
+    create_vocab.learn_vocab({"x" * 201: 3}, 100)
