@@ -832,7 +832,7 @@ def _check_flags():
     raise script_io.InputError("--output_file: no file name given")
   seen = set()
   for output_file in output_files:
-    _check_output_file(output_file)
+    script_io.check_output_file(output_file, "output_file")
     key = output_file if "://" in output_file else os.path.abspath(
         output_file)
     if key in seen:
@@ -840,18 +840,6 @@ def _check_flags():
       raise script_io.InputError(
           "--output_file: %s is named twice" % output_file)
     seen.add(key)
-
-
-def _check_output_file(path):
-  """Raises InputError if `path` cannot be written as a file."""
-  if tf.gfile.IsDirectory(path):
-    raise script_io.InputError(
-        "--output_file=%s is a directory, not a file" % path)
-  directory = os.path.dirname(path)
-  if directory and "://" not in path and not tf.gfile.IsDirectory(directory):
-    raise script_io.InputError(
-        "--output_file=%s: the directory %s does not exist" %
-        (path, directory))
 
 
 def _check_vocab(tokenizer):

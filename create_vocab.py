@@ -70,7 +70,6 @@ from __future__ import print_function
 
 import collections
 import heapq
-import os
 
 from absl import flags
 import tensorflow.compat.v1 as tf
@@ -323,17 +322,7 @@ def _check_flags():
         "--vocab_size=%d is too small: the %d special and unused tokens "
         "leave no room for the corpus's characters." %
         (FLAGS.vocab_size, num_special))
-  path = FLAGS.output_file
-  if not path:
-    raise script_io.InputError("--output_file: no file name given")
-  if tf.gfile.IsDirectory(path):
-    raise script_io.InputError(
-        "--output_file=%s is a directory, not a file" % path)
-  directory = os.path.dirname(path)
-  if directory and "://" not in path and not tf.gfile.IsDirectory(directory):
-    raise script_io.InputError(
-        "--output_file=%s: the directory %s does not exist" %
-        (path, directory))
+  script_io.check_output_file(FLAGS.output_file, "output_file")
 
 
 def main(_):

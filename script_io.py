@@ -355,6 +355,18 @@ def check_file(path, flag_name):
     raise InputError("--%s=%s: no such file" % (flag_name, path))
 
 
+def check_output_file(path, flag_name):
+  """Raises InputError unless `path` names a file that can be written."""
+  if not path:
+    raise InputError("--%s: no file name given" % flag_name)
+  if tf.gfile.IsDirectory(path):
+    raise InputError("--%s=%s is a directory, not a file" % (flag_name, path))
+  directory = os.path.dirname(path)
+  if directory and "://" not in path and not tf.gfile.IsDirectory(directory):
+    raise InputError("--%s=%s: the directory %s does not exist" %
+                     (flag_name, path, directory))
+
+
 @contextlib.contextmanager
 def locked_directory(directory, flag_name):
   """Creates `directory` and holds a lock on it while the block runs.
