@@ -23,9 +23,19 @@ Chunks repeat (words do), so their results are cached; a chunk of plain ASCII
 takes a short path with the same result as the per-character one.
 
 The caches are dropped when a setting they depend on changes (`do_lower_case`,
-the vocab object or its size, `unk_token`, `max_input_chars_per_word`). A vocab
-edited in place without changing its size is not noticed: build a new
-tokenizer after such an edit.
+`strip_accents`, `never_split`, the vocab object or its size, `unk_token`,
+`max_input_chars_per_word`). A vocab edited in place without changing its size
+is not noticed: build a new tokenizer after such an edit.
+
+Two options the original lacked, off by default (the defaults give the
+original's output): `strip_accents` decides accent stripping apart from
+`do_lower_case`, and `never_split` keeps listed words (e.g. "[MASK]") whole.
+
+Errors are instances of the class the original raised in the same case, with
+a message that names the file, line or token: a vocab file that is missing
+raises `tf.errors.NotFoundError`, one that is not UTF-8 `UnicodeDecodeError`,
+a token or id missing from the vocab `KeyError` (see `VocabFileNotFoundError`,
+`VocabDecodeError` and `NotInVocabError`).
 
 This module imports only the standard library, six and TensorFlow (for gfile),
 so it can be copied into another project on its own.
@@ -39,6 +49,7 @@ import collections
 import itertools
 import re
 import unicodedata
+import weakref
 
 import six
 import tensorflow.compat.v1 as tf
@@ -126,33 +137,98 @@ def printable_text(text):
   return convert_to_unicode(text)
 
 
+class VocabFileNotFoundError(tf.errors.NotFoundError, ValueError):
+  """A vocab file that does not exist.
+
+  A `tf.errors.NotFoundError`, as the original raised there, and a
+  `ValueError`, as this module raises for the other bad vocab files.
+  """
+
+
+class VocabDecodeError(UnicodeDecodeError):
+  """A vocab file that is not valid UTF-8.
+
+  A `UnicodeDecodeError` made with the five arguments the original's error
+  had (the encoding, the bytes of the offending line, the start and end of
+  the bad bytes in it, the reason), so `except UnicodeDecodeError` catches
+  it; its message also names the file and the line number.
+  """
+  vocab_file = None
+  line_number = None
+
+  def __str__(self):
+    reason = UnicodeDecodeError.__str__(self)
+    if self.vocab_file is None:
+      return reason
+    return "Vocab file %s, line %d: not valid UTF-8 (%s)." % (
+        self.vocab_file, self.line_number, reason)
+
+
+class NotInVocabError(KeyError, ValueError):
+  """A token (or id) that the vocab (or the inverse vocab) lacks.
+
+  A `KeyError`, as the original's dict lookup raised, whose only argument is
+  the missing key (`args[0]`, as a dict gives); its message names the key and
+  the vocab file. Also a `ValueError`, as this module's other errors about a
+  vocab, so that the scripts report it in one line.
+  """
+
+  def __init__(self, key, message=None):
+    super(NotInVocabError, self).__init__(key)
+    self.message = message
+
+  def __str__(self):
+    if self.message is None:
+      return KeyError.__str__(self)
+    return self.message
+
+
 def _read_vocab_lines(vocab_file):
   """Returns the lines of a vocab file the way the original reads them.
 
   Quirk of the original: it reads with `GFile.readline`, which splits on
   "\\n" only (a lone U+2028, U+0085 or vertical tab stays inside its line)
-  and drops every "\\r" byte, wherever it is in the line.
+  and drops every "\\r" byte, wherever it is in the line (even inside a
+  multi-byte character, before decoding).
 
   Raises:
-    ValueError: if the file is missing, unreadable or not UTF-8.
+    VocabFileNotFoundError: if the file does not exist.
+    VocabDecodeError: if it is not UTF-8.
+    ValueError: if it is a directory (the original read it as no line).
+    tf.errors.OpError: if it cannot be read, as in the original.
   """
   if not tf.gfile.Exists(vocab_file):
-    raise ValueError("Vocab file %s does not exist." % vocab_file)
-  try:
-    with tf.gfile.GFile(vocab_file, "rb") as reader:
-      data = reader.read()
-  except tf.errors.OpError as e:
-    raise ValueError("Vocab file %s cannot be read: %s" %
-                     (vocab_file, e.message))
+    raise VocabFileNotFoundError(
+        None, None, "Vocab file %s does not exist." % vocab_file)
+  if tf.gfile.IsDirectory(vocab_file):
+    raise ValueError("Vocab file %s is a directory, not a file." % vocab_file)
+  with tf.gfile.GFile(vocab_file, "rb") as reader:
+    data = reader.read().replace(b"\r", b"")
   try:
     text = data.decode("utf-8")
   except UnicodeDecodeError as e:
-    raise ValueError("Vocab file %s, line %d: not valid UTF-8 (%s)." %
-                     (vocab_file, data.count(b"\n", 0, e.start) + 1, e.reason))
-  lines = text.replace("\r", "").split("\n")
+    raise _decode_error(vocab_file, data, e) from None
+  lines = text.split("\n")
   if lines[-1] == "":
     lines.pop()
   return lines
+
+
+def _decode_error(vocab_file, data, error):
+  """The `VocabDecodeError` the original raised for `error` in `data`.
+
+  The original decoded one line at a time: its error holds the bytes of the
+  line ("\\n" included) and the offsets of the bad bytes in that line.
+  """
+  line_start = data.rfind(b"\n", 0, error.start) + 1
+  line_end = data.find(b"\n", error.start)
+  line_end = len(data) if line_end < 0 else line_end + 1
+  decode_error = VocabDecodeError(
+      error.encoding, data[line_start:line_end], error.start - line_start,
+      error.end - line_start, error.reason)
+  decode_error.vocab_file = vocab_file
+  decode_error.line_number = data.count(b"\n", 0, error.start) + 1
+  return decode_error
 
 
 def _warn_about_duplicates(vocab_file, lines_of_token):
@@ -186,7 +262,13 @@ def load_vocab(vocab_file):
     An `OrderedDict` from token to id (its line number, from 0).
 
   Raises:
-    ValueError: if the file does not exist, is not UTF-8 or holds no line.
+    VocabFileNotFoundError: (a `tf.errors.NotFoundError`, as in the
+      original) if the file does not exist.
+    VocabDecodeError: (a `UnicodeDecodeError`, as in the original) if the
+      file is not UTF-8.
+    ValueError: if the file is a directory or holds no line (the original
+      returned an empty vocab).
+    tf.errors.OpError: if the file cannot be read, as in the original.
   """
   lines = _read_vocab_lines(vocab_file)
   if not lines:
@@ -198,23 +280,89 @@ def load_vocab(vocab_file):
     vocab[token] = index
     lines_of_token.setdefault(token, []).append(index + 1)
   _warn_about_duplicates(vocab_file, lines_of_token)
+  _remember_vocab_file(vocab, vocab_file)
   return vocab
+
+
+# The file of each vocab `load_vocab` returned and that is still alive, by
+# `id(vocab)`, to name it in errors. A weak reference drops the entry with
+# its vocab, and tells a vocab from a later object that reuses its id.
+_files_of_vocabs = {}
+
+
+def _remember_vocab_file(vocab, vocab_file):
+  key = id(vocab)
+
+  def forget(_):
+    _files_of_vocabs.pop(key, None)
+
+  _files_of_vocabs[key] = (weakref.ref(vocab, forget), vocab_file)
+
+
+def _name_of_vocab(vocab):
+  """Names `vocab` in messages: "vocab file <path>" if `load_vocab` made it."""
+  reference, vocab_file = _files_of_vocabs.get(id(vocab), (None, None))
+  if reference is not None and reference() is vocab:
+    return "vocab file %s" % vocab_file
+  return "the vocab"
+
+
+def _lookup(mapping, items, what, vocab=None, unk_token=None):
+  """Returns `[mapping[item] for item in items]`.
+
+  Args:
+    mapping: a vocab (token->id) or an inverse vocab (id->token).
+    items: the tokens or ids.
+    what: "Token", "Id" or "Item", for the message.
+    vocab: the vocab `mapping` is the inverse of, if known (for the message).
+    unk_token: the unknown token of the caller's WordPiece, if any: the
+      message says what it is for.
+
+  Raises:
+    NotInVocabError: (a `KeyError`, as the original's dict lookup raised) if
+      an item is missing; its message names it and the vocab file.
+  """
+  try:
+    return list(map(mapping.__getitem__, items))
+  except KeyError as e:
+    raise _not_in_vocab(e, mapping, what, vocab, unk_token) from None
+
+
+def _not_in_vocab(error, mapping, what, vocab=None, unk_token=None):
+  """The `NotInVocabError` for the `KeyError` of a lookup in `mapping`."""
+  key = error.args[0] if error.args else None
+  if vocab is not None:
+    where = "the ids of " + _name_of_vocab(vocab)
+  elif what == "Id":
+    where = "the inverse vocab"
+  else:
+    where = _name_of_vocab(mapping)
+  message = "%s %r is not in %s" % (what, key, where)
+  if unk_token is not None and key == unk_token:
+    message += (" (it is the unknown token, which WordPiece gives each word "
+                "the vocab cannot spell: the vocab needs a line %s)" % key)
+  return NotInVocabError(key, message + ".")
 
 
 def convert_by_vocab(vocab, items):
   """Maps every item through `vocab` (a token->id or id->token dict).
 
-  Quirk kept: an item missing from `vocab` raises KeyError, as a dict does.
+  Raises:
+    NotInVocabError: (a `KeyError`, as the original's dict lookup raised) if
+      an item is missing from `vocab`; its message names the item and, when
+      `load_vocab` made `vocab`, the vocab file.
   """
-  return list(map(vocab.__getitem__, items))
+  return _lookup(vocab, items, "Item")
 
 
 def convert_tokens_to_ids(vocab, tokens):
-  return convert_by_vocab(vocab, tokens)
+  """Maps tokens to ids; raises `NotInVocabError` as `convert_by_vocab`."""
+  return _lookup(vocab, tokens, "Token")
 
 
 def convert_ids_to_tokens(inv_vocab, ids):
-  return convert_by_vocab(inv_vocab, ids)
+  """Maps ids to tokens; raises `NotInVocabError` as `convert_by_vocab`."""
+  return _lookup(inv_vocab, ids, "Id")
 
 
 def whitespace_tokenize(text):
@@ -222,19 +370,39 @@ def whitespace_tokenize(text):
   return text.split()
 
 
-def _tokenize_by_chunks(text, results, compute):
+class _Cache(dict):
+  """A dict that computes, and keeps, the value of a missing key on lookup.
+
+  A known key is looked up at dict speed, in C even through `map`; a new one
+  costs one call of `compute`, made from inside the lookup (no exception, no
+  second pass). The cache starts again from empty when it holds
+  `_MAX_CACHED_CHUNKS` entries, so its memory stays bounded.
+  """
+
+  def __init__(self, compute):
+    super(_Cache, self).__init__()
+    self.compute = compute
+
+  def __missing__(self, key):
+    if len(self) >= _MAX_CACHED_CHUNKS:
+      self.clear()
+    value = self[key] = self.compute(key)
+    return value
+
+
+def _tokenize_by_chunks(text, results):
   """Tokenizes `text` chunk by chunk, with a cache of chunk results.
 
   Args:
     text: a `str` or UTF-8 bytes.
-    results: dict from a chunk (text free of `_is_whitespace` characters) to
-      the tuple of its tokens; filled with the chunks seen for the first time.
-    compute: function from such a chunk to the tuple of its tokens.
+    results: a `_Cache` from a chunk (text free of `_is_whitespace`
+      characters) to the tuple of its tokens.
 
   Returns:
     The list of the tokens of all chunks, in order.
   """
-  text = convert_to_unicode(text)
+  if type(text) is not str:
+    text = convert_to_unicode(text)
   if text.isprintable():
     # The space is the only printable character that `_is_whitespace` or
     # `str.split` counts as whitespace (a test checks it), so here
@@ -242,88 +410,190 @@ def _tokenize_by_chunks(text, results, compute):
     chunks = text.split()
   else:
     chunks = _split_on_whitespace(text)
-  get_result = results.__getitem__
-  try:
-    return list(itertools.chain.from_iterable(map(get_result, chunks)))
-  except KeyError:
-    pass
-  if len(results) + len(chunks) > _MAX_CACHED_CHUNKS:
-    results.clear()
-  for chunk in chunks:
-    if chunk not in results:
-      results[chunk] = compute(chunk)
-  return list(itertools.chain.from_iterable(map(get_result, chunks)))
+  return list(itertools.chain.from_iterable(map(results.__getitem__, chunks)))
 
 
 class FullTokenizer(object):
   """Runs end-to-end tokenization: basic tokenization, then WordPiece."""
 
-  def __init__(self, vocab_file, do_lower_case=True):
+  def __init__(self, vocab_file, do_lower_case=True, strip_accents=None,
+               never_split=None):
+    """Constructs a FullTokenizer.
+
+    Args:
+      vocab_file: path of the WordPiece vocab, one token per line.
+      do_lower_case: whether to lower-case the text (and, when
+        `strip_accents` is None, strip its accents).
+      strip_accents: None (the original): strip accents exactly when
+        `do_lower_case`; True or False: strip them, or not, either way.
+      never_split: None (the original), or strings to keep whole: see
+        `BasicTokenizer`. WordPiece then maps one that is in the vocab to
+        itself, so it gets its own id.
+    """
     self.vocab = load_vocab(vocab_file)
     self.inv_vocab = {v: k for k, v in self.vocab.items()}
-    self.basic_tokenizer = BasicTokenizer(do_lower_case=do_lower_case)
+    self.basic_tokenizer = BasicTokenizer(do_lower_case=do_lower_case,
+                                          strip_accents=strip_accents,
+                                          never_split=never_split)
     self.wordpiece_tokenizer = WordpieceTokenizer(vocab=self.vocab)
-    self.wordpiece_tokenizer.vocab_file = vocab_file
-    self._chunk_results = {}
+    self.vocab_file = vocab_file
+    self._chunk_results = _Cache(self._tokenize_chunk)
     self._cached_settings = None
 
   def tokenize(self, text):
     """Returns the WordPiece tokens of `text` (a `str` or UTF-8 bytes)."""
+    if self._settings() != self._cached_settings:
+      self.basic_tokenizer._check_settings()
+      self.wordpiece_tokenizer._check_settings()
+      self._chunk_results.clear()
+      self._cached_settings = self._settings()
+    return _tokenize_by_chunks(text, self._chunk_results)
+
+  def _settings(self):
+    """What the cached chunk results depend on.
+
+    The settings the sub-tokenizers last checked are included: if one of
+    them checked other settings in between, its derived state is redone.
+    """
     basic = self.basic_tokenizer
     wordpiece = self.wordpiece_tokenizer
-    settings = (basic, wordpiece, basic.do_lower_case, wordpiece.vocab,
-                len(wordpiece.vocab), wordpiece.unk_token,
-                wordpiece.max_input_chars_per_word)
-    if settings != self._cached_settings:
-      self._chunk_results = {}
-      self._cached_settings = settings
-      wordpiece._check_settings()
-    return _tokenize_by_chunks(text, self._chunk_results, self._tokenize_chunk)
+    return (basic, wordpiece, basic.do_lower_case, basic.strip_accents,
+            frozenset(basic.never_split or ()), basic._cached_settings,
+            wordpiece.vocab, len(wordpiece.vocab), wordpiece.unk_token,
+            wordpiece.max_input_chars_per_word, wordpiece._cached_settings)
 
   def _tokenize_chunk(self, chunk):
     """Returns the WordPiece tokens of a chunk free of whitespace."""
-    words = self.basic_tokenizer._tokenize_chunk_uncached(chunk)
-    return tuple(self.wordpiece_tokenizer._tokenize_words(words))
+    basic = self.basic_tokenizer
+    wordpiece = self.wordpiece_tokenizer
+    if (chunk.isalnum() and chunk.isascii() and
+        chunk not in basic._never_split):
+      # The commonest chunk, a plain ASCII word, is one basic token (as
+      # `_tokenize_chunk_uncached` finds), and most often a vocab entry,
+      # which is its own only piece (as `_tokenize_word` finds).
+      word = chunk.lower() if basic._lower_case else chunk
+      if (word in wordpiece.vocab and
+          len(word) <= wordpiece.max_input_chars_per_word):
+        return (word,)
+      return wordpiece._word_pieces[word]
+    return tuple(itertools.chain.from_iterable(map(
+        wordpiece._word_pieces.__getitem__,
+        basic._tokenize_chunk_uncached(chunk))))
 
   def convert_tokens_to_ids(self, tokens):
-    return convert_by_vocab(self.vocab, tokens)
+    """Returns the ids of `tokens`.
+
+    Raises:
+      NotInVocabError: (a `KeyError`, as in the original) if a token is not
+        in the vocab, e.g. the unknown token "[UNK]" of a vocab without it.
+    """
+    try:
+      return list(map(self.vocab.__getitem__, tokens))
+    except KeyError as e:
+      raise _not_in_vocab(e, self.vocab, "Token",
+                          unk_token=self.wordpiece_tokenizer.unk_token) from None
 
   def convert_ids_to_tokens(self, ids):
-    return convert_by_vocab(self.inv_vocab, ids)
+    """Returns the tokens of `ids`; `NotInVocabError` for an unknown id."""
+    return _lookup(self.inv_vocab, ids, "Id", vocab=self.vocab)
 
 
 class BasicTokenizer(object):
   """Runs basic tokenization (punctuation splitting, lower casing, etc.)."""
 
-  def __init__(self, do_lower_case=True):
+  def __init__(self, do_lower_case=True, strip_accents=None, never_split=None):
     """Constructs a BasicTokenizer.
 
     Args:
-      do_lower_case: Whether to lower case the input (and strip accents).
+      do_lower_case: Whether to lower case the input (and, when
+        `strip_accents` is None, strip accents).
+      strip_accents: None (the original): strip accents exactly when
+        `do_lower_case`; True or False: strip them, or not, either way.
+        Stripping is NFD, then deleting every combining mark (category Mn).
+      never_split: None (the original), or an iterable of strings, e.g.
+        `["[MASK]", "[CLS]"]`. A word of the text equal to one of them (the
+        text split where the original splits on whitespace, once it has
+        deleted control characters and spaced out CJK ideographs) stays
+        whole: not lower-cased, not stripped, not split on punctuation. The
+        match is case-sensitive. The original splits "[MASK]" into "[",
+        "mask", "]".
+
+    Raises:
+      ValueError: if `strip_accents` is not None, True or False, or a
+        `never_split` entry is empty or holds a character that cannot be
+        inside a word (whitespace, a control or format character, U+FFFD, a
+        CJK ideograph): it could never match.
+      TypeError: if `never_split` is a single string.
     """
     self.do_lower_case = do_lower_case
-    self._chunk_results = {}
-    self._cached_lower_case = do_lower_case
+    self.strip_accents = strip_accents
+    if isinstance(never_split, (six.text_type, bytes)):
+      raise TypeError("never_split must be a list of strings, not the "
+                      "string %r" % (never_split,))
+    self.never_split = frozenset(
+        convert_to_unicode(token) for token in (never_split or ()))
+    self._chunk_results = _Cache(self._tokenize_chunk_uncached)
+    self._cached_settings = None
+    self._check_settings()
 
   def tokenize(self, text):
     """Returns the basic tokens of `text` (a `str` or UTF-8 bytes)."""
-    if self.do_lower_case != self._cached_lower_case:
-      self._chunk_results = {}
-      self._cached_lower_case = self.do_lower_case
-    return _tokenize_by_chunks(text, self._chunk_results,
-                               self._tokenize_chunk_uncached)
+    self._check_settings()
+    return _tokenize_by_chunks(text, self._chunk_results)
+
+  def _check_settings(self):
+    """Checks the settings and, when they changed, drops cached results."""
+    settings = (self.do_lower_case, self.strip_accents,
+                frozenset(self.never_split or ()))
+    if settings == self._cached_settings:
+      return
+    do_lower_case, strip_accents, never_split = settings
+    if strip_accents not in (None, True, False):
+      raise ValueError("strip_accents must be None, True or False, not %r" %
+                       (strip_accents,))
+    never_split = frozenset(map(convert_to_unicode, never_split))
+    for token in never_split:
+      self._check_never_split_entry(token)
+    self._lower_case = bool(do_lower_case)
+    self._strip_accents = (self._lower_case if strip_accents is None else
+                           bool(strip_accents))
+    self._never_split = never_split
+    self._chunk_results.clear()
+    self._cached_settings = settings
+
+  def _check_never_split_entry(self, token):
+    """Raises ValueError if `token` can never be a word of a text."""
+    if not token:
+      raise ValueError("never_split holds an empty string")
+    for char in token:
+      # `str.isspace` covers `_is_whitespace` and what `str.split` splits on.
+      if (char.isspace() or _is_control(char) or char == u"\ufffd" or
+          self._is_chinese_char(ord(char))):
+        raise ValueError(
+            "never_split entry %r can never be a word of the text: it holds "
+            "%r, and the tokenizer splits on whitespace, deletes control and "
+            "format characters and U+FFFD, and puts each CJK ideograph in a "
+            "word of its own" % (token, char))
 
   def _tokenize_chunk_uncached(self, chunk):
-    """Returns the basic tokens of a chunk holding no whitespace character."""
+    """Returns the basic tokens of a chunk holding no whitespace character.
+
+    The caller has called `_check_settings` since the last settings change.
+    """
     if chunk.isascii():
       # Same result as the per-character path: ASCII has no accents and no
       # CJK, lower() is plain ASCII lower-casing, and `_ASCII_PUNCTUATION` is
-      # exactly the ASCII part of `_is_punctuation`.
+      # exactly the ASCII part of `_is_punctuation`. Once its control
+      # characters are deleted, an ASCII chunk is one word.
+      if self._never_split:
+        word = chunk if chunk.isprintable() else _ASCII_DELETED.sub("", chunk)
+        if word in self._never_split:
+          return (word,)
       if chunk.isalnum():
-        return (chunk.lower() if self.do_lower_case else chunk,)
+        return (chunk.lower() if self._lower_case else chunk,)
       if not chunk.isprintable():
         chunk = _ASCII_DELETED.sub("", chunk)
-      if self.do_lower_case:
+      if self._lower_case:
         chunk = chunk.lower()
       return tuple(_ASCII_SPLIT_ON_PUNCTUATION.findall(chunk))
     return tuple(self._tokenize_per_character(chunk))
@@ -338,10 +608,14 @@ class BasicTokenizer(object):
     # Quirk of the original: `str.split` also splits on U+2028 and U+2029,
     # which cleaning keeps, so they separate words too.
     for token in whitespace_tokenize(text):
-      if self.do_lower_case:
+      if token in self._never_split:
+        split_tokens.append(token)
+        continue
+      if self._lower_case:
         # Quirk of the original: lower-casing sees one word at a time, so a
         # Greek capital sigma becomes final sigma at the end of each word.
         token = token.lower()
+      if self._strip_accents:
         token = self._run_strip_accents(token)
       split_tokens.extend(self._run_split_on_punc(token))
     return whitespace_tokenize(" ".join(split_tokens))
@@ -416,11 +690,9 @@ class WordpieceTokenizer(object):
     self.vocab = vocab
     self.unk_token = unk_token
     self.max_input_chars_per_word = max_input_chars_per_word
-    # The file the vocab came from, named in errors (set by FullTokenizer).
-    self.vocab_file = None
     # Pieces of the words seen so far, and the length of the longest vocab
     # entry, valid while the settings they were computed with hold.
-    self._word_pieces = {}
+    self._word_pieces = _Cache(self._tokenize_word)
     self._longest_piece = 0
     self._cached_settings = None
     self._check_settings()
@@ -446,7 +718,7 @@ class WordpieceTokenizer(object):
     settings = (self.vocab, len(self.vocab), self.unk_token,
                 self.max_input_chars_per_word)
     if settings != self._cached_settings:
-      self._word_pieces = {}
+      self._word_pieces.clear()
       self._longest_piece = max(
           [len(piece) for piece in self.vocab if isinstance(piece, str)] +
           [0])
@@ -457,24 +729,16 @@ class WordpieceTokenizer(object):
 
     The caller has called `_check_settings` since the last settings change.
     """
-    word_pieces = self._word_pieces
-    output_tokens = []
-    for word in words:
-      pieces = word_pieces.get(word)
-      if pieces is None:
-        if len(word_pieces) >= _MAX_CACHED_CHUNKS:
-          word_pieces.clear()
-        pieces = self._tokenize_word(word)
-        word_pieces[word] = pieces
-      output_tokens.extend(pieces)
-    return output_tokens
+    return list(itertools.chain.from_iterable(map(
+        self._word_pieces.__getitem__, words)))
 
   def _tokenize_word(self, word):
     """Returns the pieces of one whitespace-free word (a new tuple)."""
     # Quirk of the original: the limit counts characters after lower-casing
-    # and accent stripping, so a decomposed accent counts only when cased.
+    # and accent stripping, so a decomposed accent counts only when it is
+    # not stripped (cased, or `strip_accents=False`).
     if len(word) > self.max_input_chars_per_word:
-      return (self._unknown(word),)
+      return (self.unk_token,)
     vocab = self.vocab
     if word in vocab:
       # The longest possible first piece: the greedy search would stop there.
@@ -494,19 +758,10 @@ class WordpieceTokenizer(object):
       else:
         # Quirk of the original: no backtracking, and one unmatched piece
         # makes the whole word unknown.
-        return (self._unknown(word),)
+        return (self.unk_token,)
       pieces.append(piece)
       start = end
     return tuple(pieces)
-
-  def _unknown(self, word):
-    """Returns the unknown token, which `word` needs, or explains its lack."""
-    if self.unk_token not in self.vocab:
-      raise ValueError(
-          "%s has no line %r (the unknown token), which the word %r needs." %
-          ("Vocab file " + self.vocab_file if self.vocab_file else
-           "The vocab", self.unk_token, word[:50]))
-    return self.unk_token
 
 
 def truncate_seq_pair(tokens_a, tokens_b, max_length):

@@ -3,10 +3,12 @@
 
 Tokenizes a text file line by line (`tokenize`, then `convert_tokens_to_ids`,
 as BERT's data scripts do) with our tokenizer and with the per-character
-reference of `reference_tokenizer.py`, and prints words/s, MB/s and peak
-memory for each and the ratio between them. Each timed pass starts from a
-fresh tokenizer (empty caches); the best of `--repeats` passes counts, in
-CPU time of this process.
+reference of `reference_tokenizer.py`, each twice: with the defaults (the
+original's behaviour) and with both options on (`strip_accents`,
+`never_split`). It prints words/s, MB/s and peak memory for each, and the
+ratio between ours and the reference on each path. Each timed pass starts
+from a fresh tokenizer (empty caches); the best of `--repeats` passes counts,
+in CPU time of this process.
 
   python benchmarks/tokenizer.py [--input_file=F] [--vocab_file=V] [--check]
 
@@ -20,6 +22,7 @@ from __future__ import print_function
 
 import argparse
 import collections
+import functools
 import gc
 import os
 import platform
@@ -63,6 +66,13 @@ def parse_args():
                       "the text (specials, characters, frequent words).")
   parser.add_argument("--do_lower_case", default="true",
                       choices=("true", "false"))
+  parser.add_argument("--strip_accents", default=None,
+                      choices=("true", "false"),
+                      help="strip_accents of the options path (default: the "
+                      "opposite of --do_lower_case, so that it changes "
+                      "something).")
+  parser.add_argument("--never_split", default=",".join(SPECIAL_TOKENS),
+                      help="Comma-separated never_split of the options path.")
   parser.add_argument("--repeats", type=int, default=3,
                       help="Timed passes per tokenizer; the best one counts.")
   parser.add_argument("--check", action="store_true",
@@ -139,6 +149,12 @@ def first_difference(ours, reference, lines):
 def main():
   args = parse_args()
   do_lower_case = args.do_lower_case == "true"
+  if args.strip_accents is None:
+    strip_accents = not do_lower_case
+  else:
+    strip_accents = args.strip_accents == "true"
+  never_split = [token.strip() for token in args.never_split.split(",")
+                 if token.strip()]
   lines, num_bytes = read_lines(args.input_file)
   num_words = sum(len(line.split()) for line in lines)
   vocab_file = args.vocab_file
@@ -146,37 +162,53 @@ def main():
     vocab_file = os.path.join(tempfile.mkdtemp(), "vocab.txt")
     build_vocab(lines, do_lower_case, vocab_file)
   vocab = tokenization.load_vocab(vocab_file)
+  options = {"strip_accents": strip_accents, "never_split": never_split}
 
-  def make_ours():
-    return tokenization.FullTokenizer(vocab_file, do_lower_case)
-
-  def make_reference():
-    return reference_tokenizer.ReferenceTokenizer(vocab, do_lower_case)
+  # (name, path, maker of a fresh tokenizer), the paths in pairs.
+  makers = []
+  for path, kwargs in (("default", {}), ("options", options)):
+    makers.append(("ours", path, functools.partial(
+        tokenization.FullTokenizer, vocab_file, do_lower_case, **kwargs)))
+    makers.append(("reference", path, functools.partial(
+        reference_tokenizer.ReferenceTokenizer, vocab, do_lower_case,
+        **kwargs)))
 
   print("Python %s, %s" % (platform.python_version(), platform.machine()))
   print("text:  %s (%d lines, %d words, %.2f MB)" %
         (args.input_file, len(lines), num_words, num_bytes / 1e6))
   print("vocab: %s (%d entries), do_lower_case=%s" %
         (vocab_file, len(vocab), do_lower_case))
-  best = {"ours": float("inf"), "reference": float("inf")}
+  print("paths: default (the original's); options: strip_accents=%s, "
+        "never_split=%s" % (strip_accents, never_split))
+  best = collections.defaultdict(lambda: float("inf"))
   for _ in range(args.repeats):
-    # Alternate the two so that a busy machine slows both alike.
-    best["ours"] = min(best["ours"], time_pass(make_ours, lines))
-    best["reference"] = min(best["reference"],
-                            time_pass(make_reference, lines))
-  for name, make in (("ours", make_ours), ("reference", make_reference)):
-    print("%-10s %10.0f words/s %8.2f MB/s  peak memory %8.2f MB" %
-          (name, num_words / best[name], num_bytes / 1e6 / best[name],
+    # Alternate all four so that a busy machine slows them alike.
+    for name, path, make in makers:
+      best[name, path] = min(best[name, path], time_pass(make, lines))
+  for name, path, make in makers:
+    seconds = best[name, path]
+    print("%-9s %-8s %10.0f words/s %8.2f MB/s  peak memory %8.2f MB" %
+          (name, path, num_words / seconds, num_bytes / 1e6 / seconds,
            peak_memory(make, lines) / 1e6))
-  print("ratio      %.2fx" % (best["reference"] / best["ours"]))
+  for path in ("default", "options"):
+    print("ratio     %-8s %.2fx" %
+          (path, best["reference", path] / best["ours", path]))
+  print("options / default (ours): %.2fx the time" %
+        (best["ours", "options"] / best["ours", "default"]))
+  status = 0
   if args.check:
-    difference = first_difference(make_ours(), make_reference(), lines)
-    if difference is not None:
-      print("check: FAILED, line %d differs: %r" %
-            (difference + 1, lines[difference]))
-      return 1
-    print("check: identical tokens and ids on all %d lines" % len(lines))
-  return 0
+    for index in (0, 2):
+      path = makers[index][1]
+      difference = first_difference(makers[index][2](),
+                                     makers[index + 1][2](), lines)
+      if difference is None:
+        print("check %s: identical tokens and ids on all %d lines" %
+              (path, len(lines)))
+      else:
+        print("check %s: FAILED, line %d differs: %r" %
+              (path, difference + 1, lines[difference]))
+        status = 1
+  return status
 
 
 if __name__ == "__main__":
