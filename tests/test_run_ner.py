@@ -8,11 +8,8 @@ runs the script as a user does, in processes of its own (one per core at a
 time).
 """
 
-import collections
 import os
 import random
-import subprocess
-import sys
 
 from absl import flags
 from absl.testing import flagsaver
@@ -20,10 +17,10 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+import helpers
 import run_ner
 import script_io
 import tokenization
-from conftest import ROOT
 
 FLAGS = flags.FLAGS
 
@@ -637,33 +634,6 @@ MORE_BAD_INPUT = {
 }
 
 
-def run_scripts(argvs):
-  """Runs the script once per argv, as many at a time as there are cores.
-
-  Returns:
-    (exit status, stderr) of each run, in order.
-  """
-  results = [None] * len(argvs)
-  running = collections.deque()
-
-  def finish():
-    (index, process) = running.popleft()
-    (_, stderr) = process.communicate()
-    results[index] = (process.returncode, stderr)
-
-  for (index, argv) in enumerate(argvs):
-    if len(running) >= (os.cpu_count() or 1):
-      finish()
-    running.append((index, subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "run_ner.py")] + argv,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        universal_newlines=True, cwd=ROOT,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))))
-  while running:
-    finish()
-  return results
-
-
 @pytest.fixture(scope="module")
 def bad_input_runs(tiny_bert, tmp_path_factory):
   """Runs every BAD_INPUT case; returns {name: (status, stderr, data_dir,
@@ -683,7 +653,7 @@ def bad_input_runs(tiny_bert, tmp_path_factory):
     argvs.append(["--%s=%s" % item for item in sorted(values.items())
                   if item[1] is not None])
   return {name: result + folders[name]
-          for (name, result) in zip(names, run_scripts(argvs))}
+          for (name, result) in zip(names, helpers.run_scripts("run_ner.py", argvs))}
 
 
 @pytest.mark.parametrize("name", sorted(BAD_INPUT))
