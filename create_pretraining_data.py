@@ -98,6 +98,8 @@ flags.DEFINE_bool(
     "Whether to lower case the input text. Should be True for uncased "
     "models and False for cased models.", **_OVERRIDABLE)
 
+script_io.define_tokenizer_flags()
+
 flags.DEFINE_bool(
     "do_whole_word_mask", False,
     "Whether to use whole word masking rather than per-WordPiece masking.",
@@ -929,6 +931,9 @@ def _shard_command(shard, output_file, seed):
     command.append("--%s=%r" % (name, FLAGS[name].value)
                    if isinstance(FLAGS[name].value, float) else
                    "--%s=%s" % (name, FLAGS[name].value))
+  # serialize() gives "" for an unset --strip_accents.
+  command.extend(flag for flag in (FLAGS["strip_accents"].serialize(),
+                                   FLAGS["never_split"].serialize()) if flag)
   return command
 
 
@@ -987,7 +992,8 @@ def main(_):
   input_files = script_io.expand_file_patterns(FLAGS.input_file,
                                                      "input_file")
   tokenizer = tokenization.FullTokenizer(
-      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
+      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
+      **script_io.tokenizer_options(FLAGS))
   _check_vocab(tokenizer)
   output_files = [f for f in FLAGS.output_file.split(",") if f]
   if FLAGS.num_workers:

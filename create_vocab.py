@@ -95,6 +95,8 @@ flags.DEFINE_bool(
     "Whether to lower case the input text (and strip accents), as the "
     "tokenizer will with the same flag. Use the same value in every script.")
 
+script_io.define_tokenizer_flags()
+
 flags.DEFINE_integer(
     "num_unused", 0,
     "Number of [unusedN] slots after the special tokens.")
@@ -119,17 +121,20 @@ CONTINUATION_PREFIX = "##"
 MAX_WORD_CHARS = 200
 
 
-def count_words(input_files, do_lower_case):
+def count_words(input_files, do_lower_case, strip_accents=None,
+                never_split=None):
   """Counts the words `BasicTokenizer` makes of the lines of `input_files`.
 
   Args:
     input_files: list of paths of text files.
-    do_lower_case: bool, passed to `BasicTokenizer`.
+    do_lower_case, strip_accents, never_split: passed to `BasicTokenizer`.
 
   Returns:
     A `collections.Counter` from word to its number of occurrences.
   """
-  basic_tokenizer = tokenization.BasicTokenizer(do_lower_case=do_lower_case)
+  basic_tokenizer = tokenization.BasicTokenizer(
+      do_lower_case=do_lower_case, strip_accents=strip_accents,
+      never_split=never_split)
   word_counts = collections.Counter()
   for input_file in input_files:
     for line in script_io.read_text_lines(input_file):
@@ -262,7 +267,7 @@ def character_tokens(word_counts, extra_characters=()):
 
 
 def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2,
-                extra_characters=()):
+                extra_characters=(), whole_tokens=()):
   """Learns a WordPiece vocabulary from word counts.
 
   Args:
@@ -272,6 +277,8 @@ def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2,
     min_frequency: a pair seen fewer times is never merged.
     extra_characters: characters to include (with their ## forms) even if
       the corpus lacks them.
+    whole_tokens: strings the tokenizer keeps whole (its `never_split`):
+      each is an entry after the specials, and is not learned from.
 
   Returns:
     The list of tokens; the index of each is its id. It has `vocab_size`
@@ -281,20 +288,22 @@ def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2,
     InputError: if there is no word to learn from, or `vocab_size` cannot
       hold the specials and characters.
   """
+  specials = special_tokens(num_unused)
+  specials += [token for token in dict.fromkeys(whole_tokens)
+               if token not in specials]
   word_counts = {word: count for word, count in word_counts.items()
-                 if 0 < len(word) <= MAX_WORD_CHARS}
+                 if 0 < len(word) <= MAX_WORD_CHARS and word not in specials}
   if not word_counts:
     raise script_io.InputError(
         "no word of at most %d characters to learn from (longer words are "
         "[UNK] to the tokenizer)" % MAX_WORD_CHARS)
-  tokens = special_tokens(num_unused) + character_tokens(word_counts,
-                                                        extra_characters)
+  tokens = specials + character_tokens(word_counts, extra_characters)
   if vocab_size < len(tokens):
     raise script_io.InputError(
-        "--vocab_size=%d is too small: the %d special and unused tokens and "
-        "the corpus's characters (with their ## forms) already take %d "
-        "entries." % (vocab_size, len(special_tokens(num_unused)),
-                      len(tokens)))
+        "--vocab_size=%d is too small: the %d special, unused and "
+        "--never_split tokens and the corpus's characters (with their ## "
+        "forms) already take %d entries." % (vocab_size, len(specials),
+                                              len(tokens)))
   known = set(tokens)
   pair_counter = _PairCounter(word_counts)
   while len(tokens) < vocab_size:
@@ -331,7 +340,8 @@ def main(_):
   input_files = script_io.expand_file_patterns(FLAGS.input_file,
                                                      "input_file")
   tf.logging.info("*** Counting words in %d file(s) ***", len(input_files))
-  word_counts = count_words(input_files, FLAGS.do_lower_case)
+  options = script_io.tokenizer_options(FLAGS)
+  word_counts = count_words(input_files, FLAGS.do_lower_case, **options)
   if not word_counts:
     raise script_io.InputError(
         "--input_file=%s: the files hold no text." % FLAGS.input_file)
@@ -346,7 +356,8 @@ def main(_):
   if FLAGS.add_ascii_characters:
     extra_characters = ascii_characters(FLAGS.do_lower_case)
   tokens = learn_vocab(word_counts, FLAGS.vocab_size, FLAGS.num_unused,
-                       FLAGS.min_frequency, extra_characters)
+                       FLAGS.min_frequency, extra_characters,
+                       whole_tokens=options["never_split"] or ())
   if len(tokens) < FLAGS.vocab_size:
     tf.logging.warning(
         "No pair of pieces occurs --min_frequency=%d times any more: the "

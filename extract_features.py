@@ -107,6 +107,8 @@ flags.DEFINE_bool(
     "Whether to lower case the input text. Should be True for uncased "
     "models and False for cased models.", **_OVERRIDABLE)
 
+script_io.define_tokenizer_flags()
+
 flags.DEFINE_integer("batch_size", 32, "Batch size for predictions.",
                      **_OVERRIDABLE)
 
@@ -793,7 +795,8 @@ def main(_):
   runner.check_init_checkpoint(init_checkpoint, bert_config,
                                FLAGS.bert_config_file)
   tokenizer = tokenization.FullTokenizer(
-      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
+      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
+      **script_io.tokenizer_options(FLAGS))
   runner.check_vocab_fits(tokenizer.vocab, bert_config, FLAGS.vocab_file,
                           FLAGS.bert_config_file)
   examples = _nonempty_examples(FLAGS.input_file)

@@ -108,6 +108,7 @@ def _define_flags():
       "do_lower_case", True,
       "Lower-case and strip accents before tokenizing: True for uncased "
       "models, False for cased ones.", **override)
+  script_io.define_tokenizer_flags()
   flags.DEFINE_integer(
       "max_seq_length", 128,
       "Length of every input in WordPiece tokens, [CLS] and [SEP] "
@@ -1426,7 +1427,8 @@ def main(_):
   label_list = processor.get_labels()
   script_io.check_file(FLAGS.vocab_file, "vocab_file")
   tokenizer = tokenization.FullTokenizer(
-      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
+      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
+      **script_io.tokenizer_options(FLAGS))
   runner.check_vocab_fits(tokenizer.vocab, bert_config, FLAGS.vocab_file,
                           FLAGS.bert_config_file)
   (train_examples, eval_examples, predict_examples) = _read_examples(processor)

@@ -134,6 +134,7 @@ def _define_flags():
       "do_lower_case", True,
       "Lower-case and strip accents before tokenizing: True for uncased "
       "models, False for cased ones.", **override)
+  script_io.define_tokenizer_flags()
   flags.DEFINE_integer(
       "max_seq_length", 128,
       "Length of every window in WordPiece tokens, [CLS] and [SEP] "
@@ -970,7 +971,8 @@ def _make_tokenizer(bert_config):
   """The `FullTokenizer` of --vocab_file, checked against the model."""
   script_io.check_file(FLAGS.vocab_file, "vocab_file")
   tokenizer = tokenization.FullTokenizer(
-      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
+      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
+      **script_io.tokenizer_options(FLAGS))
   missing = [token for token in ("[CLS]", "[SEP]", "[UNK]")
              if token not in tokenizer.vocab]
   if missing:

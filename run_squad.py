@@ -89,6 +89,7 @@ flags.DEFINE_bool(
     "do_lower_case", True,
     "Lower-case and strip accents before tokenizing: True for uncased "
     "models, False for cased ones.", **_OVERRIDABLE)
+script_io.define_tokenizer_flags()
 
 # Windows and answers.
 flags.DEFINE_integer(
@@ -844,7 +845,8 @@ _NbestPrediction = collections.namedtuple(
 
 def write_predictions(all_examples, all_features, all_results, n_best_size,
                       max_answer_length, do_lower_case, output_prediction_file,
-                      output_nbest_file, output_null_log_odds_file):
+                      output_nbest_file, output_null_log_odds_file,
+                      strip_accents=None, never_split=None):
   """Writes predictions.json, nbest_predictions.json and null_odds.json.
 
   For each example, candidate spans from all its windows are ranked by
@@ -856,17 +858,20 @@ def write_predictions(all_examples, all_features, all_results, n_best_size,
   `FLAGS.null_score_diff_threshold` and `FLAGS.verbose_logging` are read
   here, at call time; callers set the flags. The files are one
   `script_io.OutputSet`: all are replaced, or none, and without version 2
-  an older null_odds.json is removed.
+  an older null_odds.json is removed. `strip_accents` and `never_split`
+  are the tokenizer's options (None: the original's).
   """
   texts = prediction_texts(all_examples, all_features, all_results,
-                           n_best_size, max_answer_length, do_lower_case)
+                           n_best_size, max_answer_length, do_lower_case,
+                           strip_accents, never_split)
   _write_output_set(zip(
       [output_prediction_file, output_nbest_file, output_null_log_odds_file],
       texts))
 
 
 def prediction_texts(all_examples, all_features, all_results, n_best_size,
-                     max_answer_length, do_lower_case):
+                     max_answer_length, do_lower_case, strip_accents=None,
+                     never_split=None):
   """The contents `write_predictions` writes, computed in memory.
 
   Returns:
@@ -874,6 +879,9 @@ def prediction_texts(all_examples, all_features, all_results, n_best_size,
     null_odds.json is None without `FLAGS.version_2_with_negative`.
   """
   version_2 = FLAGS.version_2_with_negative
+  # How `get_final_text` re-tokenizes the context: as the tokenizer did.
+  case = dict(do_lower_case=do_lower_case, strip_accents=strip_accents,
+              never_split=never_split)
 
   example_index_to_features = collections.defaultdict(list)
   for feature in all_features:
@@ -893,7 +901,7 @@ def prediction_texts(all_examples, all_features, all_results, n_best_size,
         features, unique_id_to_result, n_best_size, max_answer_length,
         version_2)
     nbest = _nbest_predictions(example, features, prelim_predictions,
-                               n_best_size, do_lower_case)
+                               n_best_size, case)
     if version_2 and all(entry.text for entry in nbest):
       # Quirk of the original: the null answer is appended when it did not
       # make the n-best, so the list can hold n_best_size + 1 entries.
@@ -914,7 +922,7 @@ def prediction_texts(all_examples, all_features, all_results, n_best_size,
       all_predictions[example.qas_id] = nbest[0].text
     else:
       best_non_null_entry = _best_non_null_entry(
-          example, features, nbest, prelim_predictions, do_lower_case)
+          example, features, nbest, prelim_predictions, case)
       # No answer when the null answer beats the best span by more than
       # the threshold.
       score_diff = score_null - best_non_null_entry.start_logit - (
@@ -1008,14 +1016,14 @@ def _valid_spans(feature, feature_index, result, n_best_size,
 
 
 def _nbest_predictions(example, features, prelim_predictions, n_best_size,
-                       do_lower_case):
+                       case):
   """The first n_best_size candidates with distinct answer texts."""
   seen_predictions = set()
   nbest = []
   for pred in prelim_predictions:
     if len(nbest) >= n_best_size:
       break
-    final_text = _prediction_text(example, features, pred, do_lower_case)
+    final_text = _prediction_text(example, features, pred, case)
     if final_text in seen_predictions:
       continue
     seen_predictions.add(final_text)
@@ -1027,8 +1035,11 @@ def _nbest_predictions(example, features, prelim_predictions, n_best_size,
   return nbest
 
 
-def _prediction_text(example, features, pred, do_lower_case):
-  """The answer text of a candidate: "" for the null answer."""
+def _prediction_text(example, features, pred, case):
+  """The answer text of a candidate: "" for the null answer.
+
+  `case` holds `get_final_text`'s tokenizer options as keywords.
+  """
   if pred.start_index == 0:
     return ""
   feature = features[pred.feature_index]
@@ -1047,11 +1058,10 @@ def _prediction_text(example, features, pred, do_lower_case):
   tok_text = " ".join(tok_text.split())
   orig_text = " ".join(orig_tokens)
 
-  return get_final_text(tok_text, orig_text, do_lower_case)
+  return get_final_text(tok_text, orig_text, **case)
 
 
-def _best_non_null_entry(example, features, nbest, prelim_predictions,
-                         do_lower_case):
+def _best_non_null_entry(example, features, nbest, prelim_predictions, case):
   """The best candidate with a non-empty text.
 
   The original takes it from the n-best list and crashes when that holds
@@ -1063,7 +1073,7 @@ def _best_non_null_entry(example, features, nbest, prelim_predictions,
     if entry.text:
       return entry
   for pred in prelim_predictions:
-    text = _prediction_text(example, features, pred, do_lower_case)
+    text = _prediction_text(example, features, pred, case)
     if text:
       return _NbestPrediction(text=text, start_logit=pred.start_logit,
                               end_logit=pred.end_logit)
@@ -1106,14 +1116,16 @@ def _write_output_set(contents):
           writer.write(text)
 
 
-def get_final_text(pred_text, orig_text, do_lower_case):
+def get_final_text(pred_text, orig_text, do_lower_case, strip_accents=None,
+                   never_split=None):
   """Maps a predicted answer back onto the context's original characters.
 
   `pred_text` is the prediction re-joined from wordpieces (lower-cased and
   without accents when `do_lower_case`); `orig_text` the words of the
   context it came from. The characters of `pred_text` are aligned with
   those of `orig_text` ignoring spaces, and the matching part of
-  `orig_text` is returned.
+  `orig_text` is returned. `strip_accents` and `never_split` are the
+  tokenizer's options, so that `orig_text` is tokenized the same way.
 
   Quirk of the original: when the alignment fails (e.g. the words hold
   U+00A0 or characters the tokenizer changes in length), the whole of
@@ -1131,7 +1143,9 @@ def get_final_text(pred_text, orig_text, do_lower_case):
     ns_text = "".join(ns_chars)
     return (ns_text, ns_to_s_map)
 
-  tokenizer = tokenization.BasicTokenizer(do_lower_case=do_lower_case)
+  tokenizer = tokenization.BasicTokenizer(
+      do_lower_case=do_lower_case, strip_accents=strip_accents,
+      never_split=never_split)
 
   tok_text = " ".join(tokenizer.tokenize(orig_text))
 
@@ -1514,7 +1528,8 @@ def _predict(estimator, tokenizer, eval_examples, gold_dataset):
 
   texts = prediction_texts(eval_examples, eval_features, all_results,
                            FLAGS.n_best_size, FLAGS.max_answer_length,
-                           FLAGS.do_lower_case)
+                           FLAGS.do_lower_case,
+                           **script_io.tokenizer_options(FLAGS))
   del eval_examples, eval_features, all_results
   (predictions_text, _, null_odds_text) = texts
   eval_text = _evaluation_text(gold_dataset, predictions_text, null_odds_text)

@@ -367,6 +367,39 @@ def check_output_file(path, flag_name):
                      (flag_name, path, directory))
 
 
+def define_tokenizer_flags():
+  """Defines `--strip_accents` and `--never_split`, beside `--do_lower_case`.
+
+  Unset, they keep the original's tokens. Does nothing when they are already
+  defined, so that several scripts can be imported into one process.
+  """
+  if "never_split" in flags.FLAGS:
+    return
+  flags.DEFINE_bool(
+      "strip_accents", None,
+      "Whether to strip accents. Unset (the original): exactly when "
+      "--do_lower_case. --do_lower_case --nostrip_accents lower-cases and "
+      "keeps accents (German, Spanish, Vietnamese...).")
+  flags.DEFINE_list(
+      "never_split", [],
+      "Comma-separated strings the tokenizer keeps whole (not lower-cased, "
+      "not split on punctuation), e.g. [MASK],[CLS] or your own markers; "
+      "those in the vocab map to their ids.")
+
+
+def tokenizer_options(flag_values):
+  """The `strip_accents`/`never_split` arguments for the tokenizers.
+
+  Args:
+    flag_values: parsed flags holding `define_tokenizer_flags`' flags.
+
+  Returns:
+    A dict to pass to `FullTokenizer` or `BasicTokenizer` as keywords.
+  """
+  return dict(strip_accents=flag_values.strip_accents,
+              never_split=flag_values.never_split or None)
+
+
 @contextlib.contextmanager
 def locked_directory(directory, flag_name):
   """Creates `directory` and holds a lock on it while the block runs.

@@ -651,7 +651,8 @@ def test_real_dev_set_in_training_mode(dev_v1, parse_flags, tmp_path):
     answer = " ".join(example.orig_answer_text.split())
     pred = run_squad._PrelimPrediction(0, feature.start_position,
                                        feature.end_position, 0.0, 0.0)
-    text = run_squad._prediction_text(example, [feature], pred, True)
+    text = run_squad._prediction_text(example, [feature], pred,
+                                      dict(do_lower_case=True))
     # Wordpieces cannot split some words as the annotators did ("1978." for
     # "7"): the span then covers the whole word holding the answer.
     assert answer.lower() in text.lower(), (example.qas_id, answer, text)
