@@ -55,6 +55,28 @@ def tiny_config_dict(vocab_size):
   }
 
 
+def pytest_configure(config):
+  """Under CI=true a missing ../shared fails the run: its tests must run."""
+  del config  # Unused.
+  if os.environ.get("CI") == "true" and not os.path.isdir(SHARED):
+    raise pytest.UsageError(
+        "%s is absent; with CI=true the tests that need its golden fixtures "
+        "and data must run" % SHARED)
+
+
+def pytest_terminal_summary(terminalreporter):
+  """Says how many tests skipped for want of ../shared, and why."""
+  if os.path.isdir(SHARED):
+    return
+  skipped = [report for report in terminalreporter.stats.get("skipped", [])
+             if "absent" in str(report.longrepr)]
+  if skipped:
+    terminalreporter.write_line(
+        "%d tests skipped: %s is absent (golden fixtures of the original and "
+        "real data); the other tests build their own tiny vocab and model" %
+        (len(skipped), SHARED))
+
+
 @pytest.fixture(scope="session")
 def golden():
   """The golden fixtures folder; skips when ../shared is absent."""

@@ -19,15 +19,22 @@ import pickle
 import sys
 import unicodedata
 
-import hypothesis
-from hypothesis import strategies as st
 import pytest
+
+try:
+  import hypothesis
+  from hypothesis import strategies as st
+except ImportError:  # Then the property tests skip; the others run.
+  hypothesis = None
 
 import tokenization
 from benchmarks import reference_tokenizer
 from conftest import write_tiny_vocab
 
-GOLDEN_SETTINGS = hypothesis.settings(
+needs_hypothesis = pytest.mark.skipif(
+    hypothesis is None,
+    reason="hypothesis is not installed (pip install -r requirements-test.txt)")
+GOLDEN_SETTINGS = hypothesis and hypothesis.settings(
     max_examples=150, deadline=None,
     suppress_health_check=[hypothesis.HealthCheck.too_slow])
 CASINGS = (("uncased", True), ("cased", False))
@@ -955,6 +962,7 @@ def _check_against_reference(tokenizers, text):
     assert full.convert_ids_to_tokens(ids) == tokens
 
 
+@needs_hypothesis
 def test_random_text_matches_reference(tokenizers, golden_vocab):
 
   @GOLDEN_SETTINGS
@@ -965,6 +973,7 @@ def test_random_text_matches_reference(tokenizers, golden_vocab):
   check()
 
 
+@needs_hypothesis
 def test_any_string_never_raises(tokenizers):
 
   @hypothesis.settings(max_examples=150, deadline=None)
@@ -977,6 +986,7 @@ def test_any_string_never_raises(tokenizers):
   check()
 
 
+@needs_hypothesis
 def test_random_bytes_decode_like_the_original(tokenizers):
 
   @hypothesis.settings(max_examples=100, deadline=None)
@@ -1042,6 +1052,7 @@ def option_tokenizers(golden_vocab_file, golden_vocab):
   return combinations
 
 
+@needs_hypothesis
 def test_random_text_with_options_matches_reference(option_tokenizers,
                                                     golden_vocab):
 
@@ -1055,6 +1066,7 @@ def test_random_text_with_options_matches_reference(option_tokenizers,
   check()
 
 
+@needs_hypothesis
 def test_never_split_tokens_delimited_by_whitespace_come_out_whole(
     golden_vocab):
   lower = tokenization.BasicTokenizer(True, never_split=_NEVER_SPLIT)
@@ -1084,6 +1096,7 @@ def test_never_split_tokens_delimited_by_whitespace_come_out_whole(
   check()
 
 
+@needs_hypothesis
 def test_never_split_tokens_in_vocab_map_to_themselves(golden_vocab_file):
   tokenizer = tokenization.FullTokenizer(golden_vocab_file, True,
                                          never_split=_NEVER_SPLIT)
@@ -1109,6 +1122,7 @@ def _marks(text):
   return [c for c in text if unicodedata.category(c) == "Mn"]
 
 
+@needs_hypothesis
 def test_lower_case_without_strip_accents_keeps_every_combining_mark(
     golden_vocab_file, golden_vocab):
   basic = tokenization.BasicTokenizer(True, strip_accents=False)
