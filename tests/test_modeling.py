@@ -346,16 +346,19 @@ def test_get_activation():
 
 def test_layer_norm_variables_and_numerics():
   x = np.random.RandomState(0).normal(size=[4, 6]).astype(np.float32) * 3 + 1
+  # Rows whose variance is about the epsilon's: there it shows.
+  x[2:] = (x[2:] - 1) / 3 * 1e-6
   with tf.Graph().as_default():
     with tf.variable_scope("block"):
       output = modeling.layer_norm(tf.constant(x))
     assert variable_shapes(tf.global_variables()) == {
         "block/LayerNorm/beta": [6], "block/LayerNorm/gamma": [6]}
     got = run_initialized(output)
+  x = x.astype(np.float64)
   mean = x.mean(axis=-1, keepdims=True)
   variance = x.var(axis=-1, keepdims=True)
   np.testing.assert_allclose(got, (x - mean) / np.sqrt(variance + 1e-12),
-                             rtol=1e-5, atol=1e-5)
+                             rtol=1e-3, atol=1e-5)
 
 
 def test_dense_layer_variables_are_named_like_tf_layers_dense():

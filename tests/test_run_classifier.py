@@ -92,6 +92,8 @@ def test_golden_mrpc_examples_features_and_bytes(golden, golden_tokenizer,
       examples.append(run_classifier.PaddingInputExample())
   expected = read_jsonl(os.path.join(golden, "classifier", fixture + ".jsonl"))
   assert len(examples) == len(expected)
+  # The processor's label list, whose order gives the label ids.
+  label_list = run_classifier.MrpcProcessor().get_labels()
 
   for (index, (example, row)) in enumerate(zip(examples, expected)):
     if row["guid"] is None:
@@ -100,7 +102,7 @@ def test_golden_mrpc_examples_features_and_bytes(golden, golden_tokenizer,
       assert (example.guid, example.text_a, example.text_b, example.label) == (
           row["guid"], row["text_a"], row["text_b"], row["label"])
     feature = run_classifier.convert_single_example(
-        index, example, ["0", "1"], 32, golden_tokenizer)
+        index, example, label_list, 32, golden_tokenizer)
     num_real = sum(feature.input_mask)
     assert golden_tokenizer.convert_ids_to_tokens(
         feature.input_ids[:num_real]) == row["tokens"]
@@ -112,7 +114,7 @@ def test_golden_mrpc_examples_features_and_bytes(golden, golden_tokenizer,
 
   output_file = str(tmp_path / "out.tf_record")
   run_classifier.file_based_convert_examples_to_features(
-      examples, ["0", "1"], 32, golden_tokenizer, output_file)
+      examples, label_list, 32, golden_tokenizer, output_file)
   with open(output_file, "rb") as f:
     written = f.read()
   with open(os.path.join(golden, "classifier", fixture + ".tf_record"),
@@ -188,6 +190,29 @@ def test_regression_features_hold_a_float_label(tiny_tokenizer, tmp_path):
   example = tf.train.Example.FromString(
       next(tf.python_io.tf_record_iterator(output_file)))
   assert example.features.feature["label_ids"].HasField("float_list")
+
+
+def test_failed_feature_write_keeps_the_previous_file(tiny_tokenizer,
+                                                      tmp_path, monkeypatch):
+  output_file = tmp_path / "train.tf_record"
+  output_file.write_bytes(b"a complete older file")
+  examples = [run_classifier.InputExample("x-%d" % i, "the cat", label="1")
+              for i in range(5)]
+  convert = run_classifier.convert_single_example
+
+  def fail_at_the_fourth(ex_index, *args, **kwargs):
+    if ex_index == 3:
+      raise OSError("disk full")
+    return convert(ex_index, *args, **kwargs)
+
+  monkeypatch.setattr(run_classifier, "convert_single_example",
+                      fail_at_the_fourth)
+  with pytest.raises(OSError, match="disk full"):
+    run_classifier.file_based_convert_examples_to_features(
+        examples, ["0", "1"], 8, tiny_tokenizer, str(output_file))
+  # Three records were written before the failure, elsewhere.
+  assert output_file.read_bytes() == b"a complete older file"
+  assert os.listdir(str(tmp_path)) == ["train.tf_record"]
 
 
 def test_in_memory_and_file_input_fns_give_the_same_batches(tiny_tokenizer,

@@ -15,6 +15,7 @@ import modeling
 import run_squad
 import script_io
 import tokenization
+from conftest import write_tiny_vocab
 
 FLAGS = flags.FLAGS
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -838,3 +839,41 @@ def test_main_without_gold_answers_skips_metrics(tiny_bert, tmp_path,
   assert not os.path.exists(os.path.join(out_dir, "eval_results.json"))
   assert not os.path.exists(os.path.join(out_dir, "null_odds.json"))
   assert not [p for p in os.listdir(out_dir) if ".tmp-" in p]
+
+
+@pytest.mark.parametrize("threshold,expected", [
+    (3.0, "dog"), (1.0, ""), (-1.0, "")])
+def test_null_answer_when_its_score_beats_the_span_by_the_threshold(
+    tmp_path, threshold, expected):
+  vocab_file = str(tmp_path / "vocab.txt")
+  write_tiny_vocab(vocab_file)
+  input_file = tmp_path / "dev.json"
+  input_file.write_text(json.dumps({"data": [{"paragraphs": [{
+      "context": "the cat saw the dog",
+      "qas": [{"id": "q", "question": "who", "answers": [],
+               "is_impossible": True}]}]}]}))
+  tokenizer = tokenization.FullTokenizer(vocab_file)
+  with flagsaver.flagsaver():
+    FLAGS(["run_squad.py", "--version_2_with_negative",
+           "--null_score_diff_threshold=%s" % threshold])
+    examples = run_squad.read_squad_examples(str(input_file), False)
+    features = []
+    run_squad.convert_examples_to_features(examples, tokenizer, 16, 8, 4,
+                                           False, features.append)
+    (feature,) = features
+    dog = feature.tokens.index("dog")
+    start_logits = [0.0] * 16
+    end_logits = [0.0] * 16
+    # The null answer scores 6 + 6, the span "dog" 5 + 5: 2 more.
+    start_logits[0] = end_logits[0] = 6.0
+    start_logits[dog] = end_logits[dog] = 5.0
+    results = [run_squad.RawResult(feature.unique_id, start_logits,
+                                   end_logits)]
+    paths = [str(tmp_path / name) for name in
+             ("predictions.json", "nbest.json", "null_odds.json")]
+    run_squad.write_predictions(examples, features, results, 5, 10, True,
+                                *paths)
+  with open(paths[0]) as f:
+    assert json.load(f) == {"q": expected}
+  with open(paths[2]) as f:
+    assert json.load(f) == {"q": 2.0}
