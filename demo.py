@@ -24,15 +24,19 @@ process, and prints every command so that it can be copied:
   3. run_pretraining.py pre-trains a tiny BERT from scratch (its masked-LM
      loss is measured before training and after, with --do_eval);
   4. run_classifier.py fine-tunes that checkpoint on a sentiment sample
-     (samples/classification, SST-2 layout), with eval and predict;
+     (samples/classification, SST-2 layout), with eval and predict, then
+     predicts the dev set for a confusion matrix;
   5. run_squad.py fine-tunes it on a question-answering sample
      (samples/squad, SQuAD 1.1 layout) and evaluates its predictions;
-  6. extract_features.py embeds a few sentences with it.
+  6. extract_features.py embeds the dev sentences of the sentiment sample.
 
-Then prints a summary table (time, key figures and outputs of each stage).
-Everything goes under --output_dir; each stage's log is in its folder. The
-model is tiny and the data small, so the figures show that the pipeline
-works, not what BERT can do: for that, start from a released checkpoint.
+Then prints a summary table (time, key figures and outputs of each stage)
+and writes pictures (plots.py): the pre-training and fine-tuning curves read
+from the event files, the confusion matrix and a PCA projection of the
+sentence embeddings. Everything goes under --output_dir; each stage's log is
+in its folder. The model is tiny and the data small, so the figures show
+that the pipeline works, not what BERT can do: for that, start from a
+released checkpoint (--bert_model_dir).
 """
 
 from __future__ import absolute_import
@@ -45,13 +49,14 @@ import os
 import re
 import shlex
 import shutil
-import struct
 import subprocess
 import sys
 import time
 
 from absl import app
 from absl import flags
+
+import plots
 
 FLAGS = flags.FLAGS
 
@@ -68,6 +73,18 @@ flags.DEFINE_list(
     "Run only these stages (comma-separated names among vocab, "
     "pretraining_data, pretraining, classifier, squad, features); later "
     "stages read the outputs earlier runs left in --output_dir.")
+
+flags.DEFINE_string(
+    "bert_model_dir", None,
+    "A released BERT model's folder (bert_config.json, vocab.txt, "
+    "bert_model.ckpt): the fine-tuning and features stages start from it "
+    "instead of the tiny model, and the stages that make the tiny model "
+    "are not run.")
+
+flags.DEFINE_bool(
+    "do_lower_case", True,
+    "Whether to lower-case the text: True for an uncased model, False for "
+    "a cased --bert_model_dir.")
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -97,16 +114,20 @@ QUICK_SETTINGS = Settings(vocab_size=1000, dupe_factor=2,
                           pretraining_steps=150, classifier_epochs=2.0,
                           squad_epochs=1.0)
 
-# Sentences extract_features.py embeds; " ||| " separates a pair.
-FEATURE_SENTENCES = [
-    "The keeper wound the clockwork that turned the lens.",
-    "A healthy hive may hold forty thousand workers.",
-    "Who lit the lamp? ||| The keeper lit it at dusk.",
-    "Bread rises because yeast makes gas.",
-]
+# The sentiment sample, its labels' names, and the SQuAD sample.
+CLASSIFICATION_DIR = "samples/classification"
+CLASS_NAMES = collections.OrderedDict([("0", "negative"), ("1", "positive")])
+SQUAD_DEV_FILE = "samples/squad/dev.json"
 
 STAGE_NAMES = ("vocab", "pretraining_data", "pretraining", "classifier",
                "squad", "features")
+# The stages that make the tiny model, replaced by a released one.
+TINY_MODEL_STAGES = ("vocab", "pretraining_data", "pretraining")
+
+# Fine-tuning learning rates: the tiny model, barely pre-trained, needs a
+# high one; a released model the original's small ones (2e-5 to 5e-5).
+TINY_MODEL_LEARNING_RATE = 5e-4
+RELEASED_MODEL_LEARNING_RATE = 3e-5
 
 # Log lines echoed while a stage runs (training progress, results).
 _PROGRESS_LINE = re.compile(
@@ -165,20 +186,8 @@ def run_step(step):
 
 
 def count_tfrecords(path):
-  """Returns the number of records in a TFRecord file (without TensorFlow).
-
-  Each record is an 8-byte little-endian length, a 4-byte checksum, the
-  data, and a 4-byte checksum.
-  """
-  count = 0
-  with open(path, "rb") as reader:
-    while True:
-      header = reader.read(8)
-      if len(header) < 8:
-        return count
-      (length,) = struct.unpack("<Q", header)
-      reader.seek(4 + length + 4, os.SEEK_CUR)
-      count += 1
+  """Returns the number of records in a TFRecord file."""
+  return sum(1 for _ in plots.iter_records(path))
 
 
 def read_eval_results(path):
@@ -203,14 +212,34 @@ class Demo(object):
   the summary and the main output paths.
   """
 
-  def __init__(self, output_dir, settings):
+  def __init__(self, output_dir, settings, bert_model_dir=None,
+               do_lower_case=True):
+    """Sets the stages' paths.
+
+    Args:
+      output_dir: folder for every output, relative to the repository root
+        or absolute.
+      settings: a `Settings` (sizes).
+      bert_model_dir: a released model's folder to fine-tune instead of the
+        tiny model the first stages make, or None.
+      do_lower_case: whether the scripts lower-case the text.
+    """
     self.output_dir = output_dir
     self.settings = settings
+    self.bert_model_dir = bert_model_dir
+    self.do_lower_case = "true" if do_lower_case else "false"
     self.commands = []
-    self.vocab_file = self.path("vocab.txt")
-    self.bert_config_file = self.path("bert_config.json")
+    model_dir = bert_model_dir or output_dir
+    self.vocab_file = os.path.join(model_dir, "vocab.txt")
+    self.bert_config_file = os.path.join(model_dir, "bert_config.json")
+    self.learning_rate = (RELEASED_MODEL_LEARNING_RATE if bert_model_dir
+                          else TINY_MODEL_LEARNING_RATE)
     self.pretraining_file = self.path("pretraining_data", "sample.tfrecord")
     self.pretraining_dir = self.path("pretraining")
+    self.classifier_dir = self.path("classifier")
+    self.dev_predictions_dir = self.path("classifier", "dev")
+    self.squad_dir = self.path("squad")
+    self.features_file = self.path("features", "features.jsonl")
 
   def path(self, *parts):
     return os.path.join(self.output_dir, *parts)
@@ -241,7 +270,7 @@ class Demo(object):
         ("output_file", self.vocab_file),
         ("vocab_size", self.settings.vocab_size),
         ("num_unused", 10),
-        ("do_lower_case", "true"),
+        ("do_lower_case", self.do_lower_case),
     ], self.path("create_vocab.log"))
     vocab_size = count_lines(os.path.join(ROOT, self.vocab_file))
     config = dict(TINY_BERT_CONFIG, vocab_size=vocab_size)
@@ -260,7 +289,7 @@ class Demo(object):
         ("input_file", "sample_text.txt"),
         ("output_file", self.pretraining_file),
         ("vocab_file", self.vocab_file),
-        ("do_lower_case", "true"),
+        ("do_lower_case", self.do_lower_case),
         ("max_seq_length", 64),
         ("max_predictions_per_seq", 10),
         ("masked_lm_prob", 0.15),
@@ -314,11 +343,17 @@ class Demo(object):
     return figures, [self.checkpoint()]
 
   def checkpoint(self):
-    """The pre-trained checkpoint's prefix.
+    """The prefix of the checkpoint to fine-tune: released or pre-trained.
 
     Raises:
-      StageError: if the pretraining stage has not made it yet.
+      StageError: if it does not exist (the pretraining stage makes ours).
     """
+    if self.bert_model_dir:
+      prefix = os.path.join(self.bert_model_dir, "bert_model.ckpt")
+      if not os.path.exists(os.path.join(ROOT, prefix + ".index")):
+        raise StageError("--bert_model_dir: there is no checkpoint %s." %
+                         prefix)
+      return prefix
     prefix = os.path.join(self.pretraining_dir,
                           "model.ckpt-%d" % self.settings.pretraining_steps)
     if not os.path.exists(os.path.join(ROOT, prefix + ".index")):
@@ -327,14 +362,18 @@ class Demo(object):
           "run that stage first (with the same --quick setting)." % prefix)
     return prefix
 
-  def _fine_tuning_args(self, output_dir, checkpoint):
+  def _model_args(self, output_dir, checkpoint):
     return [
         ("vocab_file", self.vocab_file),
         ("bert_config_file", self.bert_config_file),
         ("init_checkpoint", checkpoint),
-        ("do_lower_case", "true"),
+        ("do_lower_case", self.do_lower_case),
         ("output_dir", output_dir),
-        ("learning_rate", 5e-4),
+    ]
+
+  def _fine_tuning_args(self, output_dir, checkpoint):
+    return self._model_args(output_dir, checkpoint) + [
+        ("learning_rate", self.learning_rate),
         ("save_checkpoints_steps", 100000),
     ]
 
@@ -343,7 +382,7 @@ class Demo(object):
     directory = self.stage_dir("classifier")
     self.run("run_classifier.py", [
         ("task_name", "SST-2"),
-        ("data_dir", "samples/classification"),
+        ("data_dir", CLASSIFICATION_DIR),
         ("do_train", "true"),
         ("do_eval", "true"),
         ("do_predict", "true"),
@@ -355,19 +394,48 @@ class Demo(object):
     results = read_eval_results(
         os.path.join(ROOT, directory, "eval_results.txt"))
     test_results = os.path.join(directory, "test_results.tsv")
+    dev_results = self._predict_dev_set()
     figures = collections.OrderedDict([
         ("dev accuracy", results["eval_accuracy"]),
         ("test lines", count_lines(os.path.join(ROOT, test_results))),
     ])
     return figures, [os.path.join(directory, "eval_results.txt"),
-                     test_results]
+                     test_results, dev_results]
+
+  def _predict_dev_set(self):
+    """Predicts the dev sentences with the fine-tuned classifier.
+
+    --do_predict reads `test.tsv` (index and sentence columns), so the dev
+    sentences are written in that layout to a folder of their own.
+
+    Returns:
+      The path of the dev set's `test_results.tsv`, in dev.tsv's order.
+    """
+    directory = self.dev_predictions_dir
+    os.makedirs(os.path.join(ROOT, directory))
+    sentences, _ = plots.read_classifier_tsv(
+        os.path.join(ROOT, CLASSIFICATION_DIR, "dev.tsv"))
+    with open(os.path.join(ROOT, directory, "test.tsv"), "w",
+              encoding="utf-8") as writer:
+      writer.write("index\tsentence\n")
+      writer.write("".join("%d\t%s\n" % (index, sentence)
+                           for index, sentence in enumerate(sentences)))
+    # A folder stands for its latest checkpoint: the fine-tuned one.
+    self.run("run_classifier.py", [
+        ("task_name", "SST-2"),
+        ("data_dir", directory),
+        ("do_predict", "true"),
+        ("max_seq_length", 64),
+    ] + self._model_args(directory, self.classifier_dir),
+             os.path.join(directory, "log.txt"))
+    return os.path.join(directory, "test_results.tsv")
 
   def squad(self):
     checkpoint = self.checkpoint()
     directory = self.stage_dir("squad")
     self.run("run_squad.py", [
         ("train_file", "samples/squad/train.json"),
-        ("predict_file", "samples/squad/dev.json"),
+        ("predict_file", SQUAD_DEV_FILE),
         ("do_train", "true"),
         ("do_predict", "true"),
         ("max_seq_length", 128),
@@ -387,25 +455,102 @@ class Demo(object):
     return figures, [os.path.join(directory, "predictions.json"), eval_file]
 
   def features(self):
+    """Embeds the dev sentences of the sentiment sample, one per line."""
     checkpoint = self.checkpoint()
     directory = self.stage_dir("features")
+    sentences, _ = plots.read_classifier_tsv(
+        os.path.join(ROOT, CLASSIFICATION_DIR, "dev.tsv"))
     input_file = os.path.join(directory, "input.txt")
-    with open(os.path.join(ROOT, input_file), "w") as writer:
-      writer.write("".join(line + "\n" for line in FEATURE_SENTENCES))
-    output_file = os.path.join(directory, "features.jsonl")
+    with open(os.path.join(ROOT, input_file), "w", encoding="utf-8") as writer:
+      writer.write("".join(sentence + "\n" for sentence in sentences))
     self.run("extract_features.py", [
         ("input_file", input_file),
-        ("output_file", output_file),
+        ("output_file", self.features_file),
         ("vocab_file", self.vocab_file),
         ("bert_config_file", self.bert_config_file),
         ("init_checkpoint", checkpoint),
-        ("do_lower_case", "true"),
+        ("do_lower_case", self.do_lower_case),
         ("layers", "-1,-2"),
         ("max_seq_length", 64),
         ("batch_size", 8),
     ], os.path.join(directory, "log.txt"))
-    lines = count_lines(os.path.join(ROOT, output_file))
-    return {"lines embedded": lines}, [output_file]
+    lines = count_lines(os.path.join(ROOT, self.features_file))
+    return {"lines embedded": lines}, [self.features_file]
+
+  def pretraining_figure(self):
+    """Pre-training curves: training events, evaluation before and after."""
+    eval_scalars = plots.merge_scalars(
+        plots.read_scalars(os.path.join(ROOT, self.path(
+            "pretraining_initial", "eval"))),
+        plots.read_scalars(os.path.join(ROOT, self.pretraining_dir, "eval")))
+    return plots.pretraining_figure(
+        plots.read_scalars(os.path.join(ROOT, self.pretraining_dir)),
+        eval_scalars)
+
+  def fine_tuning_figure(self, stages):
+    """Training (and evaluation) loss of the fine-tuning stages in `stages`."""
+    runs = []
+    for stage, title, directory in [
+        ("classifier", "Classifier (SST-2 sample)", self.classifier_dir),
+        ("squad", "SQuAD sample", self.squad_dir)]:
+      if stage in stages:
+        directory = os.path.join(ROOT, directory)
+        runs.append((title, plots.read_scalars(directory),
+                     plots.read_scalars(os.path.join(directory, "eval"))))
+    return plots.fine_tuning_figure(runs)
+
+  def dev_confusion_matrix(self):
+    """Returns the classifier's confusion matrix on the dev set.
+
+    Returns:
+      An int array [2, 2], rows gold labels, columns predicted ones, in the
+      order of `CLASS_NAMES`.
+    """
+    _, gold = plots.read_classifier_tsv(
+        os.path.join(ROOT, CLASSIFICATION_DIR, "dev.tsv"))
+    predicted = plots.read_predicted_classes(
+        os.path.join(ROOT, self.dev_predictions_dir, "test_results.tsv"),
+        list(CLASS_NAMES))
+    return plots.confusion_matrix(gold, predicted, list(CLASS_NAMES))
+
+  def confusion_figure(self):
+    return plots.confusion_matrix_figure(
+        self.dev_confusion_matrix(), list(CLASS_NAMES.values()),
+        "Classifier on the dev set")
+
+  def embeddings_figure(self):
+    """PCA of the dev sentences' mean last-layer vectors, by gold class."""
+    _, labels = plots.read_classifier_tsv(
+        os.path.join(ROOT, CLASSIFICATION_DIR, "dev.tsv"))
+    vectors = plots.read_sentence_embeddings(
+        os.path.join(ROOT, self.features_file), layer_index=-1,
+        pooling="mean")
+    projection, explained = plots.pca_2d(vectors)
+    return plots.projection_figure(
+        projection, labels, CLASS_NAMES, explained,
+        "Sentence embeddings (PCA)")
+
+  def draw_pictures(self, stages):
+    """Writes the pictures of the stages in `stages` as PNG files.
+
+    Returns:
+      The paths written, under the output dir.
+    """
+    pictures = []
+    if "pretraining" in stages:
+      pictures.append(("pretraining_curves.png", self.pretraining_figure()))
+    if "classifier" in stages or "squad" in stages:
+      pictures.append(("fine_tuning_curves.png",
+                       self.fine_tuning_figure(stages)))
+    if "classifier" in stages:
+      pictures.append(("confusion_matrix.png", self.confusion_figure()))
+    if "features" in stages:
+      pictures.append(("embeddings_pca.png", self.embeddings_figure()))
+    paths = []
+    for name, figure in pictures:
+      plots.save_figure(figure, os.path.join(ROOT, self.path(name)))
+      paths.append(self.path(name))
+    return paths
 
 
 def format_figure(value):
@@ -437,13 +582,21 @@ def relative_output_dir(output_dir):
 
 def main(argv):
   del argv  # Unused.
-  stages = FLAGS.stages or list(STAGE_NAMES)
+  stages = FLAGS.stages or [
+      stage for stage in STAGE_NAMES
+      if not (FLAGS.bert_model_dir and stage in TINY_MODEL_STAGES)]
   unknown = [stage for stage in stages if stage not in STAGE_NAMES]
   if unknown:
     sys.exit("error: --stages: unknown stage(s) %s (expected some of %s)" %
              (",".join(unknown), ",".join(STAGE_NAMES)))
+  if FLAGS.bert_model_dir and set(stages) & set(TINY_MODEL_STAGES):
+    sys.exit("error: --stages: %s make the tiny model, which "
+             "--bert_model_dir replaces" % ",".join(TINY_MODEL_STAGES))
   settings = QUICK_SETTINGS if FLAGS.quick else FULL_SETTINGS
-  demo = Demo(relative_output_dir(FLAGS.output_dir), settings)
+  demo = Demo(relative_output_dir(FLAGS.output_dir), settings,
+              bert_model_dir=(FLAGS.bert_model_dir and
+                              relative_output_dir(FLAGS.bert_model_dir)),
+              do_lower_case=FLAGS.do_lower_case)
   print("BERT demo: %d stage(s), outputs under %s (commands run from %s)" %
         (len(stages), demo.output_dir, ROOT), flush=True)
   rows = []
@@ -466,10 +619,13 @@ def main(argv):
   print("\n===== Summary (%.0fs in all) =====\n%s" % (total, table))
   print("\nCommands (run from %s):\n%s" %
         (ROOT, "\n".join(demo.commands)))
-  write_summary(demo, rows, table, total)
+  pictures = demo.draw_pictures(stages)
+  if pictures:
+    print("\nPictures:\n%s" % "\n".join(pictures))
+  write_summary(demo, rows, table, total, pictures)
 
 
-def write_summary(demo, rows, table, total_seconds):
+def write_summary(demo, rows, table, total_seconds, pictures):
   """Writes summary.txt, summary.json and commands.sh in the output dir."""
   directory = os.path.join(ROOT, demo.output_dir)
   with open(os.path.join(directory, "summary.txt"), "w") as writer:
@@ -482,6 +638,7 @@ def write_summary(demo, rows, table, total_seconds):
       "stages": [{"stage": stage, "seconds": seconds, "figures": figures,
                   "outputs": outputs}
                  for stage, seconds, figures, outputs in rows],
+      "pictures": pictures,
   }
   with open(os.path.join(directory, "summary.json"), "w") as writer:
     json.dump(summary, writer, indent=2)

@@ -179,6 +179,9 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
             "learning_rate",
             scheduled_learning_rate(learning_rate, num_train_steps,
                                     num_warmup_steps))
+        # Each head's share of `loss`, for curves of both during training.
+        tf.summary.scalar("masked_lm_loss", masked_lm_loss)
+        tf.summary.scalar("next_sentence_loss", next_sentence_loss)
       return runner.TPUEstimatorSpec(
           mode=mode,
           loss=total_loss,

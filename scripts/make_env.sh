@@ -3,8 +3,10 @@
 #
 # Usage: scripts/make_env.sh tf1|tf2|tf3|newest
 #        scripts/make_env.sh --find-python tf1|tf2|tf3|newest
-# Prints the environment's python path on its last line. The environment is
-# rebuilt when its requirements files change. `newest` is the newest line
+# Prints the environment's python path on its last line. The environment has
+# the line's requirements, those of the tests (requirements-test.txt) and the
+# extras of demo.py's pictures and of the notebook (requirements-notebook.txt);
+# it is rebuilt when one of these files changes. `newest` is the newest line
 # whose Python this machine has: tf3, else tf2, else tf1.
 # --find-python makes nothing: it prints the environment's python if it is
 # up to date, else the Python it would be made with.
@@ -68,7 +70,8 @@ find_python() {
 }
 
 stamp_of() {
-  cat "$root/$reqs" "$root/requirements-test.txt" | cksum | cut -d' ' -f1
+  cat "$root/$reqs" "$root/requirements-test.txt" \
+    "$root/requirements-notebook.txt" | cksum | cut -d' ' -f1
 }
 
 # Succeeds if the line's environment is built and up to date.
@@ -122,6 +125,7 @@ echo "Creating the $line environment in $venv with $python_bin ..." >&2
 rm -rf "$venv"
 "$python_bin" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade "pip<24.1" >&2
-"$venv/bin/python" -m pip install --quiet -r "$root/$reqs" -r "$root/requirements-test.txt" >&2
+"$venv/bin/python" -m pip install --quiet -r "$root/$reqs" \
+  -r "$root/requirements-test.txt" -r "$root/requirements-notebook.txt" >&2
 stamp_of > "$venv/.stamp"
 echo "$venv/bin/python"
