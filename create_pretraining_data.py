@@ -56,7 +56,6 @@ from __future__ import division
 from __future__ import print_function
 
 import array
-import collections
 import contextlib
 import gc
 import os
@@ -146,11 +145,6 @@ _NUM_LOGGED_EXAMPLES = 20
 # Seconds between progress lines.
 _PROGRESS_EVERY_SECONDS = 10.0
 
-# Tags of a Feature's int64_list (field 3) and float_list (field 2), both
-# length-delimited.
-_INT64_LIST = b"\x1a"
-_FLOAT_LIST = b"\x12"
-
 # Below this many draws left, a shuffle takes its words one at a time: a
 # bulk fetch costs about as much as several single ones.
 _MIN_WORDS_IN_BULK = 8
@@ -164,37 +158,366 @@ _FEATURE_NAMES = ("input_ids", "input_mask", "segment_ids",
                   "next_sentence_labels")
 
 
-class TrainingInstance(object):
-  """A single training instance (sentence pair)."""
-
-  def __init__(self, tokens, segment_ids, masked_lm_positions,
-               masked_lm_labels, is_random_next):
-    self.tokens = tokens
-    self.segment_ids = segment_ids
-    self.is_random_next = is_random_next
-    self.masked_lm_positions = masked_lm_positions
-    self.masked_lm_labels = masked_lm_labels
-
-  def __str__(self):
-    s = ""
-    s += "tokens: %s\n" % (" ".join(
-        [tokenization.printable_text(x) for x in self.tokens]))
-    s += "segment_ids: %s\n" % (" ".join([str(x) for x in self.segment_ids]))
-    s += "is_random_next: %s\n" % self.is_random_next
-    s += "masked_lm_positions: %s\n" % (" ".join(
-        [str(x) for x in self.masked_lm_positions]))
-    s += "masked_lm_labels: %s\n" % (" ".join(
-        [tokenization.printable_text(x) for x in self.masked_lm_labels]))
-    s += "\n"
-    return s
-
-  def __repr__(self):
-    return self.__str__()
+# ----------------------------------------------------------------------------
+# The path `main` runs, on token ids.
 
 
-# Part of the original's API; the masking here handles plain positions.
-MaskedLmInstance = collections.namedtuple("MaskedLmInstance",
-                                          ["index", "label"])
+def main(_):
+  tf.logging.set_verbosity(tf.logging.INFO)
+  _check_flags()
+  input_files = script_io.expand_file_patterns(FLAGS.input_file,
+                                                     "input_file")
+  tokenizer = tokenization.FullTokenizer(
+      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
+      **script_io.tokenizer_options(FLAGS))
+  _check_vocab(tokenizer)
+  output_files = [f for f in FLAGS.output_file.split(",") if f]
+  if FLAGS.num_workers:
+    _run_shards(input_files, output_files)
+  else:
+    _run_one(input_files, output_files, tokenizer, FLAGS.random_seed)
+
+
+def _check_flags():
+  """Raises InputError naming the first flag with a value that cannot work.
+
+  The original's other values stay accepted: `--max_predictions_per_seq=0`
+  (instances without masked-LM targets) and `--num_workers=0` (one run).
+  """
+  # [CLS] A [SEP] B [SEP] with A and B of one token each.
+  if FLAGS.max_seq_length < 5:
+    raise script_io.InputError(
+        "--max_seq_length=%d: must be at least 5 to hold "
+        "[CLS] A [SEP] B [SEP]" % FLAGS.max_seq_length)
+  for name in ("masked_lm_prob", "short_seq_prob"):
+    if not 0.0 <= FLAGS[name].value <= 1.0:
+      raise script_io.InputError(
+          "--%s=%s: must be between 0 and 1" % (name, FLAGS[name].value))
+  if FLAGS.dupe_factor < 1:
+    raise script_io.InputError(
+        "--dupe_factor=%d: must be at least 1 (the number of passes over "
+        "the input)" % FLAGS.dupe_factor)
+  for name in ("max_predictions_per_seq", "num_workers"):
+    if FLAGS[name].value < 0:
+      raise script_io.InputError("--%s=%d: must not be negative" %
+                                 (name, FLAGS[name].value))
+  output_files = [f for f in FLAGS.output_file.split(",") if f]
+  if not output_files:
+    raise script_io.InputError("--output_file: no file name given")
+  seen = set()
+  for output_file in output_files:
+    script_io.check_output_file(output_file, "output_file")
+    key = output_file if "://" in output_file else os.path.abspath(
+        output_file)
+    if key in seen:
+      # The second file would replace the first, losing its instances.
+      raise script_io.InputError(
+          "--output_file: %s is named twice" % output_file)
+    seen.add(key)
+
+
+def _check_vocab(tokenizer):
+  missing = [t for t in _SPECIAL_TOKENS if t not in tokenizer.vocab]
+  if missing:
+    raise script_io.InputError(
+        "--vocab_file=%s: the vocab lacks %s" %
+        (FLAGS.vocab_file, ", ".join(missing)))
+
+
+def _run_one(input_files, output_files, tokenizer, seed):
+  """The original's main: one run over `input_files`."""
+  tf.logging.info("*** Reading from input files ***")
+  for input_file in input_files:
+    tf.logging.info("  %s", input_file)
+  start = time.time()
+  all_documents = _read_documents(input_files, tokenizer)
+  if not all_documents:
+    raise script_io.InputError(
+        "--input_file=%s: no document (every line is empty or tokenizes to "
+        "nothing)" % FLAGS.input_file)
+  tf.logging.info("Read %d documents (%d sentences) in %.1f s",
+                  len(all_documents), sum(len(d) for d in all_documents),
+                  time.time() - start)
+
+  rng = _draws_of(random.Random(seed))
+  masking = _MaskingVocab.of_ids(tokenizer.vocab, FLAGS.do_whole_word_mask)
+  serializer = _ExampleSerializer(FLAGS.max_seq_length,
+                                  FLAGS.max_predictions_per_seq,
+                                  max(tokenizer.inv_vocab) + 1)
+  with _garbage_collection_paused():
+    records = [serializer.serialize(*instance) for instance in
+               _create_instances(all_documents, FLAGS.max_seq_length,
+                                 FLAGS.dupe_factor, FLAGS.short_seq_prob,
+                                 FLAGS.masked_lm_prob,
+                                 FLAGS.max_predictions_per_seq, masking, rng)]
+  del all_documents
+  rng.shuffle(records)
+  tf.logging.info("Created %d instances in %.1f s (%.0f/s)", len(records),
+                  time.time() - start,
+                  len(records) / max(time.time() - start, 1e-9))
+
+  tf.logging.info("*** Writing to output files ***")
+  for output_file in output_files:
+    tf.logging.info("  %s", output_file)
+  _write_records(records, output_files)
+  _log_examples(records[:_NUM_LOGGED_EXAMPLES], tokenizer.inv_vocab)
+  tf.logging.info("Wrote %d total instances", len(records))
+
+
+@contextlib.contextmanager
+def _garbage_collection_paused():
+  """Pauses the cycle collector, which would rescan the tokenizer's caches.
+
+  Making instances creates and frees many lists but no reference cycles, so
+  nothing is left for the collector to find.
+  """
+  was_enabled = gc.isenabled()
+  gc.disable()
+  try:
+    yield
+  finally:
+    if was_enabled:
+      gc.enable()
+
+
+def _read_documents(input_files, tokenizer):
+  """Reads and tokenizes the documents of `input_files`.
+
+  Returns:
+    A list of documents, each a list of sentences, each an `array` of token
+    ids; documents with no sentence are dropped.
+  """
+  vocab = tokenizer.vocab
+  typecode = "H" if max(vocab.values()) < (1 << 16) else "i"
+  # Quirk of the original: documents are not reset between files, so a file
+  # that does not end with an empty line continues into the next file.
+  all_documents = [[]]
+  progress = script_io.ProgressLog("Read %d documents (%d sentences)",
+                                   "documents",
+                                   every_seconds=_PROGRESS_EVERY_SECONDS)
+  num_sentences = 0
+  for input_file in input_files:
+    # Lines as GFile.readline gives them: split on "\n" only, "\r" dropped.
+    for line in script_io.iter_text_lines(input_file):
+      # Quirk of the original: a line that strips to nothing (`str.strip`)
+      # ends a document; a non-empty line that tokenizes to nothing (say,
+      # only U+200B) is skipped without ending it.
+      line = line.strip()
+      if not line:
+        all_documents.append([])
+        progress.update(len(all_documents), num_sentences)
+        continue
+      tokens = tokenizer.tokenize(line)
+      if tokens:
+        all_documents[-1].append(
+            array.array(typecode, map(vocab.__getitem__, tokens)))
+        num_sentences += 1
+  return [document for document in all_documents if document]
+
+
+def _create_instances(all_documents, max_seq_length, dupe_factor,
+                      short_seq_prob, masked_lm_prob, max_predictions_per_seq,
+                      masking, rng):
+  """Yields the compact instances of the documents, before the final shuffle.
+
+  Shuffles `all_documents` in place first, as the original.
+
+  Yields:
+    Tuples (token_ids, num_segment_a, masked_lm_positions, masked_lm_ids,
+    is_random_next).
+  """
+  rng.shuffle(all_documents)
+  progress = script_io.ProgressLog(
+      "Created %d instances, document %d of %d, dupe %d", "instances",
+      every_seconds=_PROGRESS_EVERY_SECONDS)
+  count = 0
+  for dupe in range(dupe_factor):
+    for document_index in range(len(all_documents)):
+      for instance in _instances_from_document(
+          all_documents, document_index, max_seq_length, short_seq_prob,
+          masked_lm_prob, max_predictions_per_seq, masking, rng):
+        count += 1
+        yield instance
+      progress.update(count, document_index + 1, len(all_documents),
+                      dupe + 1)
+
+
+def _instances_from_document(all_documents, document_index, max_seq_length,
+                             short_seq_prob, masked_lm_prob,
+                             max_predictions_per_seq, masking, rng):
+  """The original's instances of one document, in compact form.
+
+  Works on tokens as strings or as ids (`masking` says which).
+
+  Returns:
+    A list of tuples (tokens, num_segment_a, masked_lm_positions,
+    masked_lm_labels, is_random_next).
+  """
+  document = all_documents[document_index]
+  # Account for [CLS], [SEP], [SEP].
+  max_num_tokens = max_seq_length - 3
+
+  # Sometimes shorter, as fine-tuning inputs often are. Quirk of the
+  # original: the target length is drawn once per document, not per sequence.
+  target_seq_length = max_num_tokens
+  if rng.random() < short_seq_prob:
+    target_seq_length = rng.randint(2, max_num_tokens)
+
+  instances = []
+  current_chunk = []
+  current_length = 0
+  i = 0
+  while i < len(document):
+    segment = document[i]
+    current_chunk.append(segment)
+    current_length += len(segment)
+    if i == len(document) - 1 or current_length >= target_seq_length:
+      # `a_end` is how many sentences of the chunk go into segment A.
+      a_end = 1
+      if len(current_chunk) >= 2:
+        a_end = rng.randint(1, len(current_chunk) - 1)
+      tokens_a = []
+      for j in range(a_end):
+        tokens_a.extend(current_chunk[j])
+
+      tokens_b = []
+      # Quirk of the original: a one-sentence chunk always gets a random
+      # next segment, and the coin is not drawn for it.
+      is_random_next = len(current_chunk) == 1 or rng.random() < 0.5
+      if is_random_next:
+        target_b_length = target_seq_length - len(tokens_a)
+        # Up to 10 tries for another document (with one document in the
+        # corpus, it ends up being this one).
+        for _ in range(10):
+          random_document_index = rng.randint(0, len(all_documents) - 1)
+          if random_document_index != document_index:
+            break
+        random_document = all_documents[random_document_index]
+        random_start = rng.randint(0, len(random_document) - 1)
+        for j in range(random_start, len(random_document)):
+          tokens_b.extend(random_document[j])
+          if len(tokens_b) >= target_b_length:
+            break
+        # The chunk's sentences after A were not used: put them back so the
+        # next chunk starts with them.
+        i -= len(current_chunk) - a_end
+      else:
+        for j in range(a_end, len(current_chunk)):
+          tokens_b.extend(current_chunk[j])
+      _truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng)
+
+      tokens = [masking.cls] + tokens_a + [masking.sep] + tokens_b + [
+          masking.sep]
+      (tokens, masked_lm_positions,
+       masked_lm_labels) = _mask_tokens(tokens, masked_lm_prob,
+                                        max_predictions_per_seq, masking, rng)
+      instances.append((tokens, len(tokens_a) + 2, masked_lm_positions,
+                        masked_lm_labels, is_random_next))
+      current_chunk = []
+      current_length = 0
+    i += 1
+  return instances
+
+
+def _candidate_indexes(tokens, masking):
+  """The positions masking may pick: lists of a word's pieces, or ints."""
+  cls, sep = masking.cls, masking.sep
+  if masking.do_whole_word_mask:
+    # A word is a token and the `##` pieces after it: its pieces are masked
+    # together or not at all.
+    starts_word = masking.starts_word
+    cand_indexes = []
+    for (i, token) in enumerate(tokens):
+      if token == cls or token == sep:
+        continue
+      if cand_indexes and not starts_word(token):
+        cand_indexes[-1].append(i)
+      else:
+        cand_indexes.append([i])
+    return cand_indexes
+  # Single positions as ints: `shuffle` draws the same numbers for them as
+  # for the original's one-element lists.
+  if (tokens[0] == cls and tokens[-1] == sep and
+      tokens.count(cls) + tokens.count(sep) == 3):
+    # The usual [CLS] A [SEP] B [SEP], without special tokens inside A or B.
+    middle = tokens.index(sep)
+    return list(range(1, middle)) + list(range(middle + 1, len(tokens) - 1))
+  return [i for (i, token) in enumerate(tokens)
+          if token != cls and token != sep]
+
+
+def _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
+                 rng):
+  """Masks `tokens` (strings or ids) as the original.
+
+  Returns:
+    (output_tokens, masked_lm_positions, masked_lm_labels), the positions
+    ascending.
+  """
+  cand_indexes = _candidate_indexes(tokens, masking)
+  rng.shuffle(cand_indexes)
+  # Quirk of the original: Python 3's `round` rounds halves to even.
+  num_to_predict = min(max_predictions_per_seq,
+                       max(1, int(round(len(tokens) * masked_lm_prob))))
+
+  # Which positions are masked does not depend on the draws below, so they
+  # are chosen first; the draws are then made in the original's order.
+  if masking.do_whole_word_mask:
+    chosen = []
+    for index_set in cand_indexes:
+      if len(chosen) >= num_to_predict:
+        break
+      # Quirk of the original: a word that would overshoot the budget is
+      # skipped and a later, shorter one may still fit. (The original also
+      # skips words already covered; the words here never overlap.)
+      if len(chosen) + len(index_set) <= num_to_predict:
+        chosen.extend(index_set)
+  else:
+    chosen = cand_indexes[:num_to_predict]
+
+  output_tokens = list(tokens)
+  random_draw = rng.random
+  replacements = masking.replacements
+  for index in chosen:
+    # 80% of the time, replace with [MASK]; 10% keep the original token;
+    # 10% replace with a random vocab token (specials included).
+    if random_draw() < 0.8:
+      output_tokens[index] = masking.mask
+    elif random_draw() >= 0.5:
+      output_tokens[index] = replacements[rng.randint(
+          0, len(replacements) - 1)]
+  masked_lm_positions = sorted(chosen)
+  masked_lm_labels = [tokens[index] for index in masked_lm_positions]
+  return (output_tokens, masked_lm_positions, masked_lm_labels)
+
+
+def _truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng):
+  """Cuts the longer list (B on a tie), from the front or back at random.
+
+  Cutting at the front adds noise (so segment B can begin with a `##`
+  piece). One draw per token removed, as the original; the cuts are counted
+  first and made at the end, instead of one `del` at a time.
+  """
+  random_draw = rng.random
+  length_a, length_b = len(tokens_a), len(tokens_b)
+  front_a = back_a = front_b = back_b = 0
+  while length_a + length_b > max_num_tokens:
+    if length_a > length_b:
+      length_a -= 1
+      if random_draw() < 0.5:
+        front_a += 1
+      else:
+        back_a += 1
+    else:
+      length_b -= 1
+      if random_draw() < 0.5:
+        front_b += 1
+      else:
+        back_b += 1
+  del tokens_a[len(tokens_a) - back_a:]
+  del tokens_a[:front_a]
+  del tokens_b[len(tokens_b) - back_b:]
+  del tokens_b[:front_b]
 
 
 class _FastDraws(object):
@@ -312,70 +635,20 @@ class _MaskingVocab(object):
                do_whole_word_mask)
 
 
-def _whole_word_mask_flag():
-  """--do_whole_word_mask, or its default when flags are not parsed."""
-  return FLAGS["do_whole_word_mask"].value
-
-
-def write_instance_to_example_files(instances, tokenizer, max_seq_length,
-                                    max_predictions_per_seq, output_files):
-  """Create TF example files from `TrainingInstance`s."""
-  serializer = _ExampleSerializer(max_seq_length, max_predictions_per_seq,
-                                  max(tokenizer.inv_vocab) + 1)
-  records = []
-  for instance in instances:
-    token_ids = tokenizer.convert_tokens_to_ids(instance.tokens)
-    if len(token_ids) > max_seq_length:
-      raise ValueError("An instance has %d tokens, more than max_seq_length "
-                       "%d." % (len(token_ids), max_seq_length))
-    records.append(serializer.serialize(
-        token_ids, list(instance.segment_ids).count(0),
-        instance.masked_lm_positions,
-        tokenizer.convert_tokens_to_ids(instance.masked_lm_labels),
-        instance.is_random_next))
-  _write_records(records, output_files)
-  _log_examples(records[:_NUM_LOGGED_EXAMPLES], tokenizer.inv_vocab)
-  tf.logging.info("Wrote %d total instances", len(records))
-
-
-def create_int_feature(values):
-  feature = tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
-  return feature
-
-
-def create_float_feature(values):
-  feature = tf.train.Feature(float_list=tf.train.FloatList(value=list(values)))
-  return feature
-
-
-def _varint(value):
-  """The protobuf varint encoding of a non-negative int."""
-  pieces = bytearray()
-  while value > 0x7f:
-    pieces.append((value & 0x7f) | 0x80)
-    value >>= 7
-  pieces.append(value)
-  return bytes(pieces)
-
-
 class _ExampleSerializer(object):
   """Serializes instances as `tf.train.Example`s, the bytes built by hand.
 
-  The layout is what protobuf writes for a `tf.train.Example` whose feature
-  map was filled in `_FEATURE_NAMES` order: Example.features (field 1) holds
-  one map entry (field 1) per feature, {key (1), value (2)}; a Feature holds
-  a float_list (2) or an int64_list (3), whose values (1) are packed. The
-  parts that do not depend on the instance are made once.
+  The bytes are `script_io.serialize_example_in_order`'s for the features in
+  `_FEATURE_NAMES` order, made from the same pieces; those that do not
+  depend on the instance (varints, feature heads) are made once.
   """
 
   def __init__(self, max_seq_length, max_predictions_per_seq, vocab_size):
     self.max_seq_length = max_seq_length
     self.max_predictions_per_seq = max_predictions_per_seq
-    # Varints of every id, position and length met (a varint of a 32-bit
-    # value takes at most 5 bytes).
-    self._varints = [_varint(value) for value in range(
-        max(vocab_size, 5 * max(max_seq_length, max_predictions_per_seq) +
-            64))]
+    # The varints of every id and position.
+    self._varints = [script_io.varint(value)
+                     for value in range(max(vocab_size, max_seq_length))]
     self._heads = {}
 
   def _encode_ints(self, values):
@@ -383,24 +656,21 @@ class _ExampleSerializer(object):
     try:
       return b"".join(map(self._varints.__getitem__, values))
     except IndexError:
-      return b"".join(_varint(value) for value in values)
+      return b"".join(script_io.varint(value) for value in values)
 
-  def _head(self, name, kind, length):
+  def _head(self, name, list_tag, length):
     """The bytes of a feature's map entry before its `length` value bytes.
 
     Args:
       name: the feature name.
-      kind: the Feature field's tag: `_INT64_LIST` or `_FLOAT_LIST`.
+      list_tag: `script_io.INT64_LIST` or `script_io.FLOAT_LIST`.
       length: the length of the packed values.
     """
     head = self._heads.get((name, length))
     if head is None:
-      # Packed values are one length-delimited field; none, no field.
-      values = b"\x0a" + _varint(length) if length else b""
-      feature = kind + _varint(len(values) + length) + values
-      key = _length_delimited(b"\x0a", name.encode("ascii"))
-      body = key + b"\x12" + _varint(len(feature) + length) + feature
-      head = b"\x0a" + _varint(len(body) + length) + body
+      feature_head = script_io.packed_list_feature_head(list_tag, length)
+      head = script_io.feature_entry_head(
+          name, len(feature_head) + length) + feature_head
       self._heads[(name, length)] = head
     return head
 
@@ -427,26 +697,22 @@ class _ExampleSerializer(object):
     input_ids = self._encode_ints(token_ids) + padding
     positions_bytes = self._encode_ints(positions) + unused
     label_bytes = self._encode_ints(label_ids) + unused
-    features = b"".join((
-        self._head("input_ids", _INT64_LIST, len(input_ids)), input_ids,
-        self._head("input_mask", _INT64_LIST, max_seq_length),
+    ints, floats = script_io.INT64_LIST, script_io.FLOAT_LIST
+    entries = b"".join((
+        self._head("input_ids", ints, len(input_ids)), input_ids,
+        self._head("input_mask", ints, max_seq_length),
         b"\x01" * num_tokens, padding,
-        self._head("segment_ids", _INT64_LIST, max_seq_length),
+        self._head("segment_ids", ints, max_seq_length),
         b"\x00" * num_segment_a, b"\x01" * (num_tokens - num_segment_a),
         padding,
-        self._head("masked_lm_positions", _INT64_LIST, len(positions_bytes)),
+        self._head("masked_lm_positions", ints, len(positions_bytes)),
         positions_bytes,
-        self._head("masked_lm_ids", _INT64_LIST, len(label_bytes)),
-        label_bytes,
-        self._head("masked_lm_weights", _FLOAT_LIST, 4 * max_predictions),
+        self._head("masked_lm_ids", ints, len(label_bytes)), label_bytes,
+        self._head("masked_lm_weights", floats, 4 * max_predictions),
         _FLOAT_ONE * num_predictions, unused * 4,
-        self._head("next_sentence_labels", _INT64_LIST, 1),
+        self._head("next_sentence_labels", ints, 1),
         b"\x01" if is_random_next else b"\x00"))
-    return b"\x0a" + _varint(len(features)) + features
-
-
-def _length_delimited(tag, payload):
-  return tag + _varint(len(payload)) + payload
+    return script_io.example_from_entries(entries)
 
 
 def _write_records(records, output_files):
@@ -466,7 +732,9 @@ def _write_records(records, output_files):
       for output_file in output_files:
         writers.append(tf.io.TFRecordWriter(
             temp_files.enter_context(script_io.atomic_path(output_file))))
-      progress = _Progress("Wrote %d of " + str(len(records)) + " instances")
+      progress = script_io.ProgressLog(
+          "Wrote %%d of %d instances" % len(records), "instances",
+          total=len(records), every_seconds=_PROGRESS_EVERY_SECONDS)
       for index, record in enumerate(records):
         writers[index % len(writers)].write(record)
         progress.update(index + 1)
@@ -489,423 +757,6 @@ def _log_examples(records, inv_vocab):
       values = (feature[name].int64_list.value or
                 feature[name].float_list.value)
       tf.logging.info("%s: %s" % (name, " ".join([str(x) for x in values])))
-
-
-class _Progress(object):
-  """Logs `template % count` and the rate every few seconds."""
-
-  def __init__(self, template):
-    self._template = template
-    self._start = time.time()
-    self._last = self._start
-
-  def update(self, count, *args):
-    now = time.time()
-    if now - self._last >= _PROGRESS_EVERY_SECONDS:
-      self._last = now
-      tf.logging.info(self._template + " (%.0f/s)",
-                      *((count,) + args + (count / (now - self._start),)))
-
-
-def create_training_instances(input_files, tokenizer, max_seq_length,
-                              dupe_factor, short_seq_prob, masked_lm_prob,
-                              max_predictions_per_seq, rng):
-  """Create `TrainingInstance`s from raw text."""
-  all_documents = _read_documents(input_files, tokenizer)
-  masking = _MaskingVocab.of_ids(tokenizer.vocab, _whole_word_mask_flag())
-  draws = _draws_of(rng)
-  instances = []
-  for compact in _create_instances(all_documents, max_seq_length, dupe_factor,
-                                   short_seq_prob, masked_lm_prob,
-                                   max_predictions_per_seq, masking, draws):
-    instances.append(_expand_instance(compact, tokenizer.inv_vocab))
-  draws.shuffle(instances)
-  return instances
-
-
-def _expand_instance(compact, inv_vocab):
-  """A `TrainingInstance` of strings from a compact instance of ids."""
-  (token_ids, num_segment_a, positions, label_ids, is_random_next) = compact
-  return TrainingInstance(
-      tokens=tokenization.convert_ids_to_tokens(inv_vocab, token_ids),
-      segment_ids=[0] * num_segment_a + [1] * (len(token_ids) -
-                                               num_segment_a),
-      masked_lm_positions=positions,
-      masked_lm_labels=tokenization.convert_ids_to_tokens(inv_vocab,
-                                                          label_ids),
-      is_random_next=is_random_next)
-
-
-def _read_documents(input_files, tokenizer):
-  """Reads and tokenizes the documents of `input_files`.
-
-  Returns:
-    A list of documents, each a list of sentences, each an `array` of token
-    ids; documents with no sentence are dropped.
-  """
-  vocab = tokenizer.vocab
-  typecode = "H" if max(vocab.values()) < (1 << 16) else "i"
-  # Quirk of the original: documents are not reset between files, so a file
-  # that does not end with an empty line continues into the next file.
-  all_documents = [[]]
-  progress = _Progress("Read %d documents (%d sentences)")
-  num_sentences = 0
-  for input_file in input_files:
-    # Lines as GFile.readline gives them: split on "\n" only, "\r" dropped.
-    for line in script_io.iter_text_lines(input_file):
-      # Quirk of the original: a line that strips to nothing (`str.strip`)
-      # ends a document; a non-empty line that tokenizes to nothing (say,
-      # only U+200B) is skipped without ending it.
-      line = line.strip()
-      if not line:
-        all_documents.append([])
-        progress.update(len(all_documents), num_sentences)
-        continue
-      tokens = tokenizer.tokenize(line)
-      if tokens:
-        all_documents[-1].append(
-            array.array(typecode, map(vocab.__getitem__, tokens)))
-        num_sentences += 1
-  return [document for document in all_documents if document]
-
-
-def _create_instances(all_documents, max_seq_length, dupe_factor,
-                      short_seq_prob, masked_lm_prob, max_predictions_per_seq,
-                      masking, rng):
-  """Yields the compact instances of the documents, before the final shuffle.
-
-  Shuffles `all_documents` in place first, as the original.
-
-  Yields:
-    Tuples (token_ids, num_segment_a, masked_lm_positions, masked_lm_ids,
-    is_random_next).
-  """
-  rng.shuffle(all_documents)
-  progress = _Progress("Created %d instances, document %d of %d, dupe %d")
-  count = 0
-  for dupe in range(dupe_factor):
-    for document_index in range(len(all_documents)):
-      for instance in _instances_from_document(
-          all_documents, document_index, max_seq_length, short_seq_prob,
-          masked_lm_prob, max_predictions_per_seq, masking, rng):
-        count += 1
-        yield instance
-      progress.update(count, document_index + 1, len(all_documents),
-                      dupe + 1)
-
-
-def create_instances_from_document(
-    all_documents, document_index, max_seq_length, short_seq_prob,
-    masked_lm_prob, max_predictions_per_seq, vocab_words, rng):
-  """Creates `TrainingInstance`s for a single document."""
-  masking = _MaskingVocab.of_strings(vocab_words, _whole_word_mask_flag())
-  instances = []
-  for (tokens, num_segment_a, positions, labels,
-       is_random_next) in _instances_from_document(
-           all_documents, document_index, max_seq_length, short_seq_prob,
-           masked_lm_prob, max_predictions_per_seq, masking, _draws_of(rng)):
-    instances.append(TrainingInstance(
-        tokens=tokens,
-        segment_ids=[0] * num_segment_a + [1] * (len(tokens) - num_segment_a),
-        masked_lm_positions=positions,
-        masked_lm_labels=labels,
-        is_random_next=is_random_next))
-  return instances
-
-
-def _instances_from_document(all_documents, document_index, max_seq_length,
-                             short_seq_prob, masked_lm_prob,
-                             max_predictions_per_seq, masking, rng):
-  """The original's instances of one document, in compact form.
-
-  Works on tokens as strings or as ids (`masking` says which).
-
-  Returns:
-    A list of tuples (tokens, num_segment_a, masked_lm_positions,
-    masked_lm_labels, is_random_next).
-  """
-  document = all_documents[document_index]
-  # Account for [CLS], [SEP], [SEP].
-  max_num_tokens = max_seq_length - 3
-
-  # Usually the sequences fill max_seq_length; with probability
-  # short_seq_prob they are shorter, to lessen the mismatch between
-  # pre-training and fine-tuning on short inputs. Quirk of the original: the
-  # target length is drawn once per document, not once per sequence.
-  target_seq_length = max_num_tokens
-  if rng.random() < short_seq_prob:
-    target_seq_length = rng.randint(2, max_num_tokens)
-
-  instances = []
-  current_chunk = []
-  current_length = 0
-  i = 0
-  while i < len(document):
-    segment = document[i]
-    current_chunk.append(segment)
-    current_length += len(segment)
-    if i == len(document) - 1 or current_length >= target_seq_length:
-      # `a_end` is how many sentences of the chunk go into segment A.
-      a_end = 1
-      if len(current_chunk) >= 2:
-        a_end = rng.randint(1, len(current_chunk) - 1)
-      tokens_a = []
-      for j in range(a_end):
-        tokens_a.extend(current_chunk[j])
-
-      tokens_b = []
-      # Quirk of the original: a one-sentence chunk always gets a random
-      # next segment, and the coin is not drawn for it.
-      is_random_next = len(current_chunk) == 1 or rng.random() < 0.5
-      if is_random_next:
-        target_b_length = target_seq_length - len(tokens_a)
-        # Up to 10 tries for another document (with one document in the
-        # corpus, it ends up being this one).
-        for _ in range(10):
-          random_document_index = rng.randint(0, len(all_documents) - 1)
-          if random_document_index != document_index:
-            break
-        random_document = all_documents[random_document_index]
-        random_start = rng.randint(0, len(random_document) - 1)
-        for j in range(random_start, len(random_document)):
-          tokens_b.extend(random_document[j])
-          if len(tokens_b) >= target_b_length:
-            break
-        # The chunk's sentences after A were not used: put them back so the
-        # next chunk starts with them.
-        i -= len(current_chunk) - a_end
-      else:
-        for j in range(a_end, len(current_chunk)):
-          tokens_b.extend(current_chunk[j])
-      _truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng)
-
-      tokens = [masking.cls] + tokens_a + [masking.sep] + tokens_b + [
-          masking.sep]
-      (tokens, masked_lm_positions,
-       masked_lm_labels) = _mask_tokens(tokens, masked_lm_prob,
-                                        max_predictions_per_seq, masking, rng)
-      instances.append((tokens, len(tokens_a) + 2, masked_lm_positions,
-                        masked_lm_labels, is_random_next))
-      current_chunk = []
-      current_length = 0
-    i += 1
-  return instances
-
-
-def create_masked_lm_predictions(tokens, masked_lm_prob,
-                                 max_predictions_per_seq, vocab_words, rng):
-  """Creates the predictions for the masked LM objective."""
-  masking = _MaskingVocab.of_strings(vocab_words, _whole_word_mask_flag())
-  return _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
-                      _draws_of(rng))
-
-
-def _candidate_indexes(tokens, masking):
-  """The positions masking may pick: lists of a word's pieces, or ints."""
-  cls, sep = masking.cls, masking.sep
-  if masking.do_whole_word_mask:
-    # A word is a token and the `##` pieces after it: its pieces are masked
-    # together or not at all.
-    starts_word = masking.starts_word
-    cand_indexes = []
-    for (i, token) in enumerate(tokens):
-      if token == cls or token == sep:
-        continue
-      if cand_indexes and not starts_word(token):
-        cand_indexes[-1].append(i)
-      else:
-        cand_indexes.append([i])
-    return cand_indexes
-  # Single positions as ints: `shuffle` draws the same numbers for them as
-  # for the original's one-element lists.
-  if (tokens[0] == cls and tokens[-1] == sep and
-      tokens.count(cls) + tokens.count(sep) == 3):
-    # The usual [CLS] A [SEP] B [SEP], without special tokens inside A or B.
-    middle = tokens.index(sep)
-    return list(range(1, middle)) + list(range(middle + 1, len(tokens) - 1))
-  return [i for (i, token) in enumerate(tokens)
-          if token != cls and token != sep]
-
-
-def _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
-                 rng):
-  """Masks `tokens` (strings or ids) as the original.
-
-  Returns:
-    (output_tokens, masked_lm_positions, masked_lm_labels), the positions
-    ascending.
-  """
-  cand_indexes = _candidate_indexes(tokens, masking)
-  rng.shuffle(cand_indexes)
-  # Quirk of the original: Python 3's `round` rounds halves to even.
-  num_to_predict = min(max_predictions_per_seq,
-                       max(1, int(round(len(tokens) * masked_lm_prob))))
-
-  # Which positions are masked does not depend on the draws below, so they
-  # are chosen first; the draws are then made in the original's order.
-  if masking.do_whole_word_mask:
-    chosen = []
-    for index_set in cand_indexes:
-      if len(chosen) >= num_to_predict:
-        break
-      # Quirk of the original: a word that would overshoot the budget is
-      # skipped and a later, shorter one may still fit. (The original also
-      # skips words already covered; the words here never overlap.)
-      if len(chosen) + len(index_set) <= num_to_predict:
-        chosen.extend(index_set)
-  else:
-    chosen = cand_indexes[:num_to_predict]
-
-  output_tokens = list(tokens)
-  random_draw = rng.random
-  replacements = masking.replacements
-  for index in chosen:
-    # 80% of the time, replace with [MASK]; 10% keep the original token;
-    # 10% replace with a random vocab token (specials included).
-    if random_draw() < 0.8:
-      output_tokens[index] = masking.mask
-    elif random_draw() >= 0.5:
-      output_tokens[index] = replacements[rng.randint(
-          0, len(replacements) - 1)]
-  masked_lm_positions = sorted(chosen)
-  masked_lm_labels = [tokens[index] for index in masked_lm_positions]
-  return (output_tokens, masked_lm_positions, masked_lm_labels)
-
-
-def truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng):
-  """Truncates a pair of sequences to a maximum sequence length."""
-  _truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, _draws_of(rng))
-
-
-def _truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng):
-  """Cuts the longer list (B on a tie), from the front or back at random.
-
-  Cutting at the front adds noise (so segment B can begin with a `##`
-  piece). One draw per token removed, as the original; the cuts are counted
-  first and made at the end, instead of one `del` at a time.
-  """
-  random_draw = rng.random
-  length_a, length_b = len(tokens_a), len(tokens_b)
-  front_a = back_a = front_b = back_b = 0
-  while length_a + length_b > max_num_tokens:
-    if length_a > length_b:
-      length_a -= 1
-      if random_draw() < 0.5:
-        front_a += 1
-      else:
-        back_a += 1
-    else:
-      length_b -= 1
-      if random_draw() < 0.5:
-        front_b += 1
-      else:
-        back_b += 1
-  del tokens_a[len(tokens_a) - back_a:]
-  del tokens_a[:front_a]
-  del tokens_b[len(tokens_b) - back_b:]
-  del tokens_b[:front_b]
-
-
-def _check_flags():
-  """Raises InputError naming the first flag with a value that cannot work.
-
-  The original's other values stay accepted: `--max_predictions_per_seq=0`
-  (instances without masked-LM targets) and `--num_workers=0` (one run).
-  """
-  # [CLS] A [SEP] B [SEP] with A and B of one token each.
-  if FLAGS.max_seq_length < 5:
-    raise script_io.InputError(
-        "--max_seq_length=%d: must be at least 5 to hold "
-        "[CLS] A [SEP] B [SEP]" % FLAGS.max_seq_length)
-  for name in ("masked_lm_prob", "short_seq_prob"):
-    if not 0.0 <= FLAGS[name].value <= 1.0:
-      raise script_io.InputError(
-          "--%s=%s: must be between 0 and 1" % (name, FLAGS[name].value))
-  if FLAGS.dupe_factor < 1:
-    raise script_io.InputError(
-        "--dupe_factor=%d: must be at least 1 (the number of passes over "
-        "the input)" % FLAGS.dupe_factor)
-  for name in ("max_predictions_per_seq", "num_workers"):
-    if FLAGS[name].value < 0:
-      raise script_io.InputError("--%s=%d: must not be negative" %
-                                 (name, FLAGS[name].value))
-  output_files = [f for f in FLAGS.output_file.split(",") if f]
-  if not output_files:
-    raise script_io.InputError("--output_file: no file name given")
-  seen = set()
-  for output_file in output_files:
-    script_io.check_output_file(output_file, "output_file")
-    key = output_file if "://" in output_file else os.path.abspath(
-        output_file)
-    if key in seen:
-      # The second file would replace the first, losing its instances.
-      raise script_io.InputError(
-          "--output_file: %s is named twice" % output_file)
-    seen.add(key)
-
-
-def _check_vocab(tokenizer):
-  missing = [t for t in _SPECIAL_TOKENS if t not in tokenizer.vocab]
-  if missing:
-    raise script_io.InputError(
-        "--vocab_file=%s: the vocab lacks %s" %
-        (FLAGS.vocab_file, ", ".join(missing)))
-
-
-def _run_one(input_files, output_files, tokenizer, seed):
-  """The original's main: one run over `input_files`."""
-  tf.logging.info("*** Reading from input files ***")
-  for input_file in input_files:
-    tf.logging.info("  %s", input_file)
-  start = time.time()
-  all_documents = _read_documents(input_files, tokenizer)
-  if not all_documents:
-    raise script_io.InputError(
-        "--input_file=%s: no document (every line is empty or tokenizes to "
-        "nothing)" % FLAGS.input_file)
-  tf.logging.info("Read %d documents (%d sentences) in %.1f s",
-                  len(all_documents), sum(len(d) for d in all_documents),
-                  time.time() - start)
-
-  rng = _draws_of(random.Random(seed))
-  masking = _MaskingVocab.of_ids(tokenizer.vocab, FLAGS.do_whole_word_mask)
-  serializer = _ExampleSerializer(FLAGS.max_seq_length,
-                                  FLAGS.max_predictions_per_seq,
-                                  max(tokenizer.inv_vocab) + 1)
-  with _garbage_collection_paused():
-    records = [serializer.serialize(*instance) for instance in
-               _create_instances(all_documents, FLAGS.max_seq_length,
-                                 FLAGS.dupe_factor, FLAGS.short_seq_prob,
-                                 FLAGS.masked_lm_prob,
-                                 FLAGS.max_predictions_per_seq, masking, rng)]
-  del all_documents
-  rng.shuffle(records)
-  tf.logging.info("Created %d instances in %.1f s (%.0f/s)", len(records),
-                  time.time() - start,
-                  len(records) / max(time.time() - start, 1e-9))
-
-  tf.logging.info("*** Writing to output files ***")
-  for output_file in output_files:
-    tf.logging.info("  %s", output_file)
-  _write_records(records, output_files)
-  _log_examples(records[:_NUM_LOGGED_EXAMPLES], tokenizer.inv_vocab)
-  tf.logging.info("Wrote %d total instances", len(records))
-
-
-@contextlib.contextmanager
-def _garbage_collection_paused():
-  """Pauses the cycle collector, which would rescan the tokenizer's caches.
-
-  Making instances creates and frees many lists but no reference cycles, so
-  nothing is left for the collector to find.
-  """
-  was_enabled = gc.isenabled()
-  gc.disable()
-  try:
-    yield
-  finally:
-    if was_enabled:
-      gc.enable()
 
 
 def _shard_outputs(shards, output_files):
@@ -986,20 +837,131 @@ def _finish_shard(job, running):
                                    (index, shard, reason))
 
 
-def main(_):
-  tf.logging.set_verbosity(tf.logging.INFO)
-  _check_flags()
-  input_files = script_io.expand_file_patterns(FLAGS.input_file,
-                                                     "input_file")
-  tokenizer = tokenization.FullTokenizer(
-      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
-      **script_io.tokenizer_options(FLAGS))
-  _check_vocab(tokenizer)
-  output_files = [f for f in FLAGS.output_file.split(",") if f]
-  if FLAGS.num_workers:
-    _run_shards(input_files, output_files)
-  else:
-    _run_one(input_files, output_files, tokenizer, FLAGS.random_seed)
+# ----------------------------------------------------------------------------
+# The original's API, for code that imports this module: each function gives
+# the original's results, by way of the path above.
+
+
+class TrainingInstance(object):
+  """A single training instance (sentence pair)."""
+
+  def __init__(self, tokens, segment_ids, masked_lm_positions,
+               masked_lm_labels, is_random_next):
+    self.tokens = tokens
+    self.segment_ids = segment_ids
+    self.is_random_next = is_random_next
+    self.masked_lm_positions = masked_lm_positions
+    self.masked_lm_labels = masked_lm_labels
+
+  def __str__(self):
+    s = ""
+    s += "tokens: %s\n" % (" ".join(
+        [tokenization.printable_text(x) for x in self.tokens]))
+    s += "segment_ids: %s\n" % (" ".join([str(x) for x in self.segment_ids]))
+    s += "is_random_next: %s\n" % self.is_random_next
+    s += "masked_lm_positions: %s\n" % (" ".join(
+        [str(x) for x in self.masked_lm_positions]))
+    s += "masked_lm_labels: %s\n" % (" ".join(
+        [tokenization.printable_text(x) for x in self.masked_lm_labels]))
+    s += "\n"
+    return s
+
+  def __repr__(self):
+    return self.__str__()
+
+
+def write_instance_to_example_files(instances, tokenizer, max_seq_length,
+                                    max_predictions_per_seq, output_files):
+  """Create TF example files from `TrainingInstance`s."""
+  serializer = _ExampleSerializer(max_seq_length, max_predictions_per_seq,
+                                  max(tokenizer.inv_vocab) + 1)
+  records = []
+  for instance in instances:
+    token_ids = tokenizer.convert_tokens_to_ids(instance.tokens)
+    if len(token_ids) > max_seq_length:
+      raise ValueError("An instance has %d tokens, more than max_seq_length "
+                       "%d." % (len(token_ids), max_seq_length))
+    records.append(serializer.serialize(
+        token_ids, list(instance.segment_ids).count(0),
+        instance.masked_lm_positions,
+        tokenizer.convert_tokens_to_ids(instance.masked_lm_labels),
+        instance.is_random_next))
+  _write_records(records, output_files)
+  _log_examples(records[:_NUM_LOGGED_EXAMPLES], tokenizer.inv_vocab)
+  tf.logging.info("Wrote %d total instances", len(records))
+
+
+create_int_feature = script_io.int64_feature
+create_float_feature = script_io.float_feature
+
+
+def create_training_instances(input_files, tokenizer, max_seq_length,
+                              dupe_factor, short_seq_prob, masked_lm_prob,
+                              max_predictions_per_seq, rng):
+  """Create `TrainingInstance`s from raw text."""
+  all_documents = _read_documents(input_files, tokenizer)
+  masking = _MaskingVocab.of_ids(tokenizer.vocab, _whole_word_mask_flag())
+  draws = _draws_of(rng)
+  instances = []
+  for compact in _create_instances(all_documents, max_seq_length, dupe_factor,
+                                   short_seq_prob, masked_lm_prob,
+                                   max_predictions_per_seq, masking, draws):
+    instances.append(_expand_instance(compact, tokenizer.inv_vocab))
+  draws.shuffle(instances)
+  return instances
+
+
+def _expand_instance(compact, inv_vocab):
+  """A `TrainingInstance` of strings from a compact instance of ids."""
+  (token_ids, num_segment_a, positions, label_ids, is_random_next) = compact
+  return TrainingInstance(
+      tokens=tokenization.convert_ids_to_tokens(inv_vocab, token_ids),
+      segment_ids=[0] * num_segment_a + [1] * (len(token_ids) -
+                                               num_segment_a),
+      masked_lm_positions=positions,
+      masked_lm_labels=tokenization.convert_ids_to_tokens(inv_vocab,
+                                                          label_ids),
+      is_random_next=is_random_next)
+
+
+def create_instances_from_document(
+    all_documents, document_index, max_seq_length, short_seq_prob,
+    masked_lm_prob, max_predictions_per_seq, vocab_words, rng):
+  """Creates `TrainingInstance`s for a single document."""
+  masking = _MaskingVocab.of_strings(vocab_words, _whole_word_mask_flag())
+  instances = []
+  for (tokens, num_segment_a, positions, labels,
+       is_random_next) in _instances_from_document(
+           all_documents, document_index, max_seq_length, short_seq_prob,
+           masked_lm_prob, max_predictions_per_seq, masking, _draws_of(rng)):
+    instances.append(TrainingInstance(
+        tokens=tokens,
+        segment_ids=[0] * num_segment_a + [1] * (len(tokens) - num_segment_a),
+        masked_lm_positions=positions,
+        masked_lm_labels=labels,
+        is_random_next=is_random_next))
+  return instances
+
+
+def create_masked_lm_predictions(tokens, masked_lm_prob,
+                                 max_predictions_per_seq, vocab_words, rng):
+  """Creates the predictions for the masked LM objective."""
+  masking = _MaskingVocab.of_strings(vocab_words, _whole_word_mask_flag())
+  return _mask_tokens(tokens, masked_lm_prob, max_predictions_per_seq, masking,
+                      _draws_of(rng))
+
+
+def truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng):
+  """Truncates a pair of sequences to a maximum sequence length."""
+  _truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, _draws_of(rng))
+
+
+def _whole_word_mask_flag():
+  """--do_whole_word_mask, or its default when flags are not parsed.
+
+  Quirk of the original: its functions read this flag themselves.
+  """
+  return FLAGS["do_whole_word_mask"].value
 
 
 if __name__ == "__main__":

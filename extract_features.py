@@ -50,7 +50,6 @@ import json
 import os
 import re
 import shutil
-import time
 import zipfile
 
 from absl import flags
@@ -670,40 +669,6 @@ def _write_array(archive, name, array):
     member.write(np.ascontiguousarray(array).tobytes())
 
 
-class _ProgressLog(object):
-  """Logs lines done and lines/s at most every `every_seconds`.
-
-  The rate counts from the first line written, so that building the graph
-  and restoring the checkpoint do not blur it.
-  """
-
-  def __init__(self, every_seconds):
-    self._every_seconds = every_seconds
-    self._first_line_time = None
-    self._last_log = None
-    self.lines_done = 0
-
-  def _rate(self, now):
-    return (self.lines_done - 1) / max(now - self._first_line_time, 1e-9)
-
-  def line_done(self):
-    self.lines_done += 1
-    now = time.time()
-    if self._first_line_time is None:
-      self._first_line_time = self._last_log = now
-    elif now - self._last_log >= self._every_seconds:
-      tf.logging.info("%d lines done, %.1f lines/s", self.lines_done,
-                      self._rate(now))
-      self._last_log = now
-
-  def finish(self, output_file):
-    if self.lines_done < 2:  # A rate needs two lines.
-      tf.logging.info("Wrote %d line(s) to %s", self.lines_done, output_file)
-    else:
-      tf.logging.info("Wrote %d lines to %s, %.1f lines/s", self.lines_done,
-                      output_file, self._rate(time.time()))
-
-
 def write_predictions(pairs, writer, output_file):
   """Writes each `(feature, result)` pair as it comes, then commits.
 
@@ -712,17 +677,18 @@ def write_predictions(pairs, writer, output_file):
   Returns:
     The number of lines written.
   """
-  progress = _ProgressLog(PROGRESS_EVERY_SECONDS)
+  progress = script_io.ProgressLog("%d lines done", "lines",
+                                   every_seconds=PROGRESS_EVERY_SECONDS)
   try:
     for feature, result in pairs:
       writer.write(feature, result)
-      progress.line_done()
+      progress.update(progress.count + 1)
   except BaseException:
     writer.abort()
     raise
   writer.commit()
-  progress.finish(output_file)
-  return progress.lines_done
+  progress.finish("Wrote %d lines to %s", output_file)
+  return progress.count
 
 
 def parse_layer_indexes(layers, num_hidden_layers):

@@ -818,19 +818,9 @@ class ProgressHook(tf.train.SessionRunHook):
                                                       1e-9)
       left = max(self._num_train_steps - step, 0) / steps_per_sec
       tf.logging.info(
-          "step %d/%d: loss = %s, %.1f examples/s, %s left", step,
-          self._num_train_steps,
+          "step %d/%d: loss = %s, %s", step, self._num_train_steps,
           "%.4f" % self._loss if self._loss is not None else "n/a",
-          steps_per_sec * self._batch_size, format_duration(left))
+          script_io.format_rate(steps_per_sec * self._batch_size,
+                                "examples", left))
     self._last_time, self._last_step = now, step
     self._runs_since_report = 0
-
-
-def format_duration(seconds):
-  """Formats seconds as e.g. "1h02m", "3m05s" or "12s"."""
-  seconds = int(round(seconds))
-  if seconds >= 3600:
-    return "%dh%02dm" % (seconds // 3600, seconds % 3600 // 60)
-  if seconds >= 60:
-    return "%dm%02ds" % (seconds // 60, seconds % 60)
-  return "%ds" % seconds

@@ -16,7 +16,8 @@
 
 One-line errors for bad input (`InputError`, `run`), outputs written
 completely or not at all, text lines read as the original reads them, file
-patterns, and TFRecord serialization and parsing.
+patterns, TFRecord serialization and parsing, and progress lines for data
+loops.
 """
 
 from __future__ import absolute_import
@@ -29,6 +30,7 @@ import fcntl
 import logging
 import os
 import sys
+import time
 import traceback
 import uuid
 
@@ -186,17 +188,78 @@ def write_eval_results(output_eval_file, result):
       writer.write("%s = %s\n" % (key, str(result[key])))
 
 
-def _varint(value):
-  """Encodes a non-negative int as a protobuf base-128 varint."""
+def varint(value):
+  """Encodes an int as a protobuf base-128 varint.
+
+  A negative value is encoded as its 64-bit two's complement, as protobuf
+  encodes an int64.
+  """
+  if value < 0:
+    value &= (1 << 64) - 1
   encoded = bytearray()
-  while True:
-    low_bits = value & 0x7F
+  while value > 0x7F:
+    encoded.append((value & 0x7F) | 0x80)
     value >>= 7
-    if value:
-      encoded.append(low_bits | 0x80)
-    else:
-      encoded.append(low_bits)
-      return bytes(encoded)
+  encoded.append(value)
+  return bytes(encoded)
+
+
+def _length_delimited_head(tag, length):
+  """The bytes of a length-delimited field before its `length` bytes."""
+  return tag + varint(length)
+
+
+# Field tags (field number << 3 | wire type 2, length-delimited) of the
+# `tf.train.Example` messages: Example.features, a Features.feature map
+# entry and its key share 0x0A; the entry's value is 0x12.
+_FEATURES = b"\x0a"
+_MAP_ENTRY = b"\x0a"
+_MAP_KEY = b"\x0a"
+_MAP_VALUE = b"\x12"
+# A Feature's float_list (field 2) and int64_list (field 3), and their packed
+# values (field 1).
+FLOAT_LIST = b"\x12"
+INT64_LIST = b"\x1a"
+_PACKED_VALUES = b"\x0a"
+
+
+def feature_entry_head(name, feature_length):
+  """The bytes of a `Features.feature` map entry before its Feature's bytes.
+
+  Args:
+    name: the feature name.
+    feature_length: the length of the serialized `tf.train.Feature`.
+
+  Returns:
+    bytes.
+  """
+  name = name.encode("utf-8")
+  body_head = (_length_delimited_head(_MAP_KEY, len(name)) + name +
+               _length_delimited_head(_MAP_VALUE, feature_length))
+  return _length_delimited_head(
+      _MAP_ENTRY, len(body_head) + feature_length) + body_head
+
+
+def packed_list_feature_head(list_tag, values_length):
+  """The bytes of a `tf.train.Feature` before its packed values.
+
+  Args:
+    list_tag: `INT64_LIST` or `FLOAT_LIST`.
+    values_length: the length of the packed values (varints, or 4 bytes per
+      float); protobuf writes no values field for an empty list.
+
+  Returns:
+    bytes.
+  """
+  values_head = (_length_delimited_head(_PACKED_VALUES, values_length)
+                 if values_length else b"")
+  return _length_delimited_head(
+      list_tag, len(values_head) + values_length) + values_head
+
+
+def example_from_entries(entries):
+  """The serialized `tf.train.Example` of concatenated feature map entries."""
+  return _length_delimited_head(_FEATURES, len(entries)) + entries
 
 
 def serialize_example_in_order(features):
@@ -204,10 +267,9 @@ def serialize_example_in_order(features):
 
   `Features.feature` is a protobuf map, which protobuf's C++ and upb
   backends serialize in a hash order, so the original's TFRecord files are
-  not byte-stable. Each entry is serialized here as a one-entry `Features`
-  message: their concatenation is a valid `Features` message (map entries
-  are a repeated field) with the entries in order, the bytes protobuf's
-  pure-Python backend writes for the original's ordered dict.
+  not byte-stable. The map entries are written here in the given order, the
+  bytes protobuf's pure-Python backend writes for the original's ordered
+  dict.
 
   Args:
     features: an ordered dict, or a list of pairs, of feature name to
@@ -218,11 +280,22 @@ def serialize_example_in_order(features):
   """
   if hasattr(features, "items"):
     features = features.items()
-  features_bytes = b"".join(
-      tf.train.Features(feature={name: feature}).SerializeToString()
-      for (name, feature) in features)
-  # Example.features is field 1, length-delimited: the tag byte is 0x0A.
-  return b"\x0a" + _varint(len(features_bytes)) + features_bytes
+  entries = []
+  for (name, feature) in features:
+    feature_bytes = feature.SerializeToString()
+    entries.append(feature_entry_head(name, len(feature_bytes)))
+    entries.append(feature_bytes)
+  return example_from_entries(b"".join(entries))
+
+
+def int64_feature(values):
+  """A `tf.train.Feature` holding the ints of the iterable `values`."""
+  return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
+
+
+def float_feature(values):
+  """A `tf.train.Feature` holding the floats of the iterable `values`."""
+  return tf.train.Feature(float_list=tf.train.FloatList(value=list(values)))
 
 
 def decode_record(record, name_to_features):
@@ -268,6 +341,85 @@ def tfrecord_input_fn_builder(input_file, name_to_features, is_training,
             drop_remainder=drop_remainder))
 
   return input_fn
+
+
+class ProgressLog(object):
+  """Logs how far a loop has come: its count, rate and, if known, time left.
+
+  A line `template % (count, *values)`, then e.g. ", 52.3 records/s, 1m05s
+  left", at most every `every_seconds`:
+
+    progress = script_io.ProgressLog("Wrote %d of 900 records", "records",
+                                     total=900)
+    for (index, record) in enumerate(records):
+      writer.write(record)
+      progress.update(index + 1)
+
+  The rate counts from the first `update`, so that the setup before the
+  loop (building a graph, restoring a checkpoint) does not blur it; a line
+  logged before a rate can be measured has none.
+
+  Attributes:
+    count: the count of the last `update`.
+  """
+
+  def __init__(self, template, unit, total=None, every_seconds=10.0):
+    """Starts the clock of `every_seconds`.
+
+    Args:
+      template: a %-format of the count and `update`'s other values.
+      unit: what is counted, plural ("records").
+      total: the count at the end, if known, for the time left.
+      every_seconds: the least time between two lines.
+    """
+    self._template = template
+    self._unit = unit
+    self._total = total
+    self._every_seconds = every_seconds
+    self._last_log = time.time()
+    self._first = None
+    self.count = 0
+
+  def update(self, count, *values):
+    """Notes that `count` are done; logs a line if one is due."""
+    self.count = count
+    now = time.time()
+    if self._first is None:
+      self._first = (count, now)
+    if now - self._last_log >= self._every_seconds:
+      self._last_log = now
+      self._log(self._template, (count,) + values, now, self._total)
+
+  def finish(self, template, *values):
+    """Logs `template % (count, *values)` and the rate of the whole loop."""
+    self._log(template, (self.count,) + values, time.time(), None)
+
+  def _log(self, template, values, now, total):
+    (first_count, first_time) = self._first or (self.count, now)
+    if self.count > first_count and now > first_time:
+      rate = (self.count - first_count) / (now - first_time)
+      left = None if total is None else max(total - self.count, 0) / rate
+      tf.logging.info(template + ", %s", *(values + (
+          format_rate(rate, self._unit, left),)))
+    else:
+      tf.logging.info(template, *values)
+
+
+def format_rate(rate, unit, seconds_left=None):
+  """Formats e.g. "52.3 records/s" or "52.3 records/s, 1m05s left"."""
+  if seconds_left is None:
+    return "%.1f %s/s" % (rate, unit)
+  return "%.1f %s/s, %s left" % (rate, unit, format_duration(seconds_left))
+
+
+def format_duration(seconds):
+  """Formats seconds as e.g. "1h02m", "3m05s" or "12s"."""
+  seconds = int(round(seconds))
+  if seconds >= 3600:
+    return "%dh%02dm" % (seconds // 3600, seconds % 3600 // 60)
+  if seconds >= 60:
+    return "%dm%02ds" % (seconds // 60, seconds % 60)
+  return "%ds" % seconds
 
 
 _READ_BLOCK_BYTES = 1 << 22

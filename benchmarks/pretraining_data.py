@@ -1,10 +1,10 @@
 # coding=utf-8
 """Times create_pretraining_data.py on the Gutenberg corpus of ../shared.
 
-Runs the job of the issue (uncased vocab, `--max_seq_length=128
+Runs one fixed job (uncased vocab, `--max_seq_length=128
 --max_predictions_per_seq=20 --masked_lm_prob=0.15 --dupe_factor=5
 --random_seed=12345`, 37,787 instances) in a child process and prints its
-wall time, instances/s and peak resident memory, next to the peak of a
+wall and CPU time, instances/s and peak resident memory, next to the peak of a
 process that only imports TensorFlow and our tokenization module (the floor
 every run pays). `--script` times another implementation of the same flags
 (e.g. the original's script) for a side-by-side figure.
@@ -36,7 +36,10 @@ JOB_FLAGS = ["--max_seq_length=128", "--max_predictions_per_seq=20",
 
 
 def run_measured(command, cwd):
-  """Runs `command`; returns (seconds, peak RSS in MB, combined output)."""
+  """Runs `command`; returns (seconds, CPU seconds, peak RSS in MB, output).
+
+  CPU seconds (user and system) vary less than wall time on a busy machine.
+  """
   with tempfile.TemporaryFile() as log:
     start = time.time()
     process = subprocess.Popen(command, cwd=cwd, stdout=log,
@@ -49,7 +52,8 @@ def run_measured(command, cwd):
   if status != 0:
     sys.exit("failed (%s):\n%s" % (" ".join(command), output[-2000:]))
   # ru_maxrss is in kilobytes on Linux.
-  return seconds, usage.ru_maxrss / 1024.0, output
+  return (seconds, usage.ru_utime + usage.ru_stime,
+          usage.ru_maxrss / 1024.0, output)
 
 
 def main():
@@ -68,7 +72,7 @@ def main():
 
   out_dir = tempfile.mkdtemp(prefix="pretraining_data_bench_")
   try:
-    _, import_mb, _ = run_measured(
+    _, _, import_mb, _ = run_measured(
         [sys.executable, "-c", "import tensorflow.compat.v1; "
          "import tokenization"], ROOT)
     command = [sys.executable, args.script, "--input_file=" + args.corpus,
@@ -77,7 +81,7 @@ def main():
     command += JOB_FLAGS
     if args.num_workers:
       command.append("--num_workers=%d" % args.num_workers)
-    seconds, peak_mb, output = run_measured(command, ROOT)
+    seconds, cpu_seconds, peak_mb, output = run_measured(command, ROOT)
   finally:
     shutil.rmtree(out_dir)
   written = re.findall(r"Wrote (\d+) total instances", output)
@@ -87,6 +91,7 @@ def main():
   print("instances:         %d" % instances)
   print("wall time:         %.2f s" % seconds)
   print("instances/s:       %.0f" % (instances / seconds))
+  print("CPU time:          %.2f s" % cpu_seconds)
   print("peak RSS:          %.0f MB" % peak_mb)
   print("TF import RSS:     %.0f MB" % import_mb)
   print("peak above import: %.0f MB" % (peak_mb - import_mb))

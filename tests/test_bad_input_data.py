@@ -568,7 +568,7 @@ import create_pretraining_data as cpd
 import script_io
 from absl import flags
 
-update = cpd._Progress.update
+update = script_io.ProgressLog.update
 
 
 def fail_at_the_third_record(self, count, *args):
@@ -577,7 +577,7 @@ def fail_at_the_third_record(self, count, *args):
   return update(self, count, *args)
 
 
-cpd._Progress.update = fail_at_the_third_record
+script_io.ProgressLog.update = fail_at_the_third_record
 for name in ("input_file", "output_file", "vocab_file"):
   flags.mark_flag_as_required(name)
 script_io.run(cpd.main)

@@ -125,12 +125,13 @@ def test_output_files_are_filled_round_robin(golden, tmp_path):
   assert_records_match(parse_records(outputs[1]), expected[1::2])
 
 
-def test_hand_built_example_bytes_equal_protobuf():
+def test_hand_built_example_bytes_equal_the_generic_serializer():
   serializer = cpd._ExampleSerializer(8, 3, 300)
-  serialized = serializer.serialize([2, 200, 4, 3, 7, 3], 4, [1, 2], [280, 5],
-                                    True)
+  # 70000 is past the serializer's cached varints.
+  serialized = serializer.serialize([2, 200, 4, 3, 70000, 3], 4, [1, 2],
+                                    [280, 5], True)
   features = [
-      ("input_ids", cpd.create_int_feature([2, 200, 4, 3, 7, 3, 0, 0])),
+      ("input_ids", cpd.create_int_feature([2, 200, 4, 3, 70000, 3, 0, 0])),
       ("input_mask", cpd.create_int_feature([1] * 6 + [0] * 2)),
       ("segment_ids", cpd.create_int_feature([0] * 4 + [1] * 2 + [0] * 2)),
       ("masked_lm_positions", cpd.create_int_feature([1, 2, 0])),
@@ -138,15 +139,19 @@ def test_hand_built_example_bytes_equal_protobuf():
       ("masked_lm_weights", cpd.create_float_feature([1.0, 1.0, 0.0])),
       ("next_sentence_labels", cpd.create_int_feature([1])),
   ]
-  example = tf.train.Example(features=tf.train.Features(feature=dict(
-      features)))
-  assert tf.train.Example.FromString(serialized) == example
+  assert serialized == script_io.serialize_example_in_order(features)
   # No predictions at all: empty packed lists.
   empty = cpd._ExampleSerializer(5, 0, 10).serialize([2, 5, 3, 6, 3], 3,
                                                       [], [], False)
-  feature = tf.train.Example.FromString(empty).features.feature
-  assert list(feature["masked_lm_positions"].int64_list.value) == []
-  assert list(feature["segment_ids"].int64_list.value) == [0, 0, 0, 1, 1]
+  assert empty == script_io.serialize_example_in_order([
+      ("input_ids", cpd.create_int_feature([2, 5, 3, 6, 3])),
+      ("input_mask", cpd.create_int_feature([1] * 5)),
+      ("segment_ids", cpd.create_int_feature([0, 0, 0, 1, 1])),
+      ("masked_lm_positions", cpd.create_int_feature([])),
+      ("masked_lm_ids", cpd.create_int_feature([])),
+      ("masked_lm_weights", cpd.create_float_feature([])),
+      ("next_sentence_labels", cpd.create_int_feature([0])),
+  ])
 
 
 def test_fast_draws_equal_random_random():
@@ -230,11 +235,15 @@ def test_logs_first_examples_and_progress(golden, tmp_path, monkeypatch):
 
 
 def test_failed_write_leaves_no_output(golden, tmp_path, monkeypatch):
+  update = script_io.ProgressLog.update
 
-  def fail(*unused_args):
-    raise RuntimeError("killed")
+  def fail_at_the_third_record(self, count, *values):
+    if self._template.startswith("Wrote") and count == 3:
+      raise RuntimeError("killed")
+    return update(self, count, *values)
 
-  monkeypatch.setattr(cpd._Progress, "update", fail)
+  monkeypatch.setattr(script_io.ProgressLog, "update",
+                      fail_at_the_third_record)
   with pytest.raises(RuntimeError):
     run_main(**golden_flags(golden, "a_default_seed12345",
                             str(tmp_path / "out.tfrecord")))
