@@ -410,10 +410,6 @@ def convert_examples(examples, tokenizer, max_seq_length):
   return features
 
 
-def _int_feature(values):
-  return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
-
-
 def write_features(path, features, num_choices, seq_length):
   """Writes `features` to the TFRecord file `path`, complete or not at all.
 
@@ -428,7 +424,8 @@ def write_features(path, features, num_choices, seq_length):
         for spec in specs:
           values = np.reshape(getattr(feature, spec.name), [-1])
           assert len(values) == np.prod(spec.shape, dtype=np.int64), spec
-          named[spec.name] = _int_feature(int(value) for value in values)
+          named[spec.name] = script_io.int64_feature(
+              int(value) for value in values)
         writer.write(script_io.serialize_example_in_order(named))
 
 

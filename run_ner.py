@@ -560,10 +560,6 @@ def convert_sentences(sentences, label_list, max_seq_length, doc_stride,
   return features
 
 
-def _int_feature(values):
-  return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
-
-
 def write_features(path, features, seq_length):
   """Writes `features` to the TFRecord file `path`, complete or not at all.
 
@@ -578,7 +574,8 @@ def write_features(path, features, seq_length):
         for spec in specs:
           values = np.reshape(getattr(feature, spec.name), [-1])
           assert len(values) == np.prod(spec.shape, dtype=np.int64), spec
-          named[spec.name] = _int_feature(int(value) for value in values)
+          named[spec.name] = script_io.int64_feature(
+              int(value) for value in values)
         writer.write(script_io.serialize_example_in_order(named))
 
 
