@@ -176,6 +176,19 @@ def _type_names(types):
   return " or ".join(sorted(set(n for n in names if n != "NoneType")))
 
 
+def _float32_variable_getter(getter, *args, **kwargs):
+  """Stores reduced-precision variables as float32 and casts their reads.
+
+  A custom getter for `tf.variable_scope`: checkpoints keep the float32
+  variables of the original, and the gradients flow back through the cast.
+  """
+  wanted = tf.as_dtype(kwargs.get("dtype") or tf.float32)
+  if wanted in (tf.float16, tf.bfloat16):
+    kwargs["dtype"] = tf.float32
+    return tf.cast(getter(*args, **kwargs), wanted)
+  return getter(*args, **kwargs)
+
+
 class BertModel(object):
   """The BERT encoder: embeddings, a stack of Transformer blocks, a pooler.
 
@@ -199,7 +212,9 @@ class BertModel(object):
                input_mask=None,
                token_type_ids=None,
                use_one_hot_embeddings=False,
-               scope=None):
+               scope=None,
+               compute_dtype=tf.float32,
+               gradient_checkpointing=False):
     """Builds the model's graph.
 
     Args:
@@ -214,6 +229,13 @@ class BertModel(object):
         matmul (the fast way on TPUs) instead of `tf.gather`. Both give the
         same values.
       scope: (optional) variable scope name, "bert" when None.
+      compute_dtype: (optional) tf.float32 (the original), tf.float16 or
+        tf.bfloat16: the dtype of the Transformer blocks' matmuls, dropout
+        and activations. Variables stay float32 (reads are cast), and the
+        embeddings, layer norms, softmax and outputs are float32.
+      gradient_checkpointing: (optional) bool; keep only each block's input
+        for the backward pass and recompute its activations there, which
+        saves memory for about one more forward pass of compute.
 
     Raises:
       ValueError: `input_ids` is not rank 2, the sequence is longer than
@@ -240,7 +262,11 @@ class BertModel(object):
     if token_type_ids is None:
       token_type_ids = tf.zeros(shape=[batch_size, seq_length], dtype=tf.int32)
 
-    with tf.variable_scope(scope, default_name="bert"):
+    compute_dtype = tf.as_dtype(compute_dtype)
+    reduced_precision = compute_dtype != tf.float32
+    with tf.variable_scope(
+        scope, default_name="bert",
+        custom_getter=_float32_variable_getter if reduced_precision else None):
       with tf.variable_scope("embeddings"):
         # Word embeddings of the ids: [batch_size, seq_length, hidden_size].
         (self.embedding_output, self.embedding_table) = embedding_lookup(
@@ -270,9 +296,13 @@ class BertModel(object):
         attention_mask = create_attention_mask_from_input_mask(
             input_ids, input_mask)
 
+        encoder_input = self.embedding_output
+        if reduced_precision:
+          encoder_input = tf.cast(encoder_input, compute_dtype)
+
         # One [batch_size, seq_length, hidden_size] output per block.
         self.all_encoder_layers = transformer_model(
-            input_tensor=self.embedding_output,
+            input_tensor=encoder_input,
             attention_mask=attention_mask,
             hidden_size=config.hidden_size,
             num_hidden_layers=config.num_hidden_layers,
@@ -282,7 +312,12 @@ class BertModel(object):
             hidden_dropout_prob=config.hidden_dropout_prob,
             attention_probs_dropout_prob=config.attention_probs_dropout_prob,
             initializer_range=config.initializer_range,
-            do_return_all_layers=True)
+            do_return_all_layers=True,
+            gradient_checkpointing=gradient_checkpointing)
+        if reduced_precision:
+          self.all_encoder_layers = [
+              tf.cast(layer, tf.float32) for layer in self.all_encoder_layers
+          ]
 
       self.sequence_output = self.all_encoder_layers[-1]
       # Sequence-level tasks need one vector per sequence: the pooler maps
@@ -438,6 +473,10 @@ def layer_norm(input_tensor, name=None):
   Returns:
     The normalized tensor, same shape as `input_tensor`.
   """
+  if input_tensor.dtype != tf.float32:
+    # Reduced precision: the moments need float32's range and resolution.
+    output = layer_norm(tf.cast(input_tensor, tf.float32), name)
+    return tf.cast(output, input_tensor.dtype)
   with tf.variable_scope(name, default_name="LayerNorm"):
     params_shape = input_tensor.shape[-1:]
     beta = tf.get_variable(
@@ -687,7 +726,8 @@ def attention_layer(from_tensor,
                     do_return_2d_tensor=False,
                     batch_size=None,
                     from_seq_length=None,
-                    to_seq_length=None):
+                    to_seq_length=None,
+                    dropout_fn=None):
   """Multi-head scaled dot-product attention of `from_tensor` over `to_tensor`.
 
   As in "Attention Is All You Need" (https://arxiv.org/abs/1706.03762); with
@@ -720,6 +760,8 @@ def attention_layer(from_tensor,
     batch_size: (optional) int, required with rank-2 inputs.
     from_seq_length: (optional) int, required with rank-2 inputs.
     to_seq_length: (optional) int, required with rank-2 inputs.
+    dropout_fn: (optional) `fn(tensor, rate)` applying dropout; `dropout`
+      when None.
 
   Returns:
     float Tensor [batch_size, from_seq_length, num_attention_heads *
@@ -788,6 +830,10 @@ def attention_layer(from_tensor,
   attention_scores = tf.matmul(query_layer, key_layer, transpose_b=True)
   attention_scores = tf.multiply(attention_scores,
                                  1.0 / math.sqrt(float(size_per_head)))
+  compute_dtype = attention_scores.dtype
+  if compute_dtype != tf.float32:
+    # Reduced precision: the mask's -10000 and the softmax need float32.
+    attention_scores = tf.cast(attention_scores, tf.float32)
 
   if attention_mask is not None:
     # [B, 1, F, T], the same mask for every head.
@@ -801,10 +847,13 @@ def attention_layer(from_tensor,
 
   # [B, N, F, T], each row summing to 1.
   attention_probs = tf.nn.softmax(attention_scores)
+  if compute_dtype != tf.float32:
+    attention_probs = tf.cast(attention_probs, compute_dtype)
 
   # Dropout on the probabilities removes whole keys from a query's view, as
   # in the Transformer paper.
-  attention_probs = dropout(attention_probs, attention_probs_dropout_prob)
+  attention_probs = (dropout_fn or dropout)(attention_probs,
+                                            attention_probs_dropout_prob)
 
   # [B, N, T, H]
   value_layer = transpose_for_scores(value_layer, batch_size,
@@ -839,7 +888,8 @@ def transformer_model(input_tensor,
                       hidden_dropout_prob=0.1,
                       attention_probs_dropout_prob=0.1,
                       initializer_range=0.02,
-                      do_return_all_layers=False):
+                      do_return_all_layers=False,
+                      gradient_checkpointing=False):
   """The stack of Transformer encoder blocks (https://arxiv.org/abs/1706.03762).
 
   Each block `layer_<i>` is self-attention, a dense projection, dropout, a
@@ -864,6 +914,8 @@ def transformer_model(input_tensor,
     initializer_range: float, stddev of the kernels' initial values.
     do_return_all_layers: bool; return the list of every block's output
       instead of the last one only.
+    gradient_checkpointing: bool; recompute each block's activations in the
+      backward pass instead of keeping them (see `_recompute_in_backward`).
 
   Returns:
     float Tensor [batch_size, seq_length, hidden_size], the last block's
@@ -893,53 +945,61 @@ def transformer_model(input_tensor,
   # reshape only at the end: reshapes are not free on TPUs.
   prev_output = reshape_to_matrix(input_tensor)
 
-  all_layer_outputs = []
-  for layer_idx in range(num_hidden_layers):
-    with tf.variable_scope("layer_%d" % layer_idx):
-      layer_input = prev_output
+  def block(layer_input, dropout_fn):
+    """One encoder block: [batch_size * seq_length, hidden_size], twice."""
+    with tf.variable_scope("attention"):
+      with tf.variable_scope("self"):
+        attention_output = attention_layer(
+            from_tensor=layer_input,
+            to_tensor=layer_input,
+            attention_mask=attention_mask,
+            num_attention_heads=num_attention_heads,
+            size_per_head=attention_head_size,
+            attention_probs_dropout_prob=attention_probs_dropout_prob,
+            initializer_range=initializer_range,
+            do_return_2d_tensor=True,
+            batch_size=batch_size,
+            from_seq_length=seq_length,
+            to_seq_length=seq_length,
+            dropout_fn=dropout_fn)
 
-      with tf.variable_scope("attention"):
-        with tf.variable_scope("self"):
-          attention_output = attention_layer(
-              from_tensor=layer_input,
-              to_tensor=layer_input,
-              attention_mask=attention_mask,
-              num_attention_heads=num_attention_heads,
-              size_per_head=attention_head_size,
-              attention_probs_dropout_prob=attention_probs_dropout_prob,
-              initializer_range=initializer_range,
-              do_return_2d_tensor=True,
-              batch_size=batch_size,
-              from_seq_length=seq_length,
-              to_seq_length=seq_length)
-
-        # Mix the heads, then the residual sum with the block's input.
-        with tf.variable_scope("output"):
-          attention_output = dense_layer(
-              attention_output,
-              hidden_size,
-              kernel_initializer=create_initializer(initializer_range))
-          attention_output = dropout(attention_output, hidden_dropout_prob)
-          attention_output = layer_norm(attention_output + layer_input)
-
-      # The only non-linearity of the block besides the softmax.
-      with tf.variable_scope("intermediate"):
-        intermediate_output = dense_layer(
-            attention_output,
-            intermediate_size,
-            activation=intermediate_act_fn,
-            kernel_initializer=create_initializer(initializer_range))
-
-      # Back to `hidden_size`, and the second residual sum.
+      # Mix the heads, then the residual sum with the block's input.
       with tf.variable_scope("output"):
-        layer_output = dense_layer(
-            intermediate_output,
+        attention_output = dense_layer(
+            attention_output,
             hidden_size,
             kernel_initializer=create_initializer(initializer_range))
-        layer_output = dropout(layer_output, hidden_dropout_prob)
-        layer_output = layer_norm(layer_output + attention_output)
-        prev_output = layer_output
-        all_layer_outputs.append(layer_output)
+        attention_output = dropout_fn(attention_output, hidden_dropout_prob)
+        attention_output = layer_norm(attention_output + layer_input)
+
+    # The only non-linearity of the block besides the softmax.
+    with tf.variable_scope("intermediate"):
+      intermediate_output = dense_layer(
+          attention_output,
+          intermediate_size,
+          activation=intermediate_act_fn,
+          kernel_initializer=create_initializer(initializer_range))
+
+    # Back to `hidden_size`, and the second residual sum.
+    with tf.variable_scope("output"):
+      layer_output = dense_layer(
+          intermediate_output,
+          hidden_size,
+          kernel_initializer=create_initializer(initializer_range))
+      layer_output = dropout_fn(layer_output, hidden_dropout_prob)
+      layer_output = layer_norm(layer_output + attention_output)
+      return layer_output
+
+  all_layer_outputs = []
+  for layer_idx in range(num_hidden_layers):
+    with tf.variable_scope(
+        "layer_%d" % layer_idx,
+        use_resource=True if gradient_checkpointing else None) as scope:
+      if gradient_checkpointing:
+        prev_output = _recompute_in_backward(block, prev_output, scope)
+      else:
+        prev_output = block(prev_output, dropout)
+      all_layer_outputs.append(prev_output)
 
   if do_return_all_layers:
     final_outputs = []
@@ -950,6 +1010,60 @@ def transformer_model(input_tensor,
   else:
     final_output = reshape_from_matrix(prev_output, input_shape)
     return final_output
+
+
+def _recompute_in_backward(block, layer_input, scope):
+  """Runs `block`, keeping only its input for the backward pass.
+
+  The backward pass runs the block again (under `scope`, reusing its
+  variables) and differentiates that copy, so the block's activations need
+  not live from the forward pass to the backward pass. Dropout draws from a
+  seed fixed in the forward pass, so the copy drops the same units.
+
+  Args:
+    block: `block(layer_input, dropout_fn)`, building the block's graph in
+      the current variable scope.
+    layer_input: float Tensor [batch_size * seq_length, hidden_size].
+    scope: the block's `tf.VariableScope`, with resource variables (which
+      `tf.custom_gradient` needs to find them).
+
+  Returns:
+    The block's output, like `layer_input`.
+  """
+  seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)
+
+  def seeded_block(block_input, block_seed):
+    draws = []
+
+    def seeded_dropout(input_tensor, dropout_prob):
+      if dropout_prob is None or dropout_prob == 0.0:
+        return input_tensor
+      draws.append(None)
+      keep = tf.random.stateless_uniform(
+          tf.shape(input_tensor), seed=block_seed + [0, len(draws)])
+      keep = tf.cast(keep >= dropout_prob, input_tensor.dtype)
+      return input_tensor * keep * (1.0 / (1.0 - dropout_prob))
+
+    return block(block_input, seeded_dropout)
+
+  @tf.custom_gradient
+  def forward(block_input, block_seed):
+    output = seeded_block(block_input, block_seed)
+
+    def backward(d_output, variables=None):
+      variables = list(variables or [])
+      # Not before the backward pass reaches this block: recomputed early,
+      # the activations would all be alive at once again.
+      with tf.variable_scope(scope, reuse=True), \
+           tf.control_dependencies([d_output]):
+        recomputed = seeded_block(block_input, block_seed)
+      grads = tf.gradients(recomputed, [block_input] + variables,
+                           grad_ys=d_output)
+      return [grads[0], None], grads[1:]
+
+    return output, backward
+
+  return forward(layer_input, seed)
 
 
 def get_shape_list(tensor, expected_rank=None, name=None):

@@ -33,6 +33,7 @@ import modeling
 import optimization
 import runner
 import script_io
+import training_options
 
 FLAGS = flags.FLAGS
 
@@ -108,11 +109,13 @@ flags.DEFINE_integer("max_eval_steps", 100, "Maximum number of eval steps.",
                      **_OVERRIDABLE)
 
 runner.define_runner_flags()
+training_options.define_training_flags()
 
 
 def model_fn_builder(bert_config, init_checkpoint, learning_rate,
                      num_train_steps, num_warmup_steps, use_tpu,
-                     use_one_hot_embeddings):
+                     use_one_hot_embeddings,
+                     training=training_options.DEFAULT_SETTINGS):
   """Returns the `model_fn` closure for TPUEstimator.
 
   Args:
@@ -124,6 +127,8 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
     use_tpu: bool, whether the model runs on a TPU.
     use_one_hot_embeddings: bool, one-hot matmul embedding lookups (faster
       on TPUs) instead of gathers.
+    training: (not in the original) `training_options.TrainingSettings`:
+      optimizer, accumulation, precision, gradient checkpointing.
 
   Returns:
     `model_fn(features, labels, mode, params)` for TRAIN and EVAL modes.
@@ -151,7 +156,8 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
         input_ids=input_ids,
         input_mask=input_mask,
         token_type_ids=segment_ids,
-        use_one_hot_embeddings=use_one_hot_embeddings)
+        use_one_hot_embeddings=use_one_hot_embeddings,
+        **training_options.model_kwargs(training, is_training))
 
     (masked_lm_loss,
      masked_lm_example_loss, masked_lm_log_probs) = get_masked_lm_output(
@@ -169,7 +175,8 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
 
     if mode == runner.ModeKeys.TRAIN:
       train_op = optimization.create_optimizer(
-          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)
+          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu,
+          **training_options.optimizer_kwargs(training))
       # On a TPU the loss lives inside the replicated computation, where a
       # host-side hook cannot fetch it and summaries are not written;
       # TPUEstimator logs the loss of each loop itself there.
@@ -258,22 +265,15 @@ def metric_fn(masked_lm_example_loss, masked_lm_log_probs, masked_lm_ids,
 def scheduled_learning_rate(init_lr, num_train_steps, num_warmup_steps):
   """The learning rate `optimization.create_optimizer` uses at this step.
 
-  create_optimizer does not expose its schedule, so the TensorBoard summary
-  recomputes it: linear decay from `init_lr` to 0 at `num_train_steps`,
-  replaced by a linear ramp from 0 below `num_warmup_steps`.
-  (tests/test_run_pretraining.py checks it against the optimizer's updates.)
+  For the TensorBoard summary: `optimization.learning_rate_schedule` at the
+  global step. (tests/test_run_pretraining.py checks it against the
+  optimizer's updates.)
 
   Returns:
     A float32 scalar Tensor.
   """
-  global_step = tf.train.get_or_create_global_step()
-  decayed = tf.train.polynomial_decay(
-      init_lr, global_step, num_train_steps, end_learning_rate=0.0, power=1.0)
-  if not num_warmup_steps:
-    return decayed
-  step = tf.cast(global_step, tf.float32)
-  warming_up = init_lr * step / float(num_warmup_steps)
-  return tf.where(step < num_warmup_steps, warming_up, decayed)
+  return optimization.learning_rate_schedule(init_lr, num_train_steps,
+                                             num_warmup_steps)
 
 
 def get_masked_lm_output(bert_config, input_tensor, output_weights, positions,
@@ -546,7 +546,13 @@ def main(_):
   bert_config = runner.read_bert_config(FLAGS.bert_config_file)
   check_flags(bert_config)
   settings = runner.settings_from_flags(FLAGS)
-  runner.resolve_engine(settings)
+  training = training_options.settings_from_flags(
+      FLAGS, runner.resolve_engine(settings))
+  # What one replica's input_fn batches: the global batch's share.
+  train_batch_size = FLAGS.train_batch_size
+  if FLAGS.do_train:
+    train_batch_size = training_options.micro_batch_size(
+        training, FLAGS.train_batch_size)
   init_checkpoint = runner.resolve_init_checkpoint(
       FLAGS.init_checkpoint, bert_config, FLAGS.bert_config_file,
       model_dir=FLAGS.output_dir, training=FLAGS.do_train,
@@ -567,7 +573,8 @@ def main(_):
       num_train_steps=FLAGS.num_train_steps,
       num_warmup_steps=FLAGS.num_warmup_steps,
       use_tpu=FLAGS.use_tpu,
-      use_one_hot_embeddings=FLAGS.use_tpu)
+      use_one_hot_embeddings=FLAGS.use_tpu,
+      training=training)
 
   # Checkpoints go to --output_dir: `train` restores the latest one there and
   # continues to --num_train_steps, so running the same command again after
@@ -581,8 +588,9 @@ def main(_):
       model_dir=FLAGS.output_dir,
       save_checkpoints_steps=FLAGS.save_checkpoints_steps,
       iterations_per_loop=FLAGS.iterations_per_loop,
-      train_batch_size=FLAGS.train_batch_size,
-      eval_batch_size=FLAGS.eval_batch_size)
+      train_batch_size=train_batch_size,
+      eval_batch_size=FLAGS.eval_batch_size,
+      training=training)
 
   def input_fn_over_files(is_training):
     return input_fn_builder(
@@ -591,18 +599,21 @@ def main(_):
         max_predictions_per_seq=FLAGS.max_predictions_per_seq,
         is_training=is_training)
 
-  with script_io.locked_directory(FLAGS.output_dir, "output_dir"), \
+  with script_io.locked_directory(
+      training_options.locked_directory(training, FLAGS.output_dir),
+      "output_dir"), \
        script_io.naming_corrupt_records(input_files, "input_file"):
     if FLAGS.do_train:
       tf.logging.info("***** Running training *****")
       tf.logging.info("  Batch size = %d", FLAGS.train_batch_size)
+      training_options.log_batch_sizes(training, FLAGS.train_batch_size)
       progress = runner.ProgressHook(
           FLAGS.num_train_steps, FLAGS.train_batch_size,
           FLAGS.iterations_per_loop)
       estimator.train(input_fn=input_fn_over_files(is_training=True),
                       max_steps=FLAGS.num_train_steps, hooks=[progress])
 
-    if FLAGS.do_eval:
+    if FLAGS.do_eval and training_options.is_chief(training):
       tf.logging.info("***** Running evaluation *****")
       tf.logging.info("  Batch size = %d", FLAGS.eval_batch_size)
       result = estimator.evaluate(

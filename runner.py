@@ -49,6 +49,7 @@ from tensorflow.core.protobuf import rewriter_config_pb2
 
 import modeling
 import script_io
+import training_options
 
 # `tf.estimator` is gone from TensorFlow 2.16 on.
 HAS_ESTIMATOR = hasattr(tf, "estimator")
@@ -179,7 +180,8 @@ def resolve_engine(settings):
 def build_runner(model_fn, settings, model_dir=None,
                  save_checkpoints_steps=None, keep_checkpoint_max=5,
                  iterations_per_loop=1000, train_batch_size=None,
-                 eval_batch_size=None, predict_batch_size=None):
+                 eval_batch_size=None, predict_batch_size=None,
+                 training=None):
   """Builds what runs `model_fn`: a `TPUEstimator` or a `GraphRunner`.
 
   With `use_tpu=False` the TPUEstimator runs on the CPU or a GPU, as a plain
@@ -195,7 +197,11 @@ def build_runner(model_fn, settings, model_dir=None,
     keep_checkpoint_max: how many recent checkpoints to keep.
     iterations_per_loop: steps per TPU loop (and between progress logs).
     train_batch_size, eval_batch_size, predict_batch_size: global batch
-      sizes (None for modes the script does not run).
+      sizes (None for modes the script does not run); with `training`,
+      `train_batch_size` is what one replica computes in one run (see
+      `training_options.micro_batch_size`).
+    training: (optional) `training_options.TrainingSettings`: XLA, and the
+      distribution strategy (graph runner only).
 
   Returns:
     An object with the Estimator's `train`, `evaluate` and `predict`.
@@ -203,13 +209,19 @@ def build_runner(model_fn, settings, model_dir=None,
   Raises:
     InputError: if this TensorFlow cannot run what `settings` ask for.
   """
+  if training is not None and training.use_xla:
+    model_fn = _xla_compiled_training(model_fn)
   if resolve_engine(settings) == "graph":
     return GraphRunner(
         model_fn, model_dir=model_dir,
         save_checkpoints_steps=save_checkpoints_steps,
         keep_checkpoint_max=keep_checkpoint_max,
         train_batch_size=train_batch_size, eval_batch_size=eval_batch_size,
-        predict_batch_size=predict_batch_size)
+        predict_batch_size=predict_batch_size, training=training)
+  if training_options.is_replicated(training):
+    raise script_io.InputError(
+        "--distribution_strategy=%s runs on the graph runner: add "
+        "--runner=graph" % training.distribution_strategy)
 
   tpu_cluster_resolver = None
   if settings.use_tpu and settings.tpu_name:
@@ -245,6 +257,20 @@ def build_runner(model_fn, settings, model_dir=None,
       predict_batch_size=predict_batch_size)
 
 
+def _xla_compiled_training(model_fn):
+  """`model_fn` with its training graph (model, gradients, update) in XLA."""
+
+  def xla_model_fn(features, labels, mode, params):
+    kwargs = _matching_kwargs(model_fn, features=features, labels=labels,
+                              mode=mode, params=params)
+    if mode != ModeKeys.TRAIN:
+      return model_fn(**kwargs)
+    with tf.xla.experimental.jit_scope():
+      return model_fn(**kwargs)
+
+  return xla_model_fn
+
+
 class GraphRunner(object):
   """Runs a TPUEstimator `model_fn` on the CPU or a GPU without Estimator.
 
@@ -255,8 +281,10 @@ class GraphRunner(object):
 
   def __init__(self, model_fn, model_dir=None, save_checkpoints_steps=None,
                keep_checkpoint_max=5, train_batch_size=None,
-               eval_batch_size=None, predict_batch_size=None):
+               eval_batch_size=None, predict_batch_size=None, training=None):
     self._model_fn = model_fn
+    # `training_options.TrainingSettings`: the strategy to train under.
+    self._training = training
     self.model_dir = model_dir
     self._save_checkpoints_steps = save_checkpoints_steps
     self._keep_checkpoint_max = keep_checkpoint_max
@@ -289,10 +317,18 @@ class GraphRunner(object):
       return self
 
     with tf.Graph().as_default():
-      tf.train.get_or_create_global_step()
-      features, labels, input_hooks = _call_input_fn(
-          input_fn, ModeKeys.TRAIN, self._params(ModeKeys.TRAIN))
-      spec = self._call_model_fn(features, labels, ModeKeys.TRAIN)
+      (config, master, chief) = (_session_config(), "", True)
+      if training_options.is_replicated(self._training):
+        (strategy, config, master) = training_options.create_strategy(
+            self._training, config)
+        chief = training_options.is_chief(self._training)
+        (spec, input_hooks) = self._replicated_train_spec(strategy,
+                                                          input_fn)
+      else:
+        tf.train.get_or_create_global_step()
+        features, labels, input_hooks = _call_input_fn(
+            input_fn, ModeKeys.TRAIN, self._params(ModeKeys.TRAIN))
+        spec = self._call_model_fn(features, labels, ModeKeys.TRAIN)
       tf.summary.scalar("loss", spec.loss)
       # User hooks run first, so that `ProgressHook` reports a NaN loss with
       # its step before `NanTensorHook` stops the run.
@@ -300,21 +336,25 @@ class GraphRunner(object):
           tf.train.StopAtStepHook(last_step=max_steps),
           tf.train.NanTensorHook(spec.loss)
       ] + input_hooks + list(spec.training_hooks or []))
+      # Every worker of a cluster initializes (or restores) its own copy of
+      # the variables, as a chief does; only the chief writes files.
       with tf.train.MonitoredTrainingSession(
+          master=master,
           checkpoint_dir=self.model_dir,
           scaffold=self._scaffold(spec),
           hooks=all_hooks,
           chief_only_hooks=[
               _StepRateSummaryHook(every_n_steps=_SAVE_SUMMARY_STEPS,
                                    output_dir=self.model_dir)
-          ],
-          save_checkpoint_steps=self._save_checkpoints_steps,
-          save_checkpoint_secs=(None if self._save_checkpoints_steps else
-                                600),
-          save_summaries_steps=_SAVE_SUMMARY_STEPS,
+          ] if chief else None,
+          save_checkpoint_steps=(self._save_checkpoints_steps if chief else
+                                 None),
+          save_checkpoint_secs=(None if self._save_checkpoints_steps or
+                                not chief else 600),
+          save_summaries_steps=_SAVE_SUMMARY_STEPS if chief else None,
           save_summaries_secs=None,
           log_step_count_steps=None,
-          config=_session_config()) as session:
+          config=config) as session:
         while not session.should_stop():
           session.run([spec.train_op, spec.loss])
     return self
@@ -410,6 +450,48 @@ class GraphRunner(object):
 
   def _params(self, mode):
     return {"batch_size": self._batch_sizes[mode], "use_tpu": False}
+
+  def _replicated_train_spec(self, strategy, input_fn):
+    """Builds the training graph under `strategy`, one model per replica.
+
+    Each replica gets batches of `train_batch_size` from its worker's
+    `input_fn` dataset (a worker takes every n-th batch of n workers);
+    `optimization.create_optimizer` applies their mean gradient once.
+
+    Returns:
+      (spec, input_hooks): the first replica's spec with the replicas' mean
+      loss and the grouped train op.
+    """
+    params = self._params(ModeKeys.TRAIN)
+
+    def dataset_fn(input_context):
+      dataset = input_fn(**_matching_kwargs(input_fn, params=params,
+                                            mode=ModeKeys.TRAIN, config=None))
+      return dataset.shard(input_context.num_input_pipelines,
+                           input_context.input_pipeline_id)
+
+    specs = []
+
+    def replica_step(inputs):
+      (features, labels) = (inputs if isinstance(inputs, tuple) and
+                            len(inputs) == 2 else (inputs, None))
+      spec = self._call_model_fn(features, labels, ModeKeys.TRAIN)
+      specs.append(spec)
+      return (spec.loss, spec.train_op)
+
+    # A plain variable: each worker reads its own, in any hook, without the
+    # collective broadcast that initializes the strategy's variables.
+    tf.train.get_or_create_global_step()
+    with strategy.scope():
+      iterator = strategy.make_input_fn_iterator(dataset_fn)
+      (losses, train_ops) = strategy.extended.call_for_each_replica(
+          replica_step, args=(iterator.get_next(),))
+      loss = strategy.reduce(tf.distribute.ReduceOp.MEAN, losses, axis=None)
+      train_op = strategy.group(train_ops)
+    # `ProgressHook` reports the mean, not each replica's loss.
+    tf.get_collection_ref(TRAINING_LOSS_COLLECTION)[:] = [loss]
+    return (specs[0]._replace(loss=loss, train_op=train_op),
+            [_IteratorInitializerHook(iterator.initialize())])
 
   def _call_model_fn(self, features, labels, mode):
     kwargs = _matching_kwargs(self._model_fn, labels=labels, mode=mode,

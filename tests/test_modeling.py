@@ -559,3 +559,86 @@ def test_dynamic_sequence_longer_than_max_position_fails_at_run_time():
       with pytest.raises(tf.errors.InvalidArgumentError):
         sess.run(model.get_sequence_output(),
                  {input_ids: np.zeros([1, 9], np.int32)})
+
+
+def loss_and_gradients(**model_kwargs):
+  """A tiny model's loss, gradients and variables, from fixed weights."""
+  config = tiny_config(hidden_dropout_prob=0.0,
+                       attention_probs_dropout_prob=0.0)
+  with tf.Graph().as_default():
+    model = modeling.BertModel(
+        config, is_training=True,
+        input_ids=tf.constant(random_ids([3, 9], 99)),
+        input_mask=tf.constant([[1] * 9, [1] * 5 + [0] * 4, [1] * 9]),
+        **model_kwargs)
+    loss = (tf.reduce_sum(tf.square(model.get_pooled_output())) +
+            tf.reduce_sum(model.get_sequence_output()[:, 1:3, :5]))
+    variables = tf.trainable_variables()
+    grads = [tf.convert_to_tensor(g) for g in tf.gradients(loss, variables)]
+    matmuls = sum(1 for op in tf.get_default_graph().get_operations()
+                  if op.type == "MatMul")
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      for (index, variable) in enumerate(variables):
+        variable.load(0.1 * np.random.RandomState(index).normal(
+            size=variable.shape.as_list()), sess)
+      (loss_value, grad_values) = sess.run([loss, grads])
+  names = [(v.op.name, v.dtype.base_dtype) for v in variables]
+  return (loss_value, grad_values, names, matmuls)
+
+
+def test_gradient_checkpointing_gives_the_same_gradients():
+  (loss, grads, names, matmuls) = loss_and_gradients()
+  (loss_ckpt, grads_ckpt, names_ckpt, matmuls_ckpt) = loss_and_gradients(
+      gradient_checkpointing=True)
+  assert names_ckpt == names
+  np.testing.assert_allclose(loss_ckpt, loss, rtol=1e-6)
+  for (got, expected, (name, _)) in zip(grads_ckpt, grads, names):
+    np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=name)
+  # The backward pass builds the 6 dense matmuls of each block again.
+  assert matmuls_ckpt == matmuls + 2 * 6
+
+
+def test_recomputed_block_drops_the_same_units_as_the_forward_pass():
+  with tf.Graph().as_default():
+    inputs = tf.ones([2000])
+    with tf.variable_scope("block", use_resource=True) as scope:
+
+      def block(block_input, dropout_fn):
+        weight = tf.get_variable("weight", initializer=2.0)
+        return dropout_fn(block_input * weight, 0.5)
+
+      outputs = modeling._recompute_in_backward(block, inputs, scope)
+    weight = tf.global_variables()[0]
+    (grad,) = tf.gradients(tf.reduce_sum(outputs), [weight])
+    # The recomputation waits for the backward pass (else it could run, and
+    # hold its activations, as early as the forward pass).
+    recomputed_reads = [
+        op for op in tf.get_default_graph().get_operations()
+        if op.name.startswith("gradients") and op.type == "ReadVariableOp"]
+    assert recomputed_reads
+    assert all(op.control_inputs for op in recomputed_reads)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      (output_values, grad_value) = sess.run([outputs, grad])
+  # Each kept unit is 2 * 2 (weight, then the 1 / keep_prob scaling).
+  kept = np.count_nonzero(output_values)
+  assert 800 < kept < 1200
+  np.testing.assert_allclose(grad_value, 2.0 * kept, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype,tolerance", [(tf.float16, 5e-3),
+                                             (tf.bfloat16, 5e-2)])
+def test_reduced_precision_keeps_float32_variables_and_close_results(
+    dtype, tolerance):
+  (loss, grads, names, _) = loss_and_gradients()
+  (loss_low, grads_low, names_low, _) = loss_and_gradients(compute_dtype=dtype)
+  assert names_low == names
+  assert all(variable_dtype == tf.float32 for (_, variable_dtype) in names)
+  np.testing.assert_allclose(loss_low, loss, rtol=tolerance)
+  assert loss_low != loss  # The blocks did compute in `dtype`.
+  for (got, expected, (name, _)) in zip(grads_low, grads, names):
+    assert got.dtype == np.float32
+    scale = max(np.abs(expected).max(), 1e-3)
+    np.testing.assert_allclose(got / scale, expected / scale,
+                               atol=10 * tolerance, err_msg=name)

@@ -247,3 +247,191 @@ def test_existing_global_step_is_reused():
       for _ in range(3):
         sess.run(train_op)
       assert sess.run(global_step) == 3
+
+
+def test_learning_rate_schedule_warms_up_then_decays():
+  with tf.Graph().as_default():
+    step = tf.placeholder(tf.int64, [])
+    rate = optimization.learning_rate_schedule(
+        INIT_LR, NUM_TRAIN_STEPS, NUM_WARMUP_STEPS, global_step=step)
+    with tf.Session() as session:
+      for value in (0, 5, 10, 40, 100, 150):
+        np.testing.assert_allclose(session.run(rate, {step: value}),
+                                   expected_learning_rate(value), rtol=1e-6)
+
+
+def numpy_lamb_step(params, grads, step, learning_rate):
+  """One LAMB update from zero slots, in float64 numpy (You et al. 2019)."""
+  norm = np.sqrt(sum(np.sum(g.astype(np.float64) ** 2)
+                     for g in grads.values()))
+  scale = 1.0 / max(norm, 1.0)
+  new_params = {}
+  for (name, param) in params.items():
+    param = param.astype(np.float64)
+    grad = grads[name].astype(np.float64) * scale
+    m_hat = 0.1 * grad / (1.0 - 0.9 ** (step + 1))
+    v_hat = 0.001 * grad ** 2 / (1.0 - 0.999 ** (step + 1))
+    update = m_hat / (np.sqrt(v_hat) + 1e-6)
+    ratio = 1.0
+    if VARIABLES[name][1]:  # Decayed, hence also layer-adapted.
+      update += 0.01 * param
+      ratio = np.linalg.norm(param) / np.linalg.norm(update)
+    new_params[name] = param - learning_rate * ratio * update
+  return new_params
+
+
+@pytest.mark.parametrize("step", [10, 40])
+def test_lamb_step_matches_a_float64_numpy_reference(step):
+  values = initial_values()
+  targets = initial_values(scale=2.0, seed=1)
+  with tf.Graph().as_default():
+    variables = build_variables(values)
+    loss = quadratic_loss(variables, targets)
+    train_op = optimization.create_optimizer(
+        loss, INIT_LR, NUM_TRAIN_STEPS, NUM_WARMUP_STEPS, use_tpu=False,
+        optimizer_name="lamb")
+    global_step = tf.train.get_global_step()
+    slot_names = sorted(v.op.name for v in tf.global_variables()
+                        if v.op.name.endswith(("/adam_m", "/adam_v")))
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      session.run(global_step.assign(step))
+      session.run(train_op)
+      (got, got_step) = session.run([variables, global_step])
+  grads = {name: values[name] - targets[name] for name in values}
+  expected = numpy_lamb_step(values, grads, step,
+                             expected_learning_rate(step))
+  for name in values:
+    np.testing.assert_allclose(got[name], expected[name], atol=1e-6,
+                               rtol=0, err_msg=name)
+  assert got_step == step + 1
+  assert slot_names == sorted(n + s for n in values
+                              for s in ("/adam_m", "/adam_v"))
+
+
+def embedding_problem(num_accumulation_steps, micro_batches,
+                      optimizer_name="adamw"):
+  """A loss over an embedding gather, trained on `micro_batches` in turn.
+
+  Ids repeat within a batch, so the original's clipping norm (the rows of
+  the embedding's IndexedSlices gradient, one per id) differs from the
+  norm of the dense gradient. Returns the final values and global step.
+  """
+  table0 = np.random.RandomState(4).normal(size=[5, 3]).astype(np.float32)
+  with tf.Graph().as_default():
+    ids = tf.placeholder(tf.int32, [None])
+    targets = tf.placeholder(tf.float32, [None, 3])
+    table = tf.get_variable("bert/embeddings/word_embeddings",
+                            initializer=table0)
+    kernel = tf.get_variable(
+        "cls/dense/kernel", initializer=np.eye(3, dtype=np.float32))
+    outputs = tf.matmul(tf.gather(table, ids), kernel)
+    loss = tf.reduce_mean(tf.reduce_sum(tf.square(outputs - targets), -1))
+    train_op = optimization.create_optimizer(
+        loss, 0.1, NUM_TRAIN_STEPS, 0, use_tpu=False,
+        optimizer_name=optimizer_name,
+        num_accumulation_steps=num_accumulation_steps)
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      for (batch_ids, batch_targets) in micro_batches:
+        session.run(train_op, {ids: batch_ids, targets: batch_targets})
+      return session.run([table, kernel, tf.train.get_global_step()])
+
+
+def test_accumulating_four_micro_batches_equals_one_batch_four_times_larger():
+  rng = np.random.RandomState(5)
+  batches = [(rng.randint(0, 5, size=8), 4.0 * rng.normal(size=[8, 3]))
+             for _ in range(2)]
+  (table, kernel, step) = embedding_problem(1, batches)
+  micro_batches = [(ids[i:i + 2], targets[i:i + 2])
+                   for (ids, targets) in batches for i in range(0, 8, 2)]
+  (acc_table, acc_kernel, acc_step) = embedding_problem(4, micro_batches)
+  assert (step, acc_step) == (2, 2)
+  np.testing.assert_allclose(acc_table, table, atol=1e-5)
+  np.testing.assert_allclose(acc_kernel, kernel, atol=1e-5)
+  # Three micro-batches in, nothing has moved yet.
+  (part_table, _, part_step) = embedding_problem(4, micro_batches[:3])
+  assert part_step == 0
+  np.testing.assert_array_equal(
+      part_table, np.random.RandomState(4).normal(size=[5, 3]).astype(
+          np.float32))
+
+
+def test_accumulation_adds_only_non_trainable_variables_of_new_names():
+  with tf.Graph().as_default():
+    variables = build_variables(initial_values())
+    loss = quadratic_loss(variables, initial_values(seed=1))
+    optimization.create_optimizer(loss, INIT_LR, NUM_TRAIN_STEPS,
+                                  NUM_WARMUP_STEPS, use_tpu=False,
+                                  num_accumulation_steps=2,
+                                  loss_scaling=True)
+    names = set(v.op.name for v in tf.global_variables())
+    assert set(v.op.name for v in tf.trainable_variables()) == set(VARIABLES)
+  expected = set(VARIABLES) | {"global_step", "accum_micro_step",
+                               "accum_sparse_norm", "loss_scale",
+                               "loss_scale_good_steps"}
+  for name in VARIABLES:
+    expected |= {name + "/adam_m", name + "/adam_v", name + "/accum_grad"}
+  assert names == expected
+
+
+def test_float16_loss_scaling_skips_exactly_the_overflowing_step():
+  values = initial_values()
+  with tf.Graph().as_default():
+    variables = build_variables(values)
+    factor = tf.placeholder(tf.float32, [])
+    # A float16 loss: the scaled gradient of a large factor overflows.
+    loss = tf.cast(
+        tf.cast(factor, tf.float16) *
+        tf.cast(quadratic_loss(variables, initial_values(seed=1)),
+                tf.float16), tf.float32)
+    train_op = optimization.create_optimizer(
+        loss, INIT_LR, NUM_TRAIN_STEPS, 0, use_tpu=False, loss_scaling=True)
+    with tf.variable_scope("", reuse=True):
+      scale = tf.get_variable("loss_scale")
+    read = [variables, scale, tf.train.get_global_step()]
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      session.run(train_op, {factor: 1.0})
+      (before, scale_before, step_before) = session.run(read)
+      session.run(train_op, {factor: 1000.0})
+      (after, scale_after, step_after) = session.run(read)
+      session.run(train_op, {factor: 1.0})
+      (_, scale_last, step_last) = session.run(read)
+  assert (step_before, step_after, step_last) == (1, 1, 2)
+  assert scale_before == optimization.INITIAL_LOSS_SCALE
+  assert scale_after == scale_before / 2 == scale_last
+  for name in values:
+    np.testing.assert_array_equal(after[name], before[name])
+    assert np.abs(before[name] - values[name]).max() > 1e-4
+
+
+def test_loss_scaling_without_overflow_matches_the_unscaled_update():
+  values = initial_values()
+  targets = initial_values(scale=3.0, seed=1)
+  results = []
+  for loss_scaling in (False, True):
+    with tf.Graph().as_default():
+      variables = build_variables(values)
+      train_op = optimization.create_optimizer(
+          quadratic_loss(variables, targets), INIT_LR, NUM_TRAIN_STEPS, 0,
+          use_tpu=False, loss_scaling=loss_scaling)
+      with tf.Session() as session:
+        session.run(tf.global_variables_initializer())
+        session.run(train_op)
+        results.append(session.run(variables))
+  assert_close(results[1], results[0])
+
+
+def test_lamb_takes_the_indexed_slices_gradient_of_an_embedding():
+  rng = np.random.RandomState(6)
+  batches = [(rng.randint(0, 5, size=8), rng.normal(size=[8, 3]))]
+  (table, _, step) = embedding_problem(1, batches, optimizer_name="lamb")
+  (accumulated, _, _) = embedding_problem(
+      2, [(ids[i:i + 4], targets[i:i + 4])
+          for (ids, targets) in batches for i in (0, 4)],
+      optimizer_name="lamb")
+  assert step == 1
+  initial = np.random.RandomState(4).normal(size=[5, 3])
+  assert np.abs(table - initial).max() > 1e-3
+  np.testing.assert_allclose(accumulated, table, atol=1e-5)
