@@ -56,6 +56,7 @@ from absl import flags
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+import export
 import modeling
 import runner
 import script_io
@@ -112,6 +113,7 @@ flags.DEFINE_integer("batch_size", 32, "Batch size for predictions.",
                      **_OVERRIDABLE)
 
 runner.define_runner_flags()
+export.define_flags()
 
 flags.DEFINE_bool(
     "use_one_hot_embeddings", False,
@@ -735,6 +737,29 @@ def _open_writer(layer_indexes):
                          FLAGS.write_pooled_output)
 
 
+def serving_outputs_fn(bert_config, layer_indexes):
+  """The `outputs_fn` of `export.export_saved_model`.
+
+  Returns:
+    `outputs_fn(input_ids, input_mask, segment_ids)` giving
+    `pooled_output` [batch, hidden_size] and, for each j,
+    `layer_output_<j>` [batch, seq_length, hidden_size] of layer
+    `layer_indexes[j]`, as `model_fn_builder`'s predictions.
+  """
+
+  def outputs_fn(input_ids, input_mask, segment_ids):
+    model = modeling.BertModel(
+        config=bert_config, is_training=False, input_ids=input_ids,
+        input_mask=input_mask, token_type_ids=segment_ids)
+    all_layers = model.get_all_encoder_layers()
+    outputs = {"pooled_output": model.get_pooled_output()}
+    for (j, layer_index) in enumerate(layer_indexes):
+      outputs["layer_output_%d" % j] = all_layers[layer_index]
+    return outputs
+
+  return outputs_fn
+
+
 def _check_max_seq_length(bert_config):
   if FLAGS.max_seq_length < 3:
     raise script_io.InputError(
@@ -757,6 +782,7 @@ def main(_):
   layer_indexes = parse_layer_indexes(FLAGS.layers,
                                       bert_config.num_hidden_layers)
   _check_max_seq_length(bert_config)
+  export.check_export_dir(FLAGS.export_dir)
   init_checkpoint = runner.resolve_checkpoint(FLAGS.init_checkpoint)
   runner.check_init_checkpoint(init_checkpoint, bert_config,
                                FLAGS.bert_config_file)
@@ -789,6 +815,10 @@ def main(_):
     pairs = predict_features(estimator, features, FLAGS.max_seq_length,
                              FLAGS.use_tpu)
     write_predictions(pairs, writer, FLAGS.output_file)
+    if FLAGS.export_dir:
+      export.export_saved_model(
+          FLAGS.export_dir, serving_outputs_fn(bert_config, layer_indexes),
+          init_checkpoint, FLAGS.max_seq_length)
   finally:
     if model_dir is not None:
       script_io.discard_path(model_dir)

@@ -24,6 +24,11 @@ their features and write their outputs exactly as Google's original
 * the metrics GLUE reports, written to `eval_results.txt` next to the
   original keys: `eval_f1` (MRPC, QQP), `eval_matthews_corr` (CoLA),
   `eval_pearson` and `eval_spearman` (STS-B), over the real examples only;
+* multi-label classification of your own TSV files, `--task_name=multilabel`
+  (see `MultiLabelProcessor`): a sigmoid per label, `--label_separator`,
+  `--labels_file`, `--multi_label_threshold`; micro, macro and per-label F1
+  and the exact-match ratio in `eval_results.txt`, and one probability per
+  label, in the order of the labels, on each line of `test_results.tsv`;
 * a task of your own without editing this script, either from the command
   line, `--task_name=my_module:MyProcessor` (a `DataProcessor` subclass in an
   importable module, e.g. on PYTHONPATH, which may `import run_classifier`
@@ -47,6 +52,7 @@ from __future__ import print_function
 
 import collections
 import csv
+import functools
 import importlib
 import os
 import sys
@@ -55,11 +61,14 @@ from absl import flags
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+import export
 import modeling
 import optimization
 import runner
 import script_io
 import tokenization
+import training_loop
+import training_options
 
 InputError = script_io.InputError
 
@@ -87,9 +96,23 @@ def _define_flags():
   flags.DEFINE_string(
       "task_name", None,
       "Which task: cola, mnli, mnli-mm, mrpc, qnli, qqp, rte, sst-2, sts-b, "
-      "wnli, xnli (any case), a name given to register_processor(), or "
+      "wnli, xnli, multilabel (any case), a name given to "
+      "register_processor(), or "
       "module:ClassName of your own DataProcessor subclass (the module must "
       "be importable, e.g. on PYTHONPATH).", **override)
+  flags.DEFINE_string(
+      "label_separator", ",",
+      "--task_name=multilabel: what separates the labels of an example in "
+      "its labels column.", **override)
+  flags.DEFINE_string(
+      "labels_file", None,
+      "--task_name=multilabel: the labels, one a line; their order is that "
+      "of the outputs. Default: the labels of train.tsv, sorted.",
+      **override)
+  flags.DEFINE_float(
+      "multi_label_threshold", 0.5,
+      "Multi-label tasks: a label is predicted when its probability is at "
+      "least this (between 0 and 1).", **override)
   flags.DEFINE_string(
       "vocab_file", None,
       "vocab.txt of the pre-trained model (WordPiece vocabulary).",
@@ -143,6 +166,8 @@ def _define_flags():
                        "Steps per TPU loop, and between progress logs.",
                        **override)
   runner.define_runner_flags()
+  training_options.define_training_flags()
+  training_loop.define_flags()
 
 
 _define_flags()
@@ -234,13 +259,16 @@ _TSV_FILES_READ = []
 class DataProcessor(object):
   """Reads a task's data files into `InputExample`s; one subclass a task.
 
-  Beyond the original's interface, two class attributes describe the task:
+  Beyond the original's interface, class attributes describe the task:
   `is_regression` (True: one float output, labels are numbers written as
-  text, `get_labels()` returns `[None]`) and `extra_metrics`, the names of
+  text, `get_labels()` returns `[None]`), `is_multi_label` (True: an
+  example's label is a tuple of any number of labels, each scored by a
+  sigmoid; see `MultiLabelProcessor`) and `extra_metrics`, the names of
   metrics to report beyond accuracy and loss (see `EXTRA_METRICS`).
   """
 
   is_regression = False
+  is_multi_label = False
   extra_metrics = ()
 
   def get_train_examples(self, data_dir):
@@ -615,6 +643,177 @@ class StsbProcessor(_PairProcessor):
     return [None]
 
 
+class MultiLabelProcessor(DataProcessor):
+  """A multi-label task of your own data (`--task_name=multilabel`).
+
+  `train.tsv`, `dev.tsv` and `test.tsv` each start with a header naming
+  the columns: `text_a`, `text_b` (optional: a pair task) and `labels`,
+  the example's labels joined by the separator (optional in `test.tsv`);
+  other columns are ignored. For instance, with the separator ",":
+
+    text_a<TAB>labels
+    a blue sky over the sea<TAB>colour,nature
+    the red ship<TAB>colour
+
+  An example needs at least one label (give "no label" a name of its own).
+  The labels, whose order is that of the model's outputs, are those of a
+  labels file (one a line) or else those of `train.tsv`, sorted.
+  """
+
+  is_multi_label = True
+
+  def __init__(self):
+    self.data_dir = None
+    self.label_separator = ","
+    self.labels_file = None
+    self._labels = None
+
+  def configure(self, data_dir, label_separator, labels_file=None):
+    """Sets where the labels come from and how they are written.
+
+    Args:
+      data_dir: the folder of the TSV files.
+      label_separator: the non-empty string between two labels.
+      labels_file: (optional) the labels, one a line, in order.
+    """
+    self.data_dir = data_dir
+    self.label_separator = label_separator
+    self.labels_file = labels_file
+    self._labels = None
+
+  def get_train_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "train.tsv", "train")
+
+  def get_dev_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "dev.tsv", "dev")
+
+  def get_test_examples(self, data_dir):
+    """See base class."""
+    return self._examples_from_file(data_dir, "test.tsv", "test")
+
+  def get_labels(self):
+    """See base class."""
+    if self._labels is None:
+      if self.labels_file:
+        self._labels = self._read_labels_file(self.labels_file)
+      else:
+        self._labels = self._labels_of_train_set()
+    return self._labels
+
+  def _create_examples(self, lines, set_type):
+    """Creates examples for the training, dev and test sets."""
+    if not lines:
+      return []
+    (text_a_column, text_b_column, labels_column) = self._columns(
+        lines[0], labels_needed=set_type != "test")
+    examples = []
+    for (i, line) in enumerate(lines[1:], 1):
+      labels = ()
+      if labels_column is not None:
+        labels = self._split_labels(line, line[labels_column],
+                                    required=set_type != "test")
+      for label in labels:
+        self._check_label(line, label)
+      text_b = None
+      if text_b_column is not None:
+        text_b = tokenization.convert_to_unicode(line[text_b_column])
+      examples.append(InputExample(
+          guid="%s-%d" % (set_type, i),
+          text_a=tokenization.convert_to_unicode(line[text_a_column]),
+          text_b=text_b, label=labels))
+    return examples
+
+  def _check_label(self, line, label):
+    """Returns `label` if it is one of the labels; names the file otherwise."""
+    if label not in self.get_labels():
+      source = self.labels_file or os.path.join(self.data_dir, "train.tsv")
+      raise InputError("%s: unknown label %r (the labels are %s, from %s)" %
+                       (_location(line), label, ", ".join(self.get_labels()),
+                        source))
+    return label
+
+  @staticmethod
+  def _columns(header, labels_needed):
+    """(text_a, text_b, labels) column numbers from the header; None: absent.
+
+    Raises:
+      InputError: naming the file, if `text_a` (or a needed `labels`) is not
+        in the header.
+    """
+    names = [name.strip() for name in header]
+    for name in ("text_a", "labels") if labels_needed else ("text_a",):
+      if name not in names:
+        raise InputError("%s: the header has no %r column (it has %s)" %
+                         (_location(header), name,
+                          ", ".join(repr(name) for name in names)))
+    return tuple(names.index(name) if name in names else None
+                 for name in ("text_a", "text_b", "labels"))
+
+  def _split_labels(self, line, text, required):
+    """The labels of one row, a tuple in the order written, without repeats.
+
+    Raises:
+      InputError: naming the file and line, if `required` and there is none.
+    """
+    labels = []
+    for label in tokenization.convert_to_unicode(text).split(
+        self.label_separator):
+      label = label.strip()
+      if label and label not in labels:
+        labels.append(label)
+    if required and not labels:
+      raise InputError("%s: the labels column is empty; every example needs "
+                       "a label" % _location(line))
+    return tuple(labels)
+
+  def _labels_of_train_set(self):
+    """The labels found in train.tsv, sorted."""
+    if self.data_dir is None:
+      raise ValueError("configure() names the data folder or labels file "
+                       "the labels come from")
+    path = os.path.join(self.data_dir, "train.tsv")
+    if not tf.gfile.Exists(path):
+      raise InputError("%s: no such file, to read the labels from (or give "
+                       "--labels_file)" % path)
+    lines = self._read_tsv(path)
+    labels = set()
+    if lines:
+      (_, _, labels_column) = self._columns(lines[0], labels_needed=True)
+      for line in lines[1:]:
+        labels.update(self._split_labels(line, line[labels_column],
+                                         required=True))
+    if not labels:
+      raise InputError("%s holds no labels" % path)
+    return sorted(labels)
+
+  def _read_labels_file(self, path):
+    """The labels of a labels file, one a line, in order.
+
+    Raises:
+      InputError: naming the file (and line), for a missing file, a label
+        holding the separator, a repeated label or no label at all.
+    """
+    script_io.check_file(path, "labels_file")
+    labels = []
+    for (line_number, line) in enumerate(script_io.read_text_lines(path), 1):
+      label = line.strip()
+      if not label:
+        continue
+      if self.label_separator in label:
+        raise InputError("%s, line %d: the label %r holds the label "
+                         "separator %r" % (path, line_number, label,
+                                           self.label_separator))
+      if label in labels:
+        raise InputError("%s, line %d: the label %r is there twice" %
+                         (path, line_number, label))
+      labels.append(label)
+    if not labels:
+      raise InputError("%s holds no labels" % path)
+    return labels
+
+
 _PROCESSORS = {
     "cola": ColaProcessor,
     "mnli": MnliProcessor,
@@ -627,6 +826,7 @@ _PROCESSORS = {
     "sts-b": StsbProcessor,
     "wnli": WnliProcessor,
     "xnli": XnliProcessor,
+    "multilabel": MultiLabelProcessor,
 }
 
 
@@ -678,7 +878,7 @@ def _import_processor(task_name):
 
 
 def convert_single_example(ex_index, example, label_list, max_seq_length,
-                           tokenizer, is_regression=False):
+                           tokenizer, is_regression=False, multi_label=False):
   """Tokenizes, truncates and pads one example into `InputFeatures`.
 
   Args:
@@ -689,6 +889,8 @@ def convert_single_example(ex_index, example, label_list, max_seq_length,
     tokenizer: a `FullTokenizer`.
     is_regression: (not in the original) True: the label is a number, and
       `label_id` is that float.
+    multi_label: (not in the original) True: the label is a tuple of labels,
+      and `label_id` a list of len(label_list) ints, 1 for those present.
 
   Returns:
     An `InputFeatures`.
@@ -697,14 +899,17 @@ def convert_single_example(ex_index, example, label_list, max_seq_length,
     InputError: for a label not in `label_list` (or not a number).
   """
   if isinstance(example, PaddingInputExample):
+    label_id = 0.0 if is_regression else 0
+    if multi_label:
+      label_id = [0] * len(label_list)
     return InputFeatures(
         input_ids=[0] * max_seq_length,
         input_mask=[0] * max_seq_length,
         segment_ids=[0] * max_seq_length,
-        label_id=0.0 if is_regression else 0,
+        label_id=label_id,
         is_real_example=False)
 
-  label_id = _label_id(example, label_list, is_regression)
+  label_id = _label_id(example, label_list, is_regression, multi_label)
 
   (tokens, input_ids, input_mask,
    segment_ids) = tokenization.pack_sentence_pair(
@@ -729,8 +934,10 @@ def convert_single_example(ex_index, example, label_list, max_seq_length,
       is_real_example=True)
 
 
-def _label_id(example, label_list, is_regression):
-  """The feature label of `example`: a float score, or the label's index."""
+def _label_id(example, label_list, is_regression, multi_label=False):
+  """The feature label of `example` (see `convert_single_example`)."""
+  if multi_label:
+    return _label_indicators(example, label_list)
   if is_regression:
     score = _score(example.label)
     if score is None:
@@ -745,6 +952,17 @@ def _label_id(example, label_list, is_regression):
                      (example.guid, example.label,
                       ", ".join(str(label) for label in label_list)))
   return label_map[example.label]
+
+
+def _label_indicators(example, label_list):
+  """[1 if label in example.label else 0 for label in label_list]."""
+  indicators = [0] * len(label_list)
+  for label in example.label or ():
+    if label not in label_list:
+      raise InputError("example %s: unknown label %r (the labels are %s)" %
+                       (example.guid, label, ", ".join(label_list)))
+    indicators[label_list.index(label)] = 1
+  return indicators
 
 
 def _score(label):
@@ -766,13 +984,15 @@ def _float_feature(values):
 
 def file_based_convert_examples_to_features(examples, label_list,
                                             max_seq_length, tokenizer,
-                                            output_file, is_regression=False):
+                                            output_file, is_regression=False,
+                                            multi_label=False):
   """Writes the features of `examples` to the TFRecord file `output_file`.
 
   Each record holds `input_ids`, `input_mask`, `segment_ids` (int64,
-  max_seq_length each), `label_ids` (1 int64, or 1 float for a regression
-  task) and `is_real_example` (1 int64), serialized in that order. The file
-  appears complete or not at all.
+  max_seq_length each), `label_ids` (1 int64, 1 float for a regression
+  task, or len(label_list) int64 0/1 for a multi-label task) and
+  `is_real_example` (1 int64), serialized in that order. The file appears
+  complete or not at all.
   """
   with script_io.atomic_path(output_file) as temp_file:
     with tf.io.TFRecordWriter(temp_file) as writer:
@@ -782,13 +1002,15 @@ def file_based_convert_examples_to_features(examples, label_list,
                           (ex_index, len(examples)))
         feature = convert_single_example(ex_index, example, label_list,
                                          max_seq_length, tokenizer,
-                                         is_regression)
+                                         is_regression, multi_label)
         features = collections.OrderedDict()
         features["input_ids"] = _int_feature(feature.input_ids)
         features["input_mask"] = _int_feature(feature.input_mask)
         features["segment_ids"] = _int_feature(feature.segment_ids)
         if is_regression:
           features["label_ids"] = _float_feature([feature.label_id])
+        elif multi_label:
+          features["label_ids"] = _int_feature(feature.label_id)
         else:
           features["label_ids"] = _int_feature([feature.label_id])
         features["is_real_example"] = _int_feature(
@@ -797,7 +1019,8 @@ def file_based_convert_examples_to_features(examples, label_list,
 
 
 def file_based_input_fn_builder(input_file, seq_length, is_training,
-                                drop_remainder, is_regression=False):
+                                drop_remainder, is_regression=False,
+                                num_multi_labels=None):
   """Returns the TPUEstimator `input_fn` reading a classifier TFRecord file.
 
   Args:
@@ -806,19 +1029,22 @@ def file_based_input_fn_builder(input_file, seq_length, is_training,
     is_training: True: repeat forever and shuffle.
     drop_remainder: True: every batch is full (needed on TPU).
     is_regression: (not in the original) the labels are floats.
+    num_multi_labels: (not in the original) for a multi-label task, the
+      number of labels; None for the others.
 
   Returns:
     `input_fn(params)` giving batches of `input_ids`, `input_mask`,
     `segment_ids` [batch_size, seq_length] int32, `label_ids` [batch_size]
-    (int32, or float32 for regression) and `is_real_example` [batch_size]
-    int32.
+    (int32, or float32 for regression; [batch_size, num_multi_labels] int32
+    0/1 for a multi-label task) and `is_real_example` [batch_size] int32.
   """
   label_dtype = tf.float32 if is_regression else tf.int64
+  label_shape = [] if num_multi_labels is None else [num_multi_labels]
   name_to_features = {
       "input_ids": tf.FixedLenFeature([seq_length], tf.int64),
       "input_mask": tf.FixedLenFeature([seq_length], tf.int64),
       "segment_ids": tf.FixedLenFeature([seq_length], tf.int64),
-      "label_ids": tf.FixedLenFeature([], label_dtype),
+      "label_ids": tf.FixedLenFeature(label_shape, label_dtype),
       "is_real_example": tf.FixedLenFeature([], tf.int64),
   }
 
@@ -833,24 +1059,31 @@ def _truncate_seq_pair(tokens_a, tokens_b, max_length):
 
 def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
                  labels, num_labels, use_one_hot_embeddings,
-                 is_regression=False):
+                 is_regression=False, multi_label=False,
+                 bert_model_kwargs=None):
   """Creates a classification model: a layer on BERT's pooled output.
 
   Args:
     bert_config: `BertConfig`.
     is_training: bool; enables dropout (0.1 on the pooled output here).
     input_ids, input_mask, segment_ids: int32 [batch_size, seq_length].
-    labels: [batch_size] int32 class ids (float32 scores for regression).
+    labels: [batch_size] int32 class ids (float32 scores for regression;
+      [batch_size, num_labels] int32 0/1 for a multi-label task).
     num_labels: number of classes (1 for regression).
     use_one_hot_embeddings: bool, one-hot matmul lookup (faster on TPU).
     is_regression: (not in the original) one linear output and a squared
       error loss instead of a softmax and cross-entropy.
+    multi_label: (not in the original) a sigmoid per label and their binary
+      cross-entropy, averaged over the labels, instead of a softmax.
+    bert_model_kwargs: (not in the original) more `BertModel` arguments,
+      e.g. `training_options.model_kwargs`.
 
   Returns:
     (loss, per_example_loss, logits, probabilities): the mean loss [],
     the loss per example [batch_size], and for classification the logits
-    and softmax probabilities [batch_size, num_labels]; for regression the
-    predicted scores [batch_size] in place of both.
+    and softmax (multi-label: sigmoid) probabilities [batch_size,
+    num_labels]; for regression the predicted scores [batch_size] in place
+    of both.
   """
   model = modeling.BertModel(
       config=bert_config,
@@ -858,7 +1091,8 @@ def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
       input_ids=input_ids,
       input_mask=input_mask,
       token_type_ids=segment_ids,
-      use_one_hot_embeddings=use_one_hot_embeddings)
+      use_one_hot_embeddings=use_one_hot_embeddings,
+      **(bert_model_kwargs or {}))
 
   # The whole input is classified from the pooled output, the transformed
   # final hidden state of [CLS]: [batch_size, hidden_size]. For token-level
@@ -888,6 +1122,13 @@ def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
       per_example_loss = tf.square(scores - labels)
       loss = tf.reduce_mean(per_example_loss)
       return (loss, per_example_loss, scores, scores)
+
+    if multi_label:
+      per_label_loss = tf.nn.sigmoid_cross_entropy_with_logits(
+          labels=tf.cast(labels, tf.float32), logits=logits)
+      per_example_loss = tf.reduce_mean(per_label_loss, axis=-1)
+      loss = tf.reduce_mean(per_example_loss)
+      return (loss, per_example_loss, logits, tf.sigmoid(logits))
 
     probabilities = tf.nn.softmax(logits, axis=-1)
     log_probs = tf.nn.log_softmax(logits, axis=-1)
@@ -1042,6 +1283,94 @@ def _extra_metric_ops(labels, predictions, is_real_example, metric_names):
   }
 
 
+def multi_label_f1_scores(true_pos, false_pos, false_neg):
+  """Micro, macro and per-label F1 from the counts of each label.
+
+  A label neither in the gold labels nor predicted has F1 0 (as with
+  scikit-learn's default), which lowers the macro F1.
+
+  Args:
+    true_pos, false_pos, false_neg: float64 [num_labels], counted over the
+      examples.
+
+  Returns:
+    (micro_f1 [], macro_f1 [], per_label_f1 [num_labels]), float64.
+  """
+  per_label_f1 = tf.math.divide_no_nan(
+      2.0 * true_pos, 2.0 * true_pos + false_pos + false_neg)
+  (all_true_pos, all_false_pos, all_false_neg) = (
+      tf.reduce_sum(true_pos), tf.reduce_sum(false_pos),
+      tf.reduce_sum(false_neg))
+  micro_f1 = tf.math.divide_no_nan(
+      2.0 * all_true_pos, 2.0 * all_true_pos + all_false_pos + all_false_neg)
+  return (micro_f1, tf.reduce_mean(per_label_f1), per_label_f1)
+
+
+def _streaming_sum(values, name):
+  """A streaming metric: the column sums of `values` over all batches.
+
+  Args:
+    values: [batch_size, n] tensor, n known.
+    name: name of the local variable that holds the sums.
+
+  Returns:
+    (sums, update_op): the float64 [n] sums so far and the op that adds
+    those of the batch.
+  """
+  sums = tf.Variable(
+      tf.zeros(values.shape[1:], tf.float64),
+      trainable=False,
+      collections=[tf.GraphKeys.LOCAL_VARIABLES,
+                   tf.GraphKeys.METRIC_VARIABLES],
+      use_resource=True,
+      name=name)
+  update_op = sums.assign_add(
+      tf.reduce_sum(tf.cast(values, tf.float64), axis=0))
+  return sums.read_value(), update_op
+
+
+def _multi_label_metric_fn_builder(label_names, threshold):
+  """Returns the eval `metric_fn` of a multi-label task.
+
+  Its keys: `eval_loss`; `eval_exact_match`, the share of examples whose
+  predicted labels are exactly their gold ones; `eval_micro_f1`,
+  `eval_macro_f1` and `eval_f1_<label>` (see `multi_label_f1_scores`). A
+  label is predicted when its probability is at least `threshold`. Padding
+  examples count in none.
+  """
+
+  def metric_fn(per_example_loss, label_ids, logits, is_real_example):
+    """`label_ids` and `logits` are [batch_size, len(label_names)]."""
+    is_label = tf.equal(label_ids, 1)
+    is_predicted = tf.sigmoid(logits) >= threshold
+    weights = is_real_example[:, tf.newaxis]
+    counts = []
+    updates = []
+    for (name, condition) in (("true_pos", is_label & is_predicted),
+                              ("false_pos", ~is_label & is_predicted),
+                              ("false_neg", is_label & ~is_predicted)):
+      (count, update) = _streaming_sum(
+          tf.cast(condition, tf.float32) * weights, "label_" + name)
+      counts.append(count)
+      updates.append(update)
+    update_op = tf.group(*updates)
+    (micro_f1, macro_f1, per_label_f1) = multi_label_f1_scores(*counts)
+    exact_match = tf.reduce_all(tf.equal(is_label, is_predicted), axis=-1)
+    metrics = {
+        "eval_loss": tf.metrics.mean(values=per_example_loss,
+                                     weights=is_real_example),
+        "eval_exact_match": tf.metrics.mean(
+            values=tf.cast(exact_match, tf.float32), weights=is_real_example),
+        "eval_micro_f1": (micro_f1, update_op),
+        "eval_macro_f1": (macro_f1, update_op),
+    }
+    for (i, name) in enumerate(label_names):
+      metrics["eval_f1_" + name] = (per_label_f1[i], update_op)
+    return metrics
+
+  return metric_fn
+
+
 def _metric_fn_builder(is_regression, extra_metrics):
   """Returns the eval `metric_fn` (it runs on the CPU host on TPU)."""
 
@@ -1068,7 +1397,9 @@ def _metric_fn_builder(is_regression, extra_metrics):
 def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
                      num_train_steps, num_warmup_steps, use_tpu,
                      use_one_hot_embeddings, is_regression=False,
-                     extra_metrics=()):
+                     extra_metrics=(), multi_label_names=None,
+                     multi_label_threshold=0.5,
+                     training=training_options.DEFAULT_SETTINGS):
   """Returns the `model_fn` closure for TPUEstimator.
 
   Args:
@@ -1082,10 +1413,15 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
     is_regression: (not in the original) see `create_model`.
     extra_metrics: (not in the original) names from `EXTRA_METRICS` to
       report at evaluation, as `eval_<name>`.
+    multi_label_names: (not in the original) the labels of a multi-label
+      task (see `create_model`), in output order; None for the others.
+    multi_label_threshold: the probability from which a label is predicted
+      in the metrics of a multi-label task.
+    training: (not in the original) `training_options.TrainingSettings`.
 
   Raises:
-    ValueError: for an unknown metric name, or a regression task with
-      more than one label.
+    ValueError: for an unknown metric name, a regression task with more
+      than one label, or multi-label names that are not one per output.
   """
   unknown = [name for name in extra_metrics if name not in EXTRA_METRICS]
   if unknown:
@@ -1094,7 +1430,15 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
   if is_regression and num_labels != 1:
     raise ValueError("a regression task has one output, not %d labels" %
                      num_labels)
-  metric_fn = _metric_fn_builder(is_regression, tuple(extra_metrics))
+  multi_label = multi_label_names is not None
+  if multi_label:
+    if is_regression or len(multi_label_names) != num_labels:
+      raise ValueError("a multi-label task has one output per label, and no "
+                       "regression")
+    metric_fn = _multi_label_metric_fn_builder(list(multi_label_names),
+                                               multi_label_threshold)
+  else:
+    metric_fn = _metric_fn_builder(is_regression, tuple(extra_metrics))
 
   def model_fn(features, labels, mode, params):
     """The `model_fn` for TPUEstimator."""
@@ -1117,7 +1461,8 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
 
     (total_loss, per_example_loss, logits, probabilities) = create_model(
         bert_config, is_training, input_ids, input_mask, segment_ids,
-        label_ids, num_labels, use_one_hot_embeddings, is_regression)
+        label_ids, num_labels, use_one_hot_embeddings, is_regression,
+        multi_label, training_options.model_kwargs(training, is_training))
 
     scaffold_fn = runner.init_from_checkpoint(init_checkpoint,
                                                        use_tpu)
@@ -1125,7 +1470,8 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
     if mode == runner.ModeKeys.TRAIN:
       runner.track_training_loss(total_loss, use_tpu)
       train_op = optimization.create_optimizer(
-          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)
+          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu,
+          **training_options.optimizer_kwargs(training))
       return runner.TPUEstimatorSpec(
           mode=mode,
           loss=total_loss,
@@ -1235,6 +1581,11 @@ def _validate_flags(bert_config):
   if FLAGS.do_train and not np.isfinite(FLAGS.num_train_epochs):
     raise InputError("--num_train_epochs=%s: must be a finite number" %
                      FLAGS.num_train_epochs)
+  if not 0.0 < FLAGS.multi_label_threshold < 1.0:
+    raise InputError("--multi_label_threshold=%s: must be between 0 and 1, "
+                     "both excluded" % FLAGS.multi_label_threshold)
+  if not FLAGS.label_separator:
+    raise InputError("--label_separator: must not be empty")
   if FLAGS.init_checkpoint:
     runner.resolve_checkpoint(FLAGS.init_checkpoint)
 
@@ -1289,7 +1640,8 @@ def _read_set(processor, set_name):
   label_list = processor.get_labels()
   for example in examples:
     try:
-      _label_id(example, label_list, processor.is_regression)
+      _label_id(example, label_list, processor.is_regression,
+                processor.is_multi_label)
     except InputError as e:
       raise InputError("--task_name=%s, %s set: %s" %
                        (FLAGS.task_name, set_name, e))
@@ -1332,14 +1684,25 @@ def _write_examples(name, examples, num_actual_examples, batch_size,
   path = os.path.join(FLAGS.output_dir, name + ".tf_record")
   file_based_convert_examples_to_features(
       examples, processor.get_labels(), FLAGS.max_seq_length, tokenizer,
-      path, processor.is_regression)
+      path, processor.is_regression, processor.is_multi_label)
   tf.logging.info("  Num examples = %d (%d actual, %d padding)", len(examples),
                   num_actual_examples, len(examples) - num_actual_examples)
   tf.logging.info("  Batch size = %d", batch_size)
   return path
 
 
-def _train(estimator, processor, tokenizer, train_examples, num_train_steps):
+def _num_multi_labels(processor):
+  """The number of labels of a multi-label task; None for the others."""
+  return len(processor.get_labels()) if processor.is_multi_label else None
+
+
+def _train(estimator, processor, tokenizer, train_examples, num_train_steps,
+           seed=None, evaluate=None, loop_settings=None):
+  """Trains; with `evaluate`, evaluates as it goes (see `training_loop`).
+
+  Returns:
+    The metrics of the last evaluation, or None without `evaluate`.
+  """
   tf.logging.info("***** Running training *****")
   train_file = _write_examples("train", train_examples, len(train_examples),
                                FLAGS.train_batch_size, processor, tokenizer)
@@ -1349,15 +1712,34 @@ def _train(estimator, processor, tokenizer, train_examples, num_train_steps):
       seq_length=FLAGS.max_seq_length,
       is_training=True,
       drop_remainder=True,
-      is_regression=processor.is_regression)
+      is_regression=processor.is_regression,
+      num_multi_labels=_num_multi_labels(processor))
+  train_input_fn = training_loop.seeded_input_fn(train_input_fn, seed)
   progress = runner.ProgressHook(
       num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)
-  estimator.train(
-      input_fn=train_input_fn, max_steps=num_train_steps, hooks=[progress])
+  if evaluate is None:
+    estimator.train(
+        input_fn=train_input_fn, max_steps=num_train_steps, hooks=[progress])
+    return None
+  return training_loop.train_and_evaluate(
+      estimator, train_input_fn, num_train_steps, [progress], evaluate,
+      estimator.model_dir, loop_settings)
 
 
-def _evaluate(estimator, processor, tokenizer, eval_examples):
+def _evaluate(estimator, processor, tokenizer, eval_examples, results_dir):
+  """Evaluates the latest checkpoint once; returns the metrics."""
+  return _evaluator(estimator, processor, tokenizer, eval_examples,
+                    results_dir)()
+
+
+def _evaluator(estimator, processor, tokenizer, eval_examples, results_dir):
+  """Writes eval.tf_record; returns `evaluate()`, to call once or more.
+
+  `evaluate()` evaluates the latest checkpoint, writes the metrics to
+  `results_dir/eval_results.txt` and returns them.
+  """
   tf.logging.info("***** Running evaluation *****")
+  eval_examples = list(eval_examples)
   num_actual_examples = _pad_for_tpu(eval_examples, FLAGS.eval_batch_size)
   eval_file = _write_examples("eval", eval_examples, num_actual_examples,
                               FLAGS.eval_batch_size, processor, tokenizer)
@@ -1372,11 +1754,16 @@ def _evaluate(estimator, processor, tokenizer, eval_examples):
       seq_length=FLAGS.max_seq_length,
       is_training=False,
       drop_remainder=FLAGS.use_tpu,
-      is_regression=processor.is_regression)
+      is_regression=processor.is_regression,
+      num_multi_labels=_num_multi_labels(processor))
 
-  result = estimator.evaluate(input_fn=eval_input_fn, steps=eval_steps)
-  script_io.write_eval_results(
-      os.path.join(FLAGS.output_dir, "eval_results.txt"), result)
+  def evaluate():
+    result = estimator.evaluate(input_fn=eval_input_fn, steps=eval_steps)
+    script_io.write_eval_results(
+        os.path.join(results_dir, "eval_results.txt"), result)
+    return result
+
+  return evaluate
 
 
 def _predict(estimator, processor, tokenizer, predict_examples):
@@ -1391,7 +1778,8 @@ def _predict(estimator, processor, tokenizer, predict_examples):
       seq_length=FLAGS.max_seq_length,
       is_training=False,
       drop_remainder=FLAGS.use_tpu,
-      is_regression=processor.is_regression)
+      is_regression=processor.is_regression,
+      num_multi_labels=_num_multi_labels(processor))
 
   output_name = "scores" if processor.is_regression else "probabilities"
   result = estimator.predict(input_fn=predict_input_fn)
@@ -1413,18 +1801,102 @@ def _predict(estimator, processor, tokenizer, predict_examples):
                          num_actual_examples))
 
 
+def _metric_names(processor):
+  """The metrics the task's evaluation reports, the main one first."""
+  if getattr(processor, "is_multi_label", False):
+    names = ["eval_micro_f1", "eval_macro_f1", "eval_exact_match"]
+    names += ["eval_f1_%s" % label for label in processor.get_labels()]
+  elif processor.is_regression:
+    names = ["eval_" + name for name in processor.extra_metrics]
+  else:
+    names = ["eval_accuracy"]
+    names += ["eval_" + name for name in processor.extra_metrics]
+  return names + ["eval_loss", "loss"]
+
+
+def _fine_tune(build_estimator, processor, tokenizer, train_examples,
+               eval_examples, num_train_steps, loop_settings, model_dir,
+               seed):
+  """Trains and evaluates (each if its examples are given) in `model_dir`.
+
+  Args:
+    build_estimator: `build_estimator(model_dir=...)` returns the runner.
+    processor, tokenizer: the task's.
+    train_examples, eval_examples: lists of `InputExample`, or None.
+    num_train_steps: int.
+    loop_settings: `training_loop.LoopSettings`.
+    model_dir: the directory of checkpoints and eval_results.txt.
+    seed: the graph-level random seed of training, or None.
+
+  Returns:
+    The metrics of the last evaluation, or None.
+  """
+  estimator = build_estimator(model_dir=model_dir)
+  result = None
+  if train_examples is not None:
+    evaluate = None
+    if loop_settings.eval_every_n_steps:
+      evaluate = _evaluator(estimator, processor, tokenizer, eval_examples,
+                            model_dir)
+    result = _train(estimator, processor, tokenizer, train_examples,
+                    num_train_steps, seed, evaluate, loop_settings)
+  if eval_examples is not None and result is None:
+    result = _evaluate(estimator, processor, tokenizer, eval_examples,
+                       model_dir)
+  return result
+
+
+def serving_outputs_fn(model_fn, num_labels, is_regression=False,
+                       multi_label=False):
+  """The predictions of `model_fn` on inputs alone, to export or serve.
+
+  Args:
+    model_fn: what `model_fn_builder` returns.
+    num_labels: the number of labels.
+    is_regression, multi_label: the task's kind (see `create_model`).
+
+  Returns:
+    `outputs_fn(input_ids, input_mask, segment_ids)` giving what
+    `--do_predict` writes: {"probabilities": [batch, num_labels]}, or
+    {"scores": [batch]} for regression.
+  """
+
+  def outputs_fn(input_ids, input_mask, segment_ids):
+    # The labels only feed the loss, which serving does not compute.
+    label_shape = [tf.shape(input_ids)[0]]
+    if multi_label:
+      label_shape.append(num_labels)
+    labels = tf.zeros(label_shape,
+                      tf.float32 if is_regression else tf.int32)
+    features = {"input_ids": input_ids, "input_mask": input_mask,
+                "segment_ids": segment_ids, "label_ids": labels}
+    spec = model_fn(features, None, runner.ModeKeys.PREDICT, {})
+    return spec.predictions
+
+  return outputs_fn
+
+
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
 
   tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case,
                                                 FLAGS.init_checkpoint)
-  if not FLAGS.do_train and not FLAGS.do_eval and not FLAGS.do_predict:
+  if not (FLAGS.do_train or FLAGS.do_eval or FLAGS.do_predict or
+          FLAGS.export_dir):
     raise ValueError(
         "At least one of `do_train`, `do_eval` or `do_predict' must be True.")
   bert_config = runner.read_bert_config(FLAGS.bert_config_file)
   _validate_flags(bert_config)
   processor = get_processor(FLAGS.task_name)
+  if isinstance(processor, MultiLabelProcessor):
+    processor.configure(FLAGS.data_dir, FLAGS.label_separator,
+                        FLAGS.labels_file)
   label_list = processor.get_labels()
+  loop_settings = training_loop.settings_from_flags(FLAGS)
+  training_loop.check_settings(loop_settings, _metric_names(processor),
+                               FLAGS.do_train,
+                               None if FLAGS.do_eval else "--do_eval=True")
+  export.check_export_dir(FLAGS.export_dir)
   script_io.check_file(FLAGS.vocab_file, "vocab_file")
   tokenizer = tokenization.FullTokenizer(
       vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
@@ -1433,7 +1905,13 @@ def main(_):
                           FLAGS.bert_config_file)
   (train_examples, eval_examples, predict_examples) = _read_examples(processor)
   settings = runner.settings_from_flags(FLAGS)
-  runner.resolve_engine(settings)
+  training = training_options.settings_from_flags(
+      FLAGS, runner.resolve_engine(settings))
+  # What one replica's input_fn batches: the global batch's share.
+  train_batch_size = FLAGS.train_batch_size
+  if FLAGS.do_train:
+    train_batch_size = training_options.micro_batch_size(
+        training, FLAGS.train_batch_size)
   init_checkpoint = runner.resolve_init_checkpoint(
       FLAGS.init_checkpoint, bert_config, FLAGS.bert_config_file,
       model_dir=FLAGS.output_dir, training=FLAGS.do_train,
@@ -1462,25 +1940,48 @@ def main(_):
       use_tpu=FLAGS.use_tpu,
       use_one_hot_embeddings=FLAGS.use_tpu,
       is_regression=processor.is_regression,
-      extra_metrics=processor.extra_metrics)
+      extra_metrics=processor.extra_metrics,
+      multi_label_names=label_list if processor.is_multi_label else None,
+      multi_label_threshold=FLAGS.multi_label_threshold,
+      training=training)
 
-  estimator = runner.build_runner(
+  build_estimator = functools.partial(
+      runner.build_runner,
       model_fn,
       settings,
-      model_dir=FLAGS.output_dir,
       save_checkpoints_steps=FLAGS.save_checkpoints_steps,
       iterations_per_loop=FLAGS.iterations_per_loop,
-      train_batch_size=FLAGS.train_batch_size,
+      train_batch_size=train_batch_size,
       eval_batch_size=FLAGS.eval_batch_size,
-      predict_batch_size=FLAGS.predict_batch_size)
+      predict_batch_size=FLAGS.predict_batch_size,
+      training=training)
+  fine_tune = functools.partial(_fine_tune, build_estimator, processor,
+                                tokenizer, train_examples, eval_examples,
+                                num_train_steps, loop_settings)
 
-  with script_io.locked_directory(FLAGS.output_dir, "output_dir"):
-    if FLAGS.do_train:
-      _train(estimator, processor, tokenizer, train_examples, num_train_steps)
-    if FLAGS.do_eval:
-      _evaluate(estimator, processor, tokenizer, eval_examples)
+  with script_io.locked_directory(
+      training_options.locked_directory(training, FLAGS.output_dir),
+      "output_dir"):
+    model_dir = FLAGS.output_dir
+    if loop_settings.num_restarts > 1:
+      model_dir = training_loop.run_restarts(
+          fine_tune, loop_settings,
+          training_loop.restart_metric(loop_settings,
+                                       _metric_names(processor)),
+          FLAGS.output_dir)
+    elif FLAGS.do_train or FLAGS.do_eval:
+      fine_tune(model_dir, loop_settings.seed)
     if FLAGS.do_predict:
-      _predict(estimator, processor, tokenizer, predict_examples)
+      _predict(build_estimator(model_dir=model_dir), processor, tokenizer,
+               predict_examples)
+    if FLAGS.export_dir:
+      export.export_saved_model(
+          FLAGS.export_dir,
+          serving_outputs_fn(model_fn, len(label_list),
+                             processor.is_regression,
+                             getattr(processor, "is_multi_label", False)),
+          export.checkpoint_to_export(model_dir, init_checkpoint),
+          FLAGS.max_seq_length)
 
 
 if __name__ == "__main__":

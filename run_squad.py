@@ -34,6 +34,7 @@ import array
 import collections
 import collections.abc
 import contextlib
+import functools
 import json
 import math
 import os
@@ -45,11 +46,14 @@ import six
 import tensorflow.compat.v1 as tf
 
 import evaluate_squad
+import export
 import modeling
 import optimization
 import runner
 import script_io
 import tokenization
+import training_loop
+import training_options
 
 FLAGS = flags.FLAGS
 
@@ -150,6 +154,8 @@ flags.DEFINE_integer("iterations_per_loop", 1000,
                      **_OVERRIDABLE)
 
 runner.define_runner_flags()
+training_options.define_training_flags()
+training_loop.define_flags()
 
 # Feature `unique_id`s count up from here, as in the original.
 _FIRST_UNIQUE_ID = 1000000000
@@ -691,7 +697,7 @@ def _check_is_max_context(doc_spans, cur_span_index, position):
 
 
 def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
-                 use_one_hot_embeddings):
+                 use_one_hot_embeddings, bert_model_kwargs=None):
   """Creates a span-prediction model on top of BERT.
 
   Args:
@@ -699,6 +705,8 @@ def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
     is_training: bool, whether dropout is on.
     input_ids, input_mask, segment_ids: int32 [batch_size, seq_length].
     use_one_hot_embeddings: bool, one-hot matmul embeddings (TPU).
+    bert_model_kwargs: (not in the original) more `BertModel` arguments,
+      e.g. `training_options.model_kwargs`.
 
   Returns:
     (start_logits, end_logits), float32 [batch_size, seq_length] each.
@@ -709,7 +717,8 @@ def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
       input_ids=input_ids,
       input_mask=input_mask,
       token_type_ids=segment_ids,
-      use_one_hot_embeddings=use_one_hot_embeddings)
+      use_one_hot_embeddings=use_one_hot_embeddings,
+      **(bert_model_kwargs or {}))
 
   final_hidden = model.get_sequence_output()
 
@@ -752,8 +761,12 @@ def _position_loss(logits, positions, seq_length):
 
 def model_fn_builder(bert_config, init_checkpoint, learning_rate,
                      num_train_steps, num_warmup_steps, use_tpu,
-                     use_one_hot_embeddings):
-  """Returns the TPUEstimator `model_fn` of span prediction."""
+                     use_one_hot_embeddings,
+                     training=training_options.DEFAULT_SETTINGS):
+  """Returns the TPUEstimator `model_fn` of span prediction.
+
+  `training` (not in the original) is a `training_options.TrainingSettings`.
+  """
 
   def model_fn(features, labels, mode, params):  # pylint: disable=unused-argument
     """Trains on start/end positions, or predicts start/end logits."""
@@ -775,7 +788,9 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
         input_ids=input_ids,
         input_mask=input_mask,
         segment_ids=segment_ids,
-        use_one_hot_embeddings=use_one_hot_embeddings)
+        use_one_hot_embeddings=use_one_hot_embeddings,
+        bert_model_kwargs=training_options.model_kwargs(training,
+                                                        is_training))
 
     scaffold_fn = runner.init_from_checkpoint(init_checkpoint,
                                                        use_tpu)
@@ -790,7 +805,8 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
       runner.track_training_loss(total_loss, use_tpu)
 
       train_op = optimization.create_optimizer(
-          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)
+          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu,
+          **training_options.optimizer_kwargs(training))
 
       return runner.TPUEstimatorSpec(
           mode=mode,
@@ -871,14 +887,21 @@ def write_predictions(all_examples, all_features, all_results, n_best_size,
 
 def prediction_texts(all_examples, all_features, all_results, n_best_size,
                      max_answer_length, do_lower_case, strip_accents=None,
-                     never_split=None):
+                     never_split=None, version_2=None,
+                     null_score_diff_threshold=None):
   """The contents `write_predictions` writes, computed in memory.
+
+  `version_2` and `null_score_diff_threshold` default to the flags of
+  those names (`--version_2_with_negative`), read at call time.
 
   Returns:
     (predictions.json, nbest_predictions.json, null_odds.json) as strings;
-    null_odds.json is None without `FLAGS.version_2_with_negative`.
+    null_odds.json is None without version 2.
   """
-  version_2 = FLAGS.version_2_with_negative
+  if version_2 is None:
+    version_2 = FLAGS.version_2_with_negative
+  if null_score_diff_threshold is None:
+    null_score_diff_threshold = FLAGS.null_score_diff_threshold
   # How `get_final_text` re-tokenizes the context: as the tokenizer did.
   case = dict(do_lower_case=do_lower_case, strip_accents=strip_accents,
               never_split=never_split)
@@ -928,7 +951,7 @@ def prediction_texts(all_examples, all_features, all_results, n_best_size,
       score_diff = score_null - best_non_null_entry.start_logit - (
           best_non_null_entry.end_logit)
       scores_diff_json[example.qas_id] = score_diff
-      if score_diff > FLAGS.null_score_diff_threshold:
+      if score_diff > null_score_diff_threshold:
         all_predictions[example.qas_id] = ""
       else:
         all_predictions[example.qas_id] = best_non_null_entry.text
@@ -1370,7 +1393,7 @@ def validate_flags_or_throw(bert_config):
   tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case,
                                                 FLAGS.init_checkpoint)
 
-  if not FLAGS.do_train and not FLAGS.do_predict:
+  if not FLAGS.do_train and not FLAGS.do_predict and not FLAGS.export_dir:
     raise ValueError("At least one of `do_train` or `do_predict` must be True.")
 
   if FLAGS.do_train:
@@ -1455,8 +1478,15 @@ def _check_vocab(tokenizer):
                                            " or ".join(missing)))
 
 
-def _train(estimator, tokenizer, train_examples, num_train_steps):
-  """Streams the training features to train.tf_record, then trains."""
+def _train(estimator, tokenizer, train_examples, num_train_steps, seed=None,
+           evaluate=None, loop_settings=None):
+  """Streams the training features to train.tf_record, then trains.
+
+  With `evaluate`, evaluates as training goes (see `training_loop`).
+
+  Returns:
+    The metrics of the last evaluation, or None without `evaluate`.
+  """
   with FeatureWriter(
       filename=os.path.join(FLAGS.output_dir, "train.tf_record"),
       is_training=True) as train_writer:
@@ -1475,16 +1505,21 @@ def _train(estimator, tokenizer, train_examples, num_train_steps):
   tf.logging.info("  Batch size = %d", FLAGS.train_batch_size)
   tf.logging.info("  Num steps = %d", num_train_steps)
 
-  train_input_fn = input_fn_builder(
-      input_file=train_writer.filename,
-      seq_length=FLAGS.max_seq_length,
-      is_training=True,
-      drop_remainder=True)
-  estimator.train(
-      input_fn=train_input_fn,
-      max_steps=num_train_steps,
-      hooks=[runner.ProgressHook(
-          num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)])
+  train_input_fn = training_loop.seeded_input_fn(
+      input_fn_builder(
+          input_file=train_writer.filename,
+          seq_length=FLAGS.max_seq_length,
+          is_training=True,
+          drop_remainder=True), seed)
+  hooks = [runner.ProgressHook(
+      num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)]
+  if evaluate is None:
+    estimator.train(
+        input_fn=train_input_fn, max_steps=num_train_steps, hooks=hooks)
+    return None
+  return training_loop.train_and_evaluate(
+      estimator, train_input_fn, num_train_steps, hooks, evaluate,
+      estimator.model_dir, loop_settings)
 
 
 def _predict(estimator, tokenizer, eval_examples, gold_dataset):
@@ -1494,6 +1529,21 @@ def _predict(estimator, tokenizer, eval_examples, gold_dataset):
   eval_results.json (given gold answers) are one `script_io.OutputSet`:
   replaced all together or not at all, an older member not written this
   time removed.
+
+  Returns:
+    The metrics, or None without gold answers.
+  """
+  return _prediction_writer(estimator, tokenizer, eval_examples,
+                            gold_dataset, FLAGS.output_dir)()
+
+
+def _prediction_writer(estimator, tokenizer, eval_examples, gold_dataset,
+                       results_dir):
+  """Writes eval.tf_record; returns `predict()`, to call once or more.
+
+  `predict()` predicts with the latest checkpoint, writes the files
+  `_predict` writes to `results_dir` and returns the metrics (None without
+  gold answers).
   """
   eval_features = []
   with FeatureWriter(
@@ -1523,20 +1573,27 @@ def _predict(estimator, tokenizer, eval_examples, gold_dataset):
       seq_length=FLAGS.max_seq_length,
       is_training=False,
       drop_remainder=False)
-  all_results = _run_predictions(estimator, predict_input_fn,
-                                 len(eval_features))
 
-  texts = prediction_texts(eval_examples, eval_features, all_results,
-                           FLAGS.n_best_size, FLAGS.max_answer_length,
-                           FLAGS.do_lower_case,
-                           **script_io.tokenizer_options(FLAGS))
-  del eval_examples, eval_features, all_results
-  (predictions_text, _, null_odds_text) = texts
-  eval_text = _evaluation_text(gold_dataset, predictions_text, null_odds_text)
-  names = ("predictions.json", "nbest_predictions.json", "null_odds.json",
-           "eval_results.json")
-  _write_output_set(zip([os.path.join(FLAGS.output_dir, name)
-                         for name in names], texts + (eval_text,)))
+  def predict():
+    all_results = _run_predictions(estimator, predict_input_fn,
+                                   len(eval_features))
+    texts = prediction_texts(eval_examples, eval_features, all_results,
+                             FLAGS.n_best_size, FLAGS.max_answer_length,
+                             FLAGS.do_lower_case,
+                             **script_io.tokenizer_options(FLAGS))
+    del all_results
+    (predictions_text, _, null_odds_text) = texts
+    metrics = _evaluation(gold_dataset, predictions_text, null_odds_text)
+    eval_text = None
+    if metrics is not None:
+      eval_text = json.dumps(metrics, indent=2) + "\n"
+    names = ("predictions.json", "nbest_predictions.json", "null_odds.json",
+             "eval_results.json")
+    _write_output_set(zip([os.path.join(results_dir, name)
+                           for name in names], texts + (eval_text,)))
+    return metrics
+
+  return predict
 
 
 def _run_predictions(estimator, predict_input_fn, num_features):
@@ -1565,8 +1622,8 @@ def _run_predictions(estimator, predict_input_fn, num_features):
   return all_results
 
 
-def _evaluation_text(gold_dataset, predictions_text, null_odds_text):
-  """The official metrics as eval_results.json holds them, or None.
+def _evaluation(gold_dataset, predictions_text, null_odds_text):
+  """The official metrics (an ordered dict), or None.
 
   None when --predict_file lacks the gold answers of an evaluation. For
   SQuAD 2.0 the no-answer threshold of the metrics is
@@ -1592,7 +1649,76 @@ def _evaluation_text(gold_dataset, predictions_text, null_odds_text):
                   "v2.0" if version_2 else "v1.1")
   for key, value in result.items():
     tf.logging.info("  %s = %s", key, value)
-  return json.dumps(result, indent=2) + "\n"
+  return result
+
+
+def _metric_names(version_2):
+  """The metrics of evaluate_squad.py for the version, the main one first."""
+  if version_2:
+    return ["f1", "exact", "best_f1", "best_exact"]
+  return ["f1", "exact_match"]
+
+
+def _check_gold_answers(gold_dataset, loop_settings):
+  """Raises InputError if the run evaluates on a file without gold answers."""
+  if not (loop_settings.eval_every_n_steps or loop_settings.num_restarts > 1):
+    return
+  if not evaluate_squad.has_gold_answers(gold_dataset,
+                                         FLAGS.version_2_with_negative):
+    raise script_io.InputError(
+        "--predict_file=%s has questions without gold answers: "
+        "--eval_every_n_steps and --num_restarts evaluate on it" %
+        FLAGS.predict_file)
+
+
+def _fine_tune(build_estimator, tokenizer, train_examples, num_train_steps,
+               eval_examples, gold_dataset, loop_settings, model_dir, seed):
+  """Trains in `model_dir`, evaluating on the dev file if the settings ask.
+
+  Args:
+    build_estimator: `build_estimator(model_dir=...)` returns the runner.
+    tokenizer: the `FullTokenizer`.
+    train_examples: the training `SquadExample`s.
+    num_train_steps: int.
+    eval_examples, gold_dataset: of --predict_file (see
+      `_read_predict_examples`), or None.
+    loop_settings: `training_loop.LoopSettings`.
+    model_dir: the directory of checkpoints and prediction files.
+    seed: the graph-level random seed of training, or None.
+
+  Returns:
+    The metrics of the last evaluation, or None.
+  """
+  estimator = build_estimator(model_dir=model_dir)
+  evaluate = None
+  if loop_settings.eval_every_n_steps or loop_settings.num_restarts > 1:
+    evaluate = _prediction_writer(estimator, tokenizer, eval_examples,
+                                  gold_dataset, model_dir)
+  result = _train(estimator, tokenizer, train_examples, num_train_steps,
+                  seed, evaluate if loop_settings.eval_every_n_steps else None,
+                  loop_settings)
+  if result is None and evaluate is not None:
+    result = evaluate()
+  return result
+
+
+def serving_outputs_fn(bert_config):
+  """The `outputs_fn` of `export.export_saved_model`.
+
+  Returns:
+    `outputs_fn(input_ids, input_mask, segment_ids)` giving what
+    `--do_predict` computes: {"start_logits", "end_logits"}, float32
+    [batch, max_seq_length] each.
+  """
+
+  def outputs_fn(input_ids, input_mask, segment_ids):
+    (start_logits, end_logits) = create_model(
+        bert_config=bert_config, is_training=False, input_ids=input_ids,
+        input_mask=input_mask, segment_ids=segment_ids,
+        use_one_hot_embeddings=False)
+    return {"start_logits": start_logits, "end_logits": end_logits}
+
+  return outputs_fn
 
 
 def main(_):
@@ -1601,15 +1727,28 @@ def main(_):
   bert_config = runner.read_bert_config(FLAGS.bert_config_file)
 
   validate_flags_or_throw(bert_config)
+  loop_settings = training_loop.settings_from_flags(FLAGS)
+  training_loop.check_settings(
+      loop_settings, _metric_names(FLAGS.version_2_with_negative),
+      FLAGS.do_train, None if FLAGS.do_predict else
+      "--do_predict=True and a --predict_file with gold answers")
+  export.check_export_dir(FLAGS.export_dir)
 
   script_io.check_file(FLAGS.vocab_file, "vocab_file")
   tokenizer = tokenization.FullTokenizer(
-      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case)
+      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
+      **script_io.tokenizer_options(FLAGS))
   _check_vocab(tokenizer)
   runner.check_vocab_fits(tokenizer.vocab, bert_config, FLAGS.vocab_file,
                           FLAGS.bert_config_file)
   settings = runner.settings_from_flags(FLAGS)
-  runner.resolve_engine(settings)
+  training = training_options.settings_from_flags(
+      FLAGS, runner.resolve_engine(settings))
+  # What one replica's input_fn batches: the global batch's share.
+  train_batch_size = FLAGS.train_batch_size
+  if FLAGS.do_train:
+    train_batch_size = training_options.micro_batch_size(
+        training, FLAGS.train_batch_size)
   init_checkpoint = runner.resolve_init_checkpoint(
       FLAGS.init_checkpoint, bert_config, FLAGS.bert_config_file,
       model_dir=FLAGS.output_dir, training=FLAGS.do_train,
@@ -1619,6 +1758,7 @@ def main(_):
   train_examples = None
   num_train_steps = None
   num_warmup_steps = None
+  eval_examples = gold_dataset = None
   if FLAGS.do_train:
     train_examples, num_train_steps = _read_train_examples()
     num_warmup_steps = int(num_train_steps * FLAGS.warmup_proportion)
@@ -1626,6 +1766,7 @@ def main(_):
     # Read before training (the original reads it after), so that a bad
     # --predict_file stops the run before hours of training, not after.
     eval_examples, gold_dataset = _read_predict_examples()
+    _check_gold_answers(gold_dataset, loop_settings)
 
   model_fn = model_fn_builder(
       bert_config=bert_config,
@@ -1634,25 +1775,47 @@ def main(_):
       num_train_steps=num_train_steps,
       num_warmup_steps=num_warmup_steps,
       use_tpu=FLAGS.use_tpu,
-      use_one_hot_embeddings=FLAGS.use_tpu)
+      use_one_hot_embeddings=FLAGS.use_tpu,
+      training=training)
 
   # With --use_tpu=False this runs on the CPU or a GPU.
-  estimator = runner.build_runner(
+  build_estimator = functools.partial(
+      runner.build_runner,
       model_fn,
       settings,
-      model_dir=FLAGS.output_dir,
       save_checkpoints_steps=FLAGS.save_checkpoints_steps,
       iterations_per_loop=FLAGS.iterations_per_loop,
-      train_batch_size=FLAGS.train_batch_size,
-      predict_batch_size=FLAGS.predict_batch_size)
+      train_batch_size=train_batch_size,
+      predict_batch_size=FLAGS.predict_batch_size,
+      training=training)
+  fine_tune = functools.partial(_fine_tune, build_estimator, tokenizer,
+                                train_examples, num_train_steps,
+                                eval_examples, gold_dataset, loop_settings)
 
-  with script_io.locked_directory(FLAGS.output_dir, "output_dir"):
-    if FLAGS.do_train:
-      _train(estimator, tokenizer, train_examples, num_train_steps)
-      del train_examples
+  with script_io.locked_directory(
+      training_options.locked_directory(training, FLAGS.output_dir),
+      "output_dir"):
+    model_dir = FLAGS.output_dir
+    predicted = False
+    if loop_settings.num_restarts > 1:
+      model_dir = training_loop.run_restarts(
+          fine_tune, loop_settings,
+          training_loop.restart_metric(
+              loop_settings, _metric_names(FLAGS.version_2_with_negative)),
+          FLAGS.output_dir)
+    elif FLAGS.do_train:
+      # Evaluating as training goes leaves the final predictions written.
+      predicted = fine_tune(model_dir, loop_settings.seed) is not None
+    del train_examples, fine_tune
 
-    if FLAGS.do_predict:
-      _predict(estimator, tokenizer, eval_examples, gold_dataset)
+    if FLAGS.do_predict and not predicted:
+      _predict(build_estimator(model_dir=model_dir), tokenizer,
+               eval_examples, gold_dataset)
+    if FLAGS.export_dir:
+      export.export_saved_model(
+          FLAGS.export_dir, serving_outputs_fn(bert_config),
+          export.checkpoint_to_export(model_dir, init_checkpoint),
+          FLAGS.max_seq_length)
 
 
 if __name__ == "__main__":
