@@ -60,8 +60,15 @@ import plots
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_string("output_dir", "output/demo",
-                    "Folder for every output of the demo.")
+# The scripts define flags of these names too, with the same defaults:
+# overriding lets the test suite import them and the demo into one process.
+_OVERRIDABLE = {"allow_override": True}
+
+DEFAULT_OUTPUT_DIR = "output/demo"
+
+flags.DEFINE_string("output_dir", None,
+                    "Folder for every output of the demo (default: %s)." %
+                    DEFAULT_OUTPUT_DIR, **_OVERRIDABLE)
 
 flags.DEFINE_bool(
     "quick", False,
@@ -84,7 +91,7 @@ flags.DEFINE_string(
 flags.DEFINE_bool(
     "do_lower_case", True,
     "Whether to lower-case the text: True for an uncased model, False for "
-    "a cased --bert_model_dir.")
+    "a cased --bert_model_dir.", **_OVERRIDABLE)
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -593,7 +600,8 @@ def main(argv):
     sys.exit("error: --stages: %s make the tiny model, which "
              "--bert_model_dir replaces" % ",".join(TINY_MODEL_STAGES))
   settings = QUICK_SETTINGS if FLAGS.quick else FULL_SETTINGS
-  demo = Demo(relative_output_dir(FLAGS.output_dir), settings,
+  output_dir = relative_output_dir(FLAGS.output_dir or DEFAULT_OUTPUT_DIR)
+  demo = Demo(output_dir, settings,
               bert_model_dir=(FLAGS.bert_model_dir and
                               relative_output_dir(FLAGS.bert_model_dir)),
               do_lower_case=FLAGS.do_lower_case)
