@@ -411,19 +411,7 @@ class AdamWeightDecayOptimizer(tf.train.Optimizer):
         continue
 
       param_name = self._get_variable_name(param.name)
-
-      m = tf.get_variable(
-          name=param_name + "/adam_m",
-          shape=param.shape.as_list(),
-          dtype=tf.float32,
-          trainable=False,
-          initializer=tf.zeros_initializer())
-      v = tf.get_variable(
-          name=param_name + "/adam_v",
-          shape=param.shape.as_list(),
-          dtype=tf.float32,
-          trainable=False,
-          initializer=tf.zeros_initializer())
+      (m, v) = self._moments(param_name, param)
 
       # The Adam moments, used as they are: the paper's bias correction (a
       # division by 1 - beta^t) is left out, as in the original.
@@ -450,6 +438,18 @@ class AdamWeightDecayOptimizer(tf.train.Optimizer):
            v.assign(next_v)])
     return tf.group(*assignments, name=name)
 
+  def _moments(self, param_name, param):
+    """The slot variables `<param_name>/adam_m` and `/adam_v`, from zeros."""
+    return [
+        tf.get_variable(
+            name=param_name + slot,
+            shape=param.shape.as_list(),
+            dtype=tf.float32,
+            trainable=False,
+            initializer=tf.zeros_initializer())
+        for slot in ("/adam_m", "/adam_v")
+    ]
+
   def _do_use_weight_decay(self, param_name):
     """True unless decay is off or `param_name` matches an exclusion."""
     if not self.weight_decay_rate:
@@ -468,7 +468,7 @@ class AdamWeightDecayOptimizer(tf.train.Optimizer):
     return param_name
 
 
-class LAMBOptimizer(tf.train.Optimizer):
+class LAMBOptimizer(AdamWeightDecayOptimizer):
   """LAMB: Adam with a layer-wise trust ratio, for large batches.
 
   You et al. 2019, "Large Batch Optimization for Deep Learning: Training
@@ -506,13 +506,10 @@ class LAMBOptimizer(tf.train.Optimizer):
         `exclude_from_weight_decay` (as TF Model Garden's LAMB does).
       name: name of the optimizer.
     """
-    super(LAMBOptimizer, self).__init__(False, name)
-    self.learning_rate = learning_rate
-    self.weight_decay_rate = weight_decay_rate
-    self.beta_1 = beta_1
-    self.beta_2 = beta_2
-    self.epsilon = epsilon
-    self.exclude_from_weight_decay = exclude_from_weight_decay
+    super(LAMBOptimizer, self).__init__(
+        learning_rate, weight_decay_rate=weight_decay_rate, beta_1=beta_1,
+        beta_2=beta_2, epsilon=epsilon,
+        exclude_from_weight_decay=exclude_from_weight_decay, name=name)
     if exclude_from_layer_adaptation is None:
       exclude_from_layer_adaptation = exclude_from_weight_decay
     self.exclude_from_layer_adaptation = exclude_from_layer_adaptation
@@ -530,25 +527,17 @@ class LAMBOptimizer(tf.train.Optimizer):
         continue
       # An embedding's IndexedSlices gradient, summed per row.
       grad = tf.convert_to_tensor(grad)
-      param_name = param.op.name
-      (m, v) = [
-          tf.get_variable(
-              name=param_name + slot,
-              shape=param.shape.as_list(),
-              dtype=tf.float32,
-              trainable=False,
-              initializer=tf.zeros_initializer())
-          for slot in ("/adam_m", "/adam_v")
-      ]
+      param_name = self._get_variable_name(param.name)
+      (m, v) = self._moments(param_name, param)
       next_m = self.beta_1 * m + (1.0 - self.beta_1) * grad
       next_v = self.beta_2 * v + (1.0 - self.beta_2) * tf.square(grad)
       update = ((next_m / beta_1_correction) /
                 (tf.sqrt(next_v / beta_2_correction) + self.epsilon))
-      if self.weight_decay_rate and _matches_none(
-          param_name, self.exclude_from_weight_decay):
+      if self._do_use_weight_decay(param_name):
         update += self.weight_decay_rate * param
       ratio = 1.0
-      if _matches_none(param_name, self.exclude_from_layer_adaptation):
+      if not any(re.search(r, param_name)
+                 for r in self.exclude_from_layer_adaptation or []):
         param_norm = tf.norm(param)
         update_norm = tf.norm(update)
         ratio = tf.where(
@@ -560,8 +549,3 @@ class LAMBOptimizer(tf.train.Optimizer):
            m.assign(next_m),
            v.assign(next_v)])
     return tf.group(*assignments, name=name)
-
-
-def _matches_none(name, patterns):
-  """True when no regular expression of `patterns` (or None) finds `name`."""
-  return not any(re.search(r, name) for r in patterns or [])

@@ -460,19 +460,8 @@ class MnliMismatchedProcessor(MnliProcessor):
     return self._examples_from_file(data_dir, "test_mismatched.tsv", "test")
 
 
-class _PairProcessor(DataProcessor):
-  """A GLUE task: train.tsv, dev.tsv, test.tsv, each with a header line.
-
-  The guid is `<set>-<line number>`, the header being line 0, as in the
-  original's MRPC processor. Subclasses give the columns (counting from 0)
-  of the texts and the label in the train and dev files (`columns`) and of
-  the texts in the test file (`test_columns`); a None `text_b` column makes
-  a single-sentence task. Test examples get the first label (or "0" for a
-  regression task), as the original does.
-  """
-
-  columns = None  # (text_a, text_b, label) in train.tsv and dev.tsv.
-  test_columns = None  # (text_a, text_b) in test.tsv.
+class _TsvSetsProcessor(DataProcessor):
+  """A task whose sets are train.tsv, dev.tsv and test.tsv in data_dir."""
 
   def get_train_examples(self, data_dir):
     """See base class."""
@@ -485,6 +474,21 @@ class _PairProcessor(DataProcessor):
   def get_test_examples(self, data_dir):
     """See base class."""
     return self._examples_from_file(data_dir, "test.tsv", "test")
+
+
+class _PairProcessor(_TsvSetsProcessor):
+  """A GLUE task: train.tsv, dev.tsv, test.tsv, each with a header line.
+
+  The guid is `<set>-<line number>`, the header being line 0, as in the
+  original's MRPC processor. Subclasses give the columns (counting from 0)
+  of the texts and the label in the train and dev files (`columns`) and of
+  the texts in the test file (`test_columns`); a None `text_b` column makes
+  a single-sentence task. Test examples get the first label (or "0" for a
+  regression task), as the original does.
+  """
+
+  columns = None  # (text_a, text_b, label) in train.tsv and dev.tsv.
+  test_columns = None  # (text_a, text_b) in test.tsv.
 
   def _create_examples(self, lines, set_type):
     """Creates examples for the training, dev and test sets."""
@@ -535,7 +539,7 @@ class MrpcProcessor(_PairProcessor):
     return ["0", "1"]
 
 
-class ColaProcessor(DataProcessor):
+class ColaProcessor(_TsvSetsProcessor):
   """Processor for the CoLA data set (GLUE version)."""
 
   extra_metrics = ("matthews_corr",)
@@ -643,7 +647,7 @@ class StsbProcessor(_PairProcessor):
     return [None]
 
 
-class MultiLabelProcessor(DataProcessor):
+class MultiLabelProcessor(_TsvSetsProcessor):
   """A multi-label task of your own data (`--task_name=multilabel`).
 
   `train.tsv`, `dev.tsv` and `test.tsv` each start with a header naming
@@ -680,18 +684,6 @@ class MultiLabelProcessor(DataProcessor):
     self.label_separator = label_separator
     self.labels_file = labels_file
     self._labels = None
-
-  def get_train_examples(self, data_dir):
-    """See base class."""
-    return self._examples_from_file(data_dir, "train.tsv", "train")
-
-  def get_dev_examples(self, data_dir):
-    """See base class."""
-    return self._examples_from_file(data_dir, "dev.tsv", "dev")
-
-  def get_test_examples(self, data_dir):
-    """See base class."""
-    return self._examples_from_file(data_dir, "test.tsv", "test")
 
   def get_labels(self):
     """See base class."""
@@ -1904,18 +1896,8 @@ def main(_):
   runner.check_vocab_fits(tokenizer.vocab, bert_config, FLAGS.vocab_file,
                           FLAGS.bert_config_file)
   (train_examples, eval_examples, predict_examples) = _read_examples(processor)
-  settings = runner.settings_from_flags(FLAGS)
-  training = training_options.settings_from_flags(
-      FLAGS, runner.resolve_engine(settings))
-  # What one replica's input_fn batches: the global batch's share.
-  train_batch_size = FLAGS.train_batch_size
-  if FLAGS.do_train:
-    train_batch_size = training_options.micro_batch_size(
-        training, FLAGS.train_batch_size)
-  init_checkpoint = runner.resolve_init_checkpoint(
-      FLAGS.init_checkpoint, bert_config, FLAGS.bert_config_file,
-      model_dir=FLAGS.output_dir, training=FLAGS.do_train,
-      allow_partial=FLAGS.allow_partial_checkpoint)
+  (settings, training, train_batch_size,
+   init_checkpoint) = runner.setup_from_flags(FLAGS, bert_config)
 
   num_train_steps = None
   num_warmup_steps = None

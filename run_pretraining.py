@@ -545,18 +545,8 @@ def main(_):
 
   bert_config = runner.read_bert_config(FLAGS.bert_config_file)
   check_flags(bert_config)
-  settings = runner.settings_from_flags(FLAGS)
-  training = training_options.settings_from_flags(
-      FLAGS, runner.resolve_engine(settings))
-  # What one replica's input_fn batches: the global batch's share.
-  train_batch_size = FLAGS.train_batch_size
-  if FLAGS.do_train:
-    train_batch_size = training_options.micro_batch_size(
-        training, FLAGS.train_batch_size)
-  init_checkpoint = runner.resolve_init_checkpoint(
-      FLAGS.init_checkpoint, bert_config, FLAGS.bert_config_file,
-      model_dir=FLAGS.output_dir, training=FLAGS.do_train,
-      allow_partial=FLAGS.allow_partial_checkpoint)
+  (settings, training, train_batch_size,
+   init_checkpoint) = runner.setup_from_flags(FLAGS, bert_config)
 
   input_files = script_io.expand_file_patterns(FLAGS.input_file,
                                                "input_file")

@@ -685,6 +685,43 @@ def _check_checkpoint_data(prefix, flag_name):
         (flag_name, prefix, found, expected - found))
 
 
+RunSetup = collections.namedtuple(
+    "RunSetup",
+    ["settings", "training", "train_batch_size", "init_checkpoint"])
+
+
+def setup_from_flags(flag_values, bert_config):
+  """Reads and checks what a training script's `main` builds its runner from.
+
+  Args:
+    flag_values: the parsed flags of `define_runner_flags`,
+      `training_options.define_training_flags` and the script's own
+      `train_batch_size`, `do_train`, `init_checkpoint`, `bert_config_file`
+      and `output_dir`.
+    bert_config: the model's `BertConfig`.
+
+  Returns:
+    `RunSetup`: the `RunnerSettings`, the `training_options.TrainingSettings`,
+    the batch one replica's training `input_fn` reads (the global batch's
+    share) and the resolved init checkpoint (or None).
+
+  Raises:
+    InputError: for flags that cannot work together, or a bad checkpoint.
+  """
+  settings = settings_from_flags(flag_values)
+  training = training_options.settings_from_flags(flag_values,
+                                                  resolve_engine(settings))
+  train_batch_size = flag_values.train_batch_size
+  if flag_values.do_train:
+    train_batch_size = training_options.micro_batch_size(training,
+                                                         train_batch_size)
+  init_checkpoint = resolve_init_checkpoint(
+      flag_values.init_checkpoint, bert_config, flag_values.bert_config_file,
+      model_dir=flag_values.output_dir, training=flag_values.do_train,
+      allow_partial=flag_values.allow_partial_checkpoint)
+  return RunSetup(settings, training, train_batch_size, init_checkpoint)
+
+
 def resolve_init_checkpoint(init_checkpoint, bert_config, config_file,
                             model_dir=None, training=False,
                             allow_partial=False):
