@@ -966,14 +966,6 @@ def _score(label):
   return score if np.isfinite(score) else None
 
 
-def _int_feature(values):
-  return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
-
-
-def _float_feature(values):
-  return tf.train.Feature(float_list=tf.train.FloatList(value=list(values)))
-
-
 def file_based_convert_examples_to_features(examples, label_list,
                                             max_seq_length, tokenizer,
                                             output_file, is_regression=False,
@@ -996,16 +988,16 @@ def file_based_convert_examples_to_features(examples, label_list,
                                          max_seq_length, tokenizer,
                                          is_regression, multi_label)
         features = collections.OrderedDict()
-        features["input_ids"] = _int_feature(feature.input_ids)
-        features["input_mask"] = _int_feature(feature.input_mask)
-        features["segment_ids"] = _int_feature(feature.segment_ids)
+        features["input_ids"] = script_io.int64_feature(feature.input_ids)
+        features["input_mask"] = script_io.int64_feature(feature.input_mask)
+        features["segment_ids"] = script_io.int64_feature(feature.segment_ids)
         if is_regression:
-          features["label_ids"] = _float_feature([feature.label_id])
+          features["label_ids"] = script_io.float_feature([feature.label_id])
         elif multi_label:
-          features["label_ids"] = _int_feature(feature.label_id)
+          features["label_ids"] = script_io.int64_feature(feature.label_id)
         else:
-          features["label_ids"] = _int_feature([feature.label_id])
-        features["is_real_example"] = _int_feature(
+          features["label_ids"] = script_io.int64_feature([feature.label_id])
+        features["is_real_example"] = script_io.int64_feature(
             [int(feature.is_real_example)])
         writer.write(script_io.serialize_example_in_order(features))
 

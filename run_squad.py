@@ -39,7 +39,6 @@ import json
 import math
 import os
 import random
-import time
 
 from absl import flags
 import six
@@ -163,9 +162,8 @@ _FIRST_UNIQUE_ID = 1000000000
 # The original logs every feature of this many first examples.
 _NUM_EXAMPLES_LOGGED = 20
 
-# Progress is logged every this many features made, and predicted.
-_PROGRESS_EVERY = 2000
-_PREDICT_PROGRESS_EVERY = 1000
+# Least seconds between two progress lines, making and predicting features.
+_PROGRESS_EVERY_SECONDS = 10.0
 
 
 class SquadExample(object):
@@ -504,7 +502,9 @@ def convert_examples_to_features(examples, tokenizer, max_seq_length,
     raise ValueError("doc_stride (%d) must be positive" % doc_stride)
   document_tokenizer = _DocumentTokenizer(tokenizer)
   unique_id = _FIRST_UNIQUE_ID
-  start_time = time.time()
+  progress = script_io.ProgressLog(
+      "Converted %d features from %d/%d examples", "features",
+      every_seconds=_PROGRESS_EVERY_SECONDS)
   for (example_index, example) in enumerate(examples):
     query_tokens = tokenizer.tokenize(example.question_text)
     query_tokens = query_tokens[0:max_query_length]
@@ -535,8 +535,8 @@ def convert_examples_to_features(examples, tokenizer, max_seq_length,
 
       output_fn(feature)
       unique_id += 1
-      _log_progress(unique_id - _FIRST_UNIQUE_ID, example_index + 1,
-                    len(examples), start_time)
+      progress.update(unique_id - _FIRST_UNIQUE_ID, example_index + 1,
+                      len(examples))
 
 
 def _make_feature(unique_id, example_index, example, query_tokens, document,
@@ -612,16 +612,6 @@ def _log_feature(feature, is_training, is_impossible):
     tf.logging.info("start_position: %d" % (feature.start_position))
     tf.logging.info("end_position: %d" % (feature.end_position))
     tf.logging.info("answer: %s" % (tokenization.printable_text(answer_text)))
-
-
-def _log_progress(num_features, num_examples_done, num_examples, start_time):
-  """Logs the features made so far and their rate, now and then."""
-  if num_features % _PROGRESS_EVERY:
-    return
-  elapsed = max(time.time() - start_time, 1e-9)
-  tf.logging.info("Converted %d/%d examples into %d features "
-                  "(%.1f features/s)", num_examples_done, num_examples,
-                  num_features, num_features / elapsed)
 
 
 def _improve_answer_span(doc_tokens, input_start, input_end, tokenizer,
@@ -1249,10 +1239,6 @@ def _compute_softmax(scores):
   return probs
 
 
-def _int64_feature(values):
-  return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
-
-
 @contextlib.contextmanager
 def _writing(path):
   """Reports a failed write of the output `path` (a full disk) naming it."""
@@ -1287,17 +1273,18 @@ class FeatureWriter(object):
     self.num_features += 1
 
     named_features = [
-        ("unique_ids", _int64_feature([feature.unique_id])),
-        ("input_ids", _int64_feature(feature.input_ids)),
-        ("input_mask", _int64_feature(feature.input_mask)),
-        ("segment_ids", _int64_feature(feature.segment_ids)),
+        ("unique_ids", script_io.int64_feature([feature.unique_id])),
+        ("input_ids", script_io.int64_feature(feature.input_ids)),
+        ("input_mask", script_io.int64_feature(feature.input_mask)),
+        ("segment_ids", script_io.int64_feature(feature.segment_ids)),
     ]
     if self.is_training:
       named_features.extend([
-          ("start_positions", _int64_feature([feature.start_position])),
-          ("end_positions", _int64_feature([feature.end_position])),
-          ("is_impossible", _int64_feature([int(bool(
-              feature.is_impossible))])),
+          ("start_positions",
+           script_io.int64_feature([feature.start_position])),
+          ("end_positions", script_io.int64_feature([feature.end_position])),
+          ("is_impossible",
+           script_io.int64_feature([int(bool(feature.is_impossible))])),
       ])
     with _writing(self.filename):
       self._writer.write(
@@ -1603,22 +1590,17 @@ def _run_predictions(estimator, predict_input_fn, num_features):
   original's lists of Python floats, in a quarter of the memory).
   """
   all_results = []
-  start_time = None
+  progress = script_io.ProgressLog(
+      "Processing example: %d/%d", "features", total=num_features,
+      every_seconds=_PROGRESS_EVERY_SECONDS)
   for result in estimator.predict(
       predict_input_fn, yield_single_examples=True):
-    if start_time is None:
-      # The rate counts from the first result, once the graph is built.
-      start_time = time.time()
-    elif len(all_results) % _PREDICT_PROGRESS_EVERY == 0:
-      elapsed = max(time.time() - start_time, 1e-9)
-      tf.logging.info("Processing example: %d/%d (%.1f features/s)",
-                      len(all_results), num_features,
-                      len(all_results) / elapsed)
     all_results.append(
         RawResult(
             unique_id=int(result["unique_ids"]),
             start_logits=array.array("d", result["start_logits"].flat),
             end_logits=array.array("d", result["end_logits"].flat)))
+    progress.update(len(all_results), num_features)
   return all_results
 
 

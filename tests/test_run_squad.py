@@ -763,8 +763,7 @@ def _check_prediction_files(out_dir, ids, n_best_size, version_2):
 
 def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, parse_flags,
                                           tf_log, monkeypatch):
-  monkeypatch.setattr(run_squad, "_PROGRESS_EVERY", 4)
-  monkeypatch.setattr(run_squad, "_PREDICT_PROGRESS_EVERY", 4)
+  monkeypatch.setattr(run_squad, "_PROGRESS_EVERY_SECONDS", 0.0)
   path = _squad_file(tmp_path / "tiny-v2.json", _tiny_qas(True),
                      _TINY_CONTEXT, version="v2.0")
   out_dir = _run_main(
@@ -800,7 +799,7 @@ def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, parse_flags,
       path, os.path.join(out_dir, "predictions.json"),
       os.path.join(out_dir, "null_odds.json"), na_prob_thresh=0.0)
   assert any(m.startswith("  best_f1 = ") for m in tf_log.messages)
-  assert any(m.startswith("Converted ") and "into 8 features (" in m and
+  assert any(m.startswith("Converted 8 features from ") and
              "features/s" in m for m in tf_log.messages)
   assert any(m.startswith("Processing example: 4/") and "features/s" in m
              for m in tf_log.messages)
