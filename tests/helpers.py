@@ -5,6 +5,9 @@ import os
 import subprocess
 import sys
 
+from absl import flags
+from absl.testing import flagsaver
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -37,3 +40,25 @@ def run_scripts(script, argvs):
   while running:
     finish()
   return results
+
+
+def ensure_flags_parsed():
+  """Lets tests read FLAGS without parsing a command line."""
+  if not flags.FLAGS.is_parsed():
+    flags.FLAGS.mark_as_parsed()
+
+
+def run_main(script_module, values):
+  """Runs `script_module.main` with the flags `values`, restored after."""
+  ensure_flags_parsed()
+  with flagsaver.flagsaver(**values):
+    script_module.main([])
+
+
+def read_eval_results(path):
+  """The `key = value` lines of an eval_results.txt, checked to be sorted."""
+  with open(path) as f:
+    lines = f.read().splitlines()
+  keys = [line.split(" = ")[0] for line in lines]
+  assert keys == sorted(keys)
+  return {line.split(" = ")[0]: float(line.split(" = ")[1]) for line in lines}

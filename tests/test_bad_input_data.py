@@ -28,9 +28,9 @@ import create_pretraining_data
 import run_classifier
 import script_io
 import tokenization
+import helpers
 from conftest import ROOT
 
-FLAGS = flags.FLAGS
 
 SEQ_LENGTH = 32
 
@@ -103,11 +103,6 @@ def write_tsv(path, rows):
   with open(path, "w", encoding="utf-8") as f:
     f.write("".join("\t".join(row) + "\n" for row in rows))
   return path
-
-
-def ensure_flags_parsed():
-  if not FLAGS.is_parsed():
-    FLAGS.mark_as_parsed()
 
 
 # --------------------------------------------------------------------------
@@ -237,7 +232,7 @@ def test_data_dir_and_data_files_of_the_wrong_kind(classifier_case):
 
 
 def test_missing_data_dir_or_data_file(tmp_path):
-  ensure_flags_parsed()
+  helpers.ensure_flags_parsed()
   processor = run_classifier.MrpcProcessor()
   missing = str(tmp_path / "nothing")
   with flagsaver.flagsaver(data_dir=missing, do_train=False, do_eval=True,
@@ -273,7 +268,7 @@ def test_flag_that_cannot_work(classifier_case):
 def test_more_flags_that_cannot_work(tiny_bert, change, message):
   """Were: an OverflowError traceback (inf epochs), or messages that named
   no flag ("batch_size must be greater than zero.")."""
-  ensure_flags_parsed()
+  helpers.ensure_flags_parsed()
   config = run_classifier.modeling.BertConfig.from_json_file(
       tiny_bert["config_file"])
   values = dict(max_seq_length=SEQ_LENGTH, init_checkpoint=None,
@@ -339,7 +334,7 @@ TASK_SETS = [(task, set_name) for task in sorted(TASK_FILES)
 def read_set(tmp_path, task, set_name, rows):
   """Writes `rows` as the set's file and reads it as main does."""
   path = write_tsv(str(tmp_path / TASK_FILES[task][set_name]), rows)
-  ensure_flags_parsed()
+  helpers.ensure_flags_parsed()
   with flagsaver.flagsaver(data_dir=str(tmp_path), task_name=task):
     return path, run_classifier._read_set(
         run_classifier.get_processor(task), set_name)
@@ -363,7 +358,7 @@ class ForgetsToReturn(run_classifier.MrpcProcessor):
 
 def test_a_processor_that_returns_none(tmp_path):
   """Was: a TypeError traceback (`len(None)`)."""
-  ensure_flags_parsed()
+  helpers.ensure_flags_parsed()
   task_name = "test_bad_input_data:ForgetsToReturn"
   write_mrpc(str(tmp_path))
   with flagsaver.flagsaver(data_dir=str(tmp_path), task_name=task_name):
@@ -429,7 +424,7 @@ class ListEstimator(object):
 
 
 def predict_with(tiny_bert, output_dir, examples, predictions):
-  ensure_flags_parsed()
+  helpers.ensure_flags_parsed()
   tokenizer = tokenization.FullTokenizer(tiny_bert["vocab_file"], True)
   with flagsaver.flagsaver(output_dir=output_dir, max_seq_length=SEQ_LENGTH,
                            use_tpu=False, predict_batch_size=2):

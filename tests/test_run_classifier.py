@@ -21,6 +21,7 @@ import tensorflow.compat.v1 as tf
 import run_classifier
 import script_io
 import tokenization
+import helpers
 from conftest import ROOT
 
 FLAGS = flags.FLAGS
@@ -41,12 +42,6 @@ def write_tsv(path, rows):
 def read_jsonl(path):
   with open(path, encoding="utf-8") as f:
     return [json.loads(line) for line in f]
-
-
-def ensure_flags_parsed():
-  """Lets tests read FLAGS without parsing a command line."""
-  if not FLAGS.is_parsed():
-    FLAGS.mark_as_parsed()
 
 
 def parse_records(path):
@@ -603,7 +598,7 @@ def test_degenerate_metrics_are_zero():
 
 
 def test_dev_and_test_sets_are_padded_to_whole_batches_on_tpu_only():
-  ensure_flags_parsed()
+  helpers.ensure_flags_parsed()
   examples = [run_classifier.InputExample("t-%d" % i, "a") for i in range(5)]
   with flagsaver.flagsaver(use_tpu=False):
     assert run_classifier._pad_for_tpu(examples, 4) == 5
@@ -693,20 +688,6 @@ def base_flags(tiny_bert, data_dir, output_dir, task):
   }
 
 
-def run_main(values):
-  ensure_flags_parsed()
-  with flagsaver.flagsaver(**values):
-    run_classifier.main([])
-
-
-def read_eval_results(path):
-  with open(path) as f:
-    lines = f.read().splitlines()
-  keys = [line.split(" = ")[0] for line in lines]
-  assert keys == sorted(keys)
-  return {line.split(" = ")[0]: float(line.split(" = ")[1]) for line in lines}
-
-
 @pytest.mark.parametrize("task,extra_keys", [
     ("mrpc", ["eval_accuracy", "eval_f1"]),
     ("sst-2", ["eval_accuracy"]),
@@ -716,9 +697,11 @@ def test_fine_tuning_run_writes_metrics_and_predictions(tiny_bert, tmp_path,
   data_dir = str(tmp_path / "data")
   output_dir = str(tmp_path / "output")
   dev_rows = write_task_data(data_dir, task, np.random.RandomState(len(task)))
-  run_main(base_flags(tiny_bert, data_dir, output_dir, task))
+  helpers.run_main(run_classifier,
+                   base_flags(tiny_bert, data_dir, output_dir, task))
 
-  results = read_eval_results(os.path.join(output_dir, "eval_results.txt"))
+  results = helpers.read_eval_results(
+      os.path.join(output_dir, "eval_results.txt"))
   assert sorted(results) == sorted(["eval_loss", "global_step", "loss"] +
                                    extra_keys)
   assert results["global_step"] == 3  # int(12 / 4 * 1.0) steps.
@@ -808,7 +791,7 @@ def bad_input_run(tiny_bert, tmp_path):
     values = base_flags(tiny_bert, data_dir, output_dir, "mrpc")
     values.update(overrides)
     with pytest.raises(ValueError) as error:
-      run_main(values)
+      helpers.run_main(run_classifier, values)
     message = str(error.value)
     assert "\n" not in message
     assert not os.path.exists(os.path.join(output_dir, "train.tf_record"))

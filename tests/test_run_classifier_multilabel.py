@@ -12,7 +12,6 @@ import os
 import random
 
 from absl import flags
-from absl.testing import flagsaver
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -22,12 +21,6 @@ import run_classifier
 import script_io
 
 FLAGS = flags.FLAGS
-
-
-def ensure_flags_parsed():
-  """Lets tests read FLAGS without parsing a command line."""
-  if not FLAGS.is_parsed():
-    FLAGS.mark_as_parsed()
 
 
 def write_text(path, text):
@@ -271,20 +264,6 @@ def base_flags(tiny_bert, data_dir, output_dir):
   }
 
 
-def run_main(values):
-  ensure_flags_parsed()
-  with flagsaver.flagsaver(**values):
-    run_classifier.main([])
-
-
-def read_eval_results(path):
-  with open(path) as f:
-    lines = f.read().splitlines()
-  keys = [line.split(" = ")[0] for line in lines]
-  assert keys == sorted(keys)
-  return {line.split(" = ")[0]: float(line.split(" = ")[1]) for line in lines}
-
-
 def test_fine_tuning_learns_the_labels_and_predicts_row_for_row(tiny_bert,
                                                                 tmp_path):
   data_dir = str(tmp_path / "data")
@@ -295,9 +274,10 @@ def test_fine_tuning_learns_the_labels_and_predicts_row_for_row(tiny_bert,
   write_set(os.path.join(data_dir, "dev.tsv"), dev_rows)
   # test.tsv holds the dev rows, so the predictions can be scored.
   write_set(os.path.join(data_dir, "test.tsv"), dev_rows)
-  run_main(base_flags(tiny_bert, data_dir, output_dir))
+  helpers.run_main(run_classifier, base_flags(tiny_bert, data_dir, output_dir))
 
-  results = read_eval_results(os.path.join(output_dir, "eval_results.txt"))
+  results = helpers.read_eval_results(
+      os.path.join(output_dir, "eval_results.txt"))
   assert sorted(results) == sorted(
       ["eval_exact_match", "eval_loss", "eval_macro_f1", "eval_micro_f1",
        "global_step", "loss"] + ["eval_f1_" + name for name in LABEL_NAMES])
@@ -341,7 +321,7 @@ def test_fine_tuning_learns_the_labels_and_predicts_row_for_row(tiny_bert,
   values = base_flags(tiny_bert, test_only_dir, output_dir)
   values.update(do_train=False, do_eval=False, init_checkpoint=None,
                 labels_file=labels_file)
-  run_main(values)
+  helpers.run_main(run_classifier, values)
   with open(os.path.join(output_dir, "test_results.tsv")) as f:
     assert f.read().splitlines() == lines
 
@@ -459,6 +439,6 @@ def test_more_bad_input_names_the_file_and_line_or_flag(tiny_bert, tmp_path,
   (values, data_dir, output_dir) = write_case(name, MORE_BAD_INPUT,
                                               str(tmp_path), tiny_bert)
   with pytest.raises(script_io.InputError) as error:
-    run_main(values)
+    helpers.run_main(run_classifier, values)
   assert str(error.value) == MORE_BAD_INPUT[name][2].format(data=data_dir)
   assert not os.path.exists(output_dir)

@@ -11,7 +11,6 @@ import os
 import random
 
 from absl import flags
-from absl.testing import flagsaver
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -27,12 +26,6 @@ FLAGS = flags.FLAGS
 # test.csv.
 HEADER = ["", "video-id", "fold-ind", "startphrase", "sent1", "sent2",
           "gold-source", "ending0", "ending1", "ending2", "ending3", "label"]
-
-
-def ensure_flags_parsed():
-  """Lets tests read FLAGS without parsing a command line."""
-  if not FLAGS.is_parsed():
-    FLAGS.mark_as_parsed()
 
 
 def swag_row(index, sent1, sent2, endings, label=None):
@@ -218,20 +211,6 @@ def base_flags(tiny_bert, data_dir, output_dir):
   }
 
 
-def run_main(values):
-  ensure_flags_parsed()
-  with flagsaver.flagsaver(**values):
-    run_multiple_choice.main([])
-
-
-def read_eval_results(path):
-  with open(path) as f:
-    lines = f.read().splitlines()
-  keys = [line.split(" = ")[0] for line in lines]
-  assert keys == sorted(keys)
-  return {line.split(" = ")[0]: float(line.split(" = ")[1]) for line in lines}
-
-
 def test_fine_tuning_picks_the_ending_that_shares_the_marker(tiny_bert,
                                                              tmp_path):
   data_dir = str(tmp_path / "data")
@@ -241,9 +220,11 @@ def test_fine_tuning_picks_the_ending_that_shares_the_marker(tiny_bert,
   write_csv(os.path.join(data_dir, "val.csv"), made_up_rows(60, rng))
   test_rows = made_up_rows(24, rng, labeled=False)
   write_csv(os.path.join(data_dir, "test.csv"), test_rows)
-  run_main(base_flags(tiny_bert, data_dir, output_dir))
+  helpers.run_main(run_multiple_choice,
+                   base_flags(tiny_bert, data_dir, output_dir))
 
-  results = read_eval_results(os.path.join(output_dir, "eval_results.txt"))
+  results = helpers.read_eval_results(
+      os.path.join(output_dir, "eval_results.txt"))
   assert sorted(results) == ["eval_accuracy", "eval_loss", "global_step",
                              "loss"]
   assert results["global_step"] == 80  # 160 / 8 * 4 steps.
@@ -343,8 +324,9 @@ def bad_input_runs(tiny_bert, tmp_path_factory):
     values["init_checkpoint"] = None  # Not needed to find bad data.
     argvs.append(["--%s=%s" % item for item in sorted(values.items())
                   if item[1] is not None])
+  results = helpers.run_scripts("run_multiple_choice.py", argvs)
   return {name: result + folders[name]
-          for (name, result) in zip(names, helpers.run_scripts("run_multiple_choice.py", argvs))}
+          for (name, result) in zip(names, results)}
 
 
 @pytest.mark.parametrize("name", sorted(BAD_INPUT))
@@ -374,6 +356,6 @@ def test_more_bad_input_is_a_one_line_error_naming_the_file(tiny_bert,
   values = base_flags(tiny_bert, data_dir, output_dir)
   values["init_checkpoint"] = None
   with pytest.raises(script_io.InputError) as error:
-    run_main(values)
+    helpers.run_main(run_multiple_choice, values)
   assert str(error.value) == (os.path.join(data_dir, file_name) + message)
   assert not os.path.exists(output_dir)

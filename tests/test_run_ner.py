@@ -12,7 +12,6 @@ import os
 import random
 
 from absl import flags
-from absl.testing import flagsaver
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -23,12 +22,6 @@ import script_io
 import tokenization
 
 FLAGS = flags.FLAGS
-
-
-def ensure_flags_parsed():
-  """Lets tests read FLAGS without parsing a command line."""
-  if not FLAGS.is_parsed():
-    FLAGS.mark_as_parsed()
 
 
 # --------------------------------------------------------------------------
@@ -466,20 +459,6 @@ def base_flags(tiny_bert, data_dir, output_dir):
   }
 
 
-def run_main(values):
-  ensure_flags_parsed()
-  with flagsaver.flagsaver(**values):
-    run_ner.main([])
-
-
-def read_eval_results(path):
-  with open(path) as f:
-    lines = f.read().splitlines()
-  keys = [line.split(" = ")[0] for line in lines]
-  assert keys == sorted(keys)
-  return {line.split(" = ")[0]: float(line.split(" = ")[1]) for line in lines}
-
-
 def test_fine_tuning_learns_the_entities_and_tags_the_test_file(
     tiny_bert, tiny_tokenizer, tmp_path):
   data_dir = str(tmp_path / "data")
@@ -488,9 +467,10 @@ def test_fine_tuning_learns_the_entities_and_tags_the_test_file(
   write_conll(os.path.join(data_dir, "train.txt"), 150, rng)
   write_conll(os.path.join(data_dir, "dev.txt"), 40, rng)
   test_text = write_conll(os.path.join(data_dir, "test.txt"), 40, rng)
-  run_main(base_flags(tiny_bert, data_dir, output_dir))
+  helpers.run_main(run_ner, base_flags(tiny_bert, data_dir, output_dir))
 
-  results = read_eval_results(os.path.join(output_dir, "eval_results.txt"))
+  results = helpers.read_eval_results(
+      os.path.join(output_dir, "eval_results.txt"))
   assert sorted(results) == sorted(
       ["eval_accuracy", "eval_f1", "eval_precision", "eval_recall",
        "eval_loss", "global_step", "loss"] +
@@ -532,7 +512,7 @@ def test_fine_tuning_learns_the_entities_and_tags_the_test_file(
   os.remove(predictions_path)
   values = base_flags(tiny_bert, test_only_dir, output_dir)
   values.update(do_train=False, do_eval=False, init_checkpoint=None)
-  run_main(values)
+  helpers.run_main(run_ner, values)
   with open(predictions_path) as f:
     assert f.read() == predicted_text
 
@@ -577,13 +557,13 @@ def test_labels_that_differ_from_the_models_are_refused(tiny_bert,
   with pytest.raises(script_io.InputError,
                      match=r"^the labels \(B-LOC, B-PER, I-LOC, I-PER, O\) "
                            r"are not those the model in --output_dir="):
-    run_main(values)
+    helpers.run_main(run_ner, values)
   values.update(labels_file=None, output_dir=str(tmp_path / "new"),
                 init_checkpoint=None)
   with pytest.raises(script_io.InputError,
                      match=r"^--labels_file is needed: --data_dir=.* has no "
                            r"train.txt"):
-    run_main(values)
+    helpers.run_main(run_ner, values)
 
 
 # --------------------------------------------------------------------------
@@ -652,8 +632,9 @@ def bad_input_runs(tiny_bert, tmp_path_factory):
     values["init_checkpoint"] = None  # Not needed to find bad data.
     argvs.append(["--%s=%s" % item for item in sorted(values.items())
                   if item[1] is not None])
+  results = helpers.run_scripts("run_ner.py", argvs)
   return {name: result + folders[name]
-          for (name, result) in zip(names, helpers.run_scripts("run_ner.py", argvs))}
+          for (name, result) in zip(names, results)}
 
 
 @pytest.mark.parametrize("name", sorted(BAD_INPUT))
@@ -683,7 +664,7 @@ def test_more_bad_input_is_a_one_line_error_naming_the_file(tiny_bert,
   values = base_flags(tiny_bert, data_dir, output_dir)
   values["init_checkpoint"] = None
   with pytest.raises(script_io.InputError) as error:
-    run_main(values)
+    helpers.run_main(run_ner, values)
   assert str(error.value) == (os.path.join(data_dir, file_name) +
                               message.format(data=data_dir))
   assert not os.path.exists(output_dir)
