@@ -14,9 +14,11 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+import run_classifier
 import run_squad
 import script_io
 import training_loop
+import helpers
 import test_run_classifier
 import test_run_squad
 
@@ -148,14 +150,14 @@ def test_classifier_evaluates_as_it_trains(tiny_bert, tmp_path):
   values = classifier_flags(tiny_bert, tmp_path, runner="auto",
                             eval_every_n_steps=3,
                             keep_best_metric="eval_loss")
-  test_run_classifier.run_main(values)
+  helpers.run_main(run_classifier, values)
   output_dir = values["output_dir"]
 
   history = read_jsonl(os.path.join(output_dir, "eval_history.jsonl"))
   assert [line["step"] for line in history] == [3, 6]
   assert [line["global_step"] for line in history] == [3, 6]
   # eval_results.txt holds the final evaluation, in the original's format.
-  results = test_run_classifier.read_eval_results(
+  results = helpers.read_eval_results(
       os.path.join(output_dir, "eval_results.txt"))
   assert results == {key: pytest.approx(value, rel=1e-6)
                      for (key, value) in history[-1].items() if key != "step"}
@@ -172,19 +174,19 @@ def test_classifier_bad_metric_is_refused_before_anything(tiny_bert,
                             keep_best_metric="eval_pearson")
   with pytest.raises(script_io.InputError,
                      match="it computes eval_accuracy, eval_f1, eval_loss"):
-    test_run_classifier.run_main(values)
+    helpers.run_main(run_classifier, values)
   assert not os.path.exists(values["output_dir"])
 
 
 def test_restarts_report_each_seed_and_a_seed_repeats(tiny_bert, tmp_path):
   single = classifier_flags(tiny_bert, tmp_path, "single", seed=8,
                             num_train_epochs=1.0)
-  test_run_classifier.run_main(single)
+  helpers.run_main(run_classifier, single)
   export_dir = str(tmp_path / "export")
   restarts = classifier_flags(tiny_bert, tmp_path, "restarts", seed=7,
                               num_restarts=2, num_train_epochs=1.0,
                               export_dir=export_dir)
-  test_run_classifier.run_main(restarts)
+  helpers.run_main(run_classifier, restarts)
   output_dir = restarts["output_dir"]
 
   lines = read_jsonl(os.path.join(output_dir, "restart_results.jsonl"))

@@ -18,11 +18,13 @@ import tensorflow.compat.v1 as tf
 
 import export
 import extract_features
+import run_classifier
 import run_squad
 import runner
 import script_io
 from conftest import ROOT
 import task_checkpoints
+import helpers
 import test_run_classifier
 import test_run_squad
 
@@ -85,7 +87,7 @@ def test_classifier_export_serves_the_test_results(tiny_bert, tmp_path):
   values.update(do_train=False, do_eval=False, export_dir=export_dir,
                 init_checkpoint=task_checkpoints.classifier_checkpoint(
                     tiny_bert, str(tmp_path)))
-  test_run_classifier.run_main(values)
+  helpers.run_main(run_classifier, values)
 
   inputs = read_inputs(os.path.join(output_dir, "predict.tf_record"))
   outputs = serve_in_tf2(export_dir, inputs, tmp_path)
@@ -181,7 +183,7 @@ def test_export_dir_that_is_not_empty_is_refused_before_anything(tiny_bert,
                                           output_dir, "mrpc")
   values.update(export_dir=str(export_dir))
   with pytest.raises(script_io.InputError, match="exists and is not empty"):
-    test_run_classifier.run_main(values)
+    helpers.run_main(run_classifier, values)
   assert not os.path.exists(output_dir)
 
 

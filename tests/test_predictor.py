@@ -17,6 +17,7 @@ import predictor
 import run_classifier
 import run_squad
 import task_checkpoints
+import helpers
 import test_run_classifier
 import test_run_squad
 
@@ -34,7 +35,7 @@ def mrpc_run(tiny_bert, tmp_path_factory):
                 export_dir=str(tmp_path / "export"),
                 init_checkpoint=task_checkpoints.classifier_checkpoint(
                     tiny_bert, str(tmp_path)))
-  test_run_classifier.run_main(values)
+  helpers.run_main(run_classifier, values)
   return values, rows
 
 
