@@ -261,6 +261,8 @@ def base_flags(tiny_bert, data_dir, output_dir):
       "use_tpu": False, "tpu_name": None, "tpu_zone": None,
       "gcp_project": None, "master": None, "num_tpu_cores": 8,
       "runner": "auto", "allow_partial_checkpoint": False,
+      # A seeded run: the same weights, so the same result, every time.
+      "seed": 1,
   }
 
 
