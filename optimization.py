@@ -491,16 +491,11 @@ class LAMBOptimizer(AdamWeightDecayOptimizer):
                exclude_from_weight_decay=None,
                exclude_from_layer_adaptation=None,
                name="LAMBOptimizer"):
-    """Stores the hyperparameters.
+    """Stores the hyperparameters: `AdamWeightDecayOptimizer`'s, and one more.
 
     Args:
-      learning_rate: float or scalar float Tensor.
-      weight_decay_rate: float, decay per unit of learning rate (0: none).
-      beta_1: float, decay rate of the first moment estimate.
-      beta_2: float, decay rate of the second moment estimate.
-      epsilon: float, added to the root of the second moment.
-      exclude_from_weight_decay: (optional) list of regular expressions;
-        variables whose name matches one are not decayed.
+      learning_rate, weight_decay_rate, beta_1, beta_2, epsilon,
+        exclude_from_weight_decay: as for `AdamWeightDecayOptimizer`.
       exclude_from_layer_adaptation: (optional) list of regular expressions;
         variables whose name matches one get no trust ratio. When None,
         `exclude_from_weight_decay` (as TF Model Garden's LAMB does).
