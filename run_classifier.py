@@ -83,16 +83,13 @@ def _define_flags():
   absl definition would raise DuplicateFlagError there.
   """
   override = {"allow_override": True}
+  runner.define_fine_tuning_flags("Examples")
 
   # Required.
   flags.DEFINE_string(
       "data_dir", None,
       "Folder holding the task's data files (train.tsv, dev.tsv, ... for "
       "the GLUE tasks).", **override)
-  flags.DEFINE_string(
-      "bert_config_file", None,
-      "bert_config.json of the pre-trained model: its architecture.",
-      **override)
   flags.DEFINE_string(
       "task_name", None,
       "Which task: cola, mnli, mnli-mm, mrpc, qnli, qqp, rte, sst-2, sts-b, "
@@ -114,58 +111,15 @@ def _define_flags():
       "Multi-label tasks: a label is predicted when its probability is at "
       "least this (between 0 and 1).", **override)
   flags.DEFINE_string(
-      "vocab_file", None,
-      "vocab.txt of the pre-trained model (WordPiece vocabulary).",
-      **override)
-  flags.DEFINE_string(
       "output_dir", None,
       "Folder for checkpoints, the TFRecord features, eval_results.txt and "
       "test_results.tsv.", **override)
 
   # Optional.
-  flags.DEFINE_string(
-      "init_checkpoint", None,
-      "Checkpoint to start from, normally the pre-trained model's "
-      "bert_model.ckpt.", **override)
-  flags.DEFINE_bool(
-      "do_lower_case", True,
-      "Lower-case and strip accents before tokenizing: True for uncased "
-      "models, False for cased ones.", **override)
-  script_io.define_tokenizer_flags()
   flags.DEFINE_integer(
       "max_seq_length", 128,
       "Length of every input in WordPiece tokens, [CLS] and [SEP] "
       "included: longer inputs are cut, shorter ones padded.", **override)
-  flags.DEFINE_bool("do_train", False, "Fine-tune on the training set.",
-                    **override)
-  flags.DEFINE_bool("do_eval", False, "Evaluate on the dev set.",
-                    **override)
-  flags.DEFINE_bool("do_predict", False,
-                    "Write predictions for the test set.", **override)
-  flags.DEFINE_integer("train_batch_size", 32,
-                       "Examples per training batch (over all cores).",
-                       **override)
-  flags.DEFINE_integer("eval_batch_size", 8,
-                       "Examples per evaluation batch (over all cores).",
-                       **override)
-  flags.DEFINE_integer("predict_batch_size", 8,
-                       "Examples per prediction batch (over all cores).",
-                       **override)
-  flags.DEFINE_float("learning_rate", 5e-5,
-                     "Peak learning rate of the Adam optimizer.", **override)
-  flags.DEFINE_float("num_train_epochs", 3.0,
-                     "Passes over the training set (may be fractional).",
-                     **override)
-  flags.DEFINE_float(
-      "warmup_proportion", 0.1,
-      "Fraction of the training steps over which the learning rate rises "
-      "linearly from 0 (0.1: the first tenth).", **override)
-  flags.DEFINE_integer("save_checkpoints_steps", 1000,
-                       "Steps between checkpoints.", **override)
-  flags.DEFINE_integer("iterations_per_loop", 1000,
-                       "Steps per TPU loop, and between progress logs.",
-                       **override)
-  runner.define_runner_flags()
   training_options.define_training_flags()
   training_loop.define_flags()
 

@@ -101,19 +101,12 @@ def _define_flags():
   names, be imported in the same process (as the test suite does).
   """
   override = {"allow_override": True}
+  runner.define_fine_tuning_flags("Windows")
 
   # Required.
   flags.DEFINE_string(
       "data_dir", None,
       "Folder holding train.txt, dev.txt and test.txt (CoNLL-2003 layout).",
-      **override)
-  flags.DEFINE_string(
-      "bert_config_file", None,
-      "bert_config.json of the pre-trained model: its architecture.",
-      **override)
-  flags.DEFINE_string(
-      "vocab_file", None,
-      "vocab.txt of the pre-trained model (WordPiece vocabulary).",
       **override)
   flags.DEFINE_string(
       "output_dir", None,
@@ -126,15 +119,6 @@ def _define_flags():
       "The tags, one a line (their order gives the label ids). Default: the "
       "tags of train.txt, sorted. Needed to evaluate or predict without a "
       "train.txt: give the labels.txt a training run wrote.", **override)
-  flags.DEFINE_string(
-      "init_checkpoint", None,
-      "Checkpoint to start from, normally the pre-trained model's "
-      "bert_model.ckpt.", **override)
-  flags.DEFINE_bool(
-      "do_lower_case", True,
-      "Lower-case and strip accents before tokenizing: True for uncased "
-      "models, False for cased ones.", **override)
-  script_io.define_tokenizer_flags()
   flags.DEFINE_integer(
       "max_seq_length", 128,
       "Length of every window in WordPiece tokens, [CLS] and [SEP] "
@@ -144,35 +128,6 @@ def _define_flags():
       "doc_stride", 64,
       "Word pieces between the starts of two consecutive windows over a "
       "sentence too long for one.", **override)
-  flags.DEFINE_bool("do_train", False, "Fine-tune on train.txt.",
-                    **override)
-  flags.DEFINE_bool("do_eval", False, "Evaluate on dev.txt.", **override)
-  flags.DEFINE_bool("do_predict", False,
-                    "Tag test.txt into test_predictions.txt.", **override)
-  flags.DEFINE_integer("train_batch_size", 32,
-                       "Windows per training batch (over all cores).",
-                       **override)
-  flags.DEFINE_integer("eval_batch_size", 8,
-                       "Windows per evaluation batch (over all cores).",
-                       **override)
-  flags.DEFINE_integer("predict_batch_size", 8,
-                       "Windows per prediction batch (over all cores).",
-                       **override)
-  flags.DEFINE_float("learning_rate", 5e-5,
-                     "Peak learning rate of the Adam optimizer.", **override)
-  flags.DEFINE_float("num_train_epochs", 3.0,
-                     "Passes over the training windows (may be fractional).",
-                     **override)
-  flags.DEFINE_float(
-      "warmup_proportion", 0.1,
-      "Fraction of the training steps over which the learning rate rises "
-      "linearly from 0 (0.1: the first tenth).", **override)
-  flags.DEFINE_integer("save_checkpoints_steps", 1000,
-                       "Steps between checkpoints.", **override)
-  flags.DEFINE_integer("iterations_per_loop", 1000,
-                       "Steps per TPU loop, and between progress logs.",
-                       **override)
-  runner.define_runner_flags()
 
 
 _define_flags()

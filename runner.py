@@ -142,6 +142,62 @@ def define_runner_flags():
       "Only used if `use_tpu` is True. Total number of TPU cores to use.")
 
 
+def define_fine_tuning_flags(unit):
+  """Defines the flags the fine-tuning scripts share, and the runner's.
+
+  The original's names, types and defaults. `allow_override` lets several
+  scripts be imported into one process (as the test suite does).
+
+  Args:
+    unit: what a batch is made of, plural and capitalized ("Examples",
+      "Windows"), for the help texts.
+  """
+  override = {"allow_override": True}
+  flags.DEFINE_string(
+      "bert_config_file", None,
+      "bert_config.json of the pre-trained model: its architecture.",
+      **override)
+  flags.DEFINE_string(
+      "vocab_file", None,
+      "vocab.txt of the pre-trained model (WordPiece vocabulary).",
+      **override)
+  flags.DEFINE_string(
+      "init_checkpoint", None,
+      "Checkpoint to start from, normally the pre-trained model's "
+      "bert_model.ckpt.", **override)
+  flags.DEFINE_bool(
+      "do_lower_case", True,
+      "Lower-case and strip accents before tokenizing: True for uncased "
+      "models, False for cased ones.", **override)
+  script_io.define_tokenizer_flags()
+  flags.DEFINE_bool("do_train", False, "Fine-tune on the training set.",
+                    **override)
+  flags.DEFINE_bool("do_eval", False, "Evaluate on the dev set.", **override)
+  flags.DEFINE_bool("do_predict", False,
+                    "Write predictions for the test set.", **override)
+  for (mode, default) in (("train", 32), ("eval", 8), ("predict", 8)):
+    flags.DEFINE_integer(
+        "%s_batch_size" % mode, default,
+        "%s per %s batch (over all cores)." %
+        (unit, {"train": "training", "eval": "evaluation",
+                "predict": "prediction"}[mode]), **override)
+  flags.DEFINE_float("learning_rate", 5e-5,
+                     "Peak learning rate of the Adam optimizer.", **override)
+  flags.DEFINE_float("num_train_epochs", 3.0,
+                     "Passes over the training set (may be fractional).",
+                     **override)
+  flags.DEFINE_float(
+      "warmup_proportion", 0.1,
+      "Fraction of the training steps over which the learning rate rises "
+      "linearly from 0 (0.1: the first tenth).", **override)
+  flags.DEFINE_integer("save_checkpoints_steps", 1000,
+                       "Steps between checkpoints.", **override)
+  flags.DEFINE_integer("iterations_per_loop", 1000,
+                       "Steps per TPU loop, and between progress logs.",
+                       **override)
+  define_runner_flags()
+
+
 def settings_from_flags(flag_values):
   """Returns the `RunnerSettings` of parsed `define_runner_flags` flags."""
   return RunnerSettings(
