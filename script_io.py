@@ -39,6 +39,13 @@ from absl import flags
 import tensorflow.compat.v1 as tf
 
 
+# Several scripts define flags of the same names (`vocab_file`, ...) with the
+# same meaning; passing this to every `flags.DEFINE_*` lets them be imported
+# into one process (as notebooks and tests do). A command line sees no
+# difference.
+OVERRIDABLE = {"allow_override": True}
+
+
 class ScriptError(Exception):
   """A failure `run` reports as one line, without a traceback."""
 
