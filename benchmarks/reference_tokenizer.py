@@ -13,7 +13,7 @@ No fast path, no cache, no shortcut: WordPiece looks every piece up from the
 end of the word down.
 
 It also implements the two options `tokenization` adds (off by default),
-from their description in the issue that added them:
+as their documentation describes them:
   * `strip_accents`: None strips accents exactly when lower-casing; True or
     False decides on its own.
   * `never_split`: a word of the split text equal to a listed string is kept
