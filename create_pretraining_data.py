@@ -56,14 +56,14 @@ from __future__ import division
 from __future__ import print_function
 
 import array
+import collections
 import contextlib
 import gc
+import multiprocessing
 import os
 import random
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 
 from absl import flags
@@ -72,67 +72,52 @@ import tensorflow.compat.v1 as tf
 import script_io
 import tokenization
 
-# Flags other scripts define too (`input_file`, `vocab_file`, ...) have the
-# same defaults there; letting a later definition override lets tests import
-# several scripts into one process. A command line sees no difference.
-_OVERRIDABLE = {"allow_override": True}
-
 flags.DEFINE_string(
     "input_file", None,
     "Input raw text file (or comma-separated list of files).",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_string(
     "output_file", None,
     "Output TF example file (or comma-separated list of files).",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 
-flags.DEFINE_string(
-    "vocab_file", None,
-    "The vocabulary file that the BERT model was trained on.",
-    **_OVERRIDABLE)
-
-flags.DEFINE_bool(
-    "do_lower_case", True,
-    "Whether to lower case the input text. Should be True for uncased "
-    "models and False for cased models.", **_OVERRIDABLE)
-
-script_io.define_tokenizer_flags()
+script_io.define_vocab_flags()
 
 flags.DEFINE_bool(
     "do_whole_word_mask", False,
     "Whether to use whole word masking rather than per-WordPiece masking.",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer("max_seq_length", 128, "Maximum sequence length.",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer("max_predictions_per_seq", 20,
                      "Maximum number of masked LM predictions per sequence.",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer("random_seed", 12345, "Random seed for data generation.",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer(
     "dupe_factor", 10,
     "Number of times to duplicate the input data (with different masks).",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_float("masked_lm_prob", 0.15, "Masked LM probability.",
-                   **_OVERRIDABLE)
+                   **script_io.OVERRIDABLE)
 
 flags.DEFINE_float(
     "short_seq_prob", 0.1,
     "Probability of creating sequences which are shorter than the "
-    "maximum length.", **_OVERRIDABLE)
+    "maximum length.", **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer(
     "num_workers", 0,
     "0: one run over all input files, as the original. N >= 1: every input "
     "file is a shard run on its own (seed --random_seed + shard index, its "
     "own output file), N shards at a time in parallel processes.",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 
 FLAGS = flags.FLAGS
 
@@ -162,24 +147,41 @@ _FEATURE_NAMES = ("input_ids", "input_mask", "segment_ids",
 # The path `main` runs, on token ids.
 
 
+# The settings of a run over one shard (or all inputs): the flags of the same
+# names and the tokenizer's keyword arguments, plain values that pickle into
+# a worker process.
+DataSettings = collections.namedtuple("DataSettings", [
+    "vocab_file", "do_lower_case", "tokenizer_options", "do_whole_word_mask",
+    "max_seq_length", "max_predictions_per_seq", "random_seed",
+    "dupe_factor", "masked_lm_prob", "short_seq_prob"
+])
+
+
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
-  _check_flags()
+  validate_flags_or_throw()
   input_files = script_io.expand_file_patterns(FLAGS.input_file,
-                                                     "input_file")
-  tokenizer = tokenization.FullTokenizer(
+                                               "input_file")
+  settings = DataSettings(
       vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
-      **script_io.tokenizer_options(FLAGS))
-  _check_vocab(tokenizer)
+      tokenizer_options=script_io.tokenizer_options(FLAGS),
+      do_whole_word_mask=FLAGS.do_whole_word_mask,
+      max_seq_length=FLAGS.max_seq_length,
+      max_predictions_per_seq=FLAGS.max_predictions_per_seq,
+      random_seed=FLAGS.random_seed, dupe_factor=FLAGS.dupe_factor,
+      masked_lm_prob=FLAGS.masked_lm_prob,
+      short_seq_prob=FLAGS.short_seq_prob)
+  tokenizer = _make_tokenizer(settings)
   output_files = [f for f in FLAGS.output_file.split(",") if f]
   if FLAGS.num_workers:
-    _run_shards(input_files, output_files)
+    _run_shards(input_files, output_files, settings, FLAGS.num_workers)
   else:
-    _run_one(input_files, output_files, tokenizer, FLAGS.random_seed)
+    _run_one(FLAGS.input_file, input_files, output_files, tokenizer,
+             settings)
 
 
-def _check_flags():
-  """Raises InputError naming the first flag with a value that cannot work.
+def validate_flags_or_throw():
+  """Reads FLAGS; raises InputError naming a value that cannot work.
 
   The original's other values stay accepted: `--max_predictions_per_seq=0`
   (instances without masked-LM targets) and `--num_workers=0` (one run).
@@ -201,7 +203,11 @@ def _check_flags():
     if FLAGS[name].value < 0:
       raise script_io.InputError("--%s=%d: must not be negative" %
                                  (name, FLAGS[name].value))
-  output_files = [f for f in FLAGS.output_file.split(",") if f]
+  _check_output_files([f for f in FLAGS.output_file.split(",") if f])
+
+
+def _check_output_files(output_files):
+  """Raises InputError unless each of `output_files` can be written once."""
   if not output_files:
     raise script_io.InputError("--output_file: no file name given")
   seen = set()
@@ -216,16 +222,29 @@ def _check_flags():
     seen.add(key)
 
 
-def _check_vocab(tokenizer):
+def _make_tokenizer(settings):
+  """The `FullTokenizer` of `settings`, checked to hold the special tokens."""
+  tokenizer = tokenization.FullTokenizer(
+      vocab_file=settings.vocab_file, do_lower_case=settings.do_lower_case,
+      **settings.tokenizer_options)
   missing = [t for t in _SPECIAL_TOKENS if t not in tokenizer.vocab]
   if missing:
     raise script_io.InputError(
         "--vocab_file=%s: the vocab lacks %s" %
-        (FLAGS.vocab_file, ", ".join(missing)))
+        (settings.vocab_file, ", ".join(missing)))
+  return tokenizer
 
 
-def _run_one(input_files, output_files, tokenizer, seed):
-  """The original's main: one run over `input_files`."""
+def _run_one(input_flag, input_files, output_files, tokenizer, settings):
+  """The original's main: one run over `input_files`.
+
+  Args:
+    input_flag: the --input_file value `input_files` come from, for errors.
+    input_files: the text files to read, in order.
+    output_files: the TFRecord files to write, round-robin.
+    tokenizer: the `FullTokenizer` of `settings`.
+    settings: `DataSettings` of the run.
+  """
   tf.logging.info("*** Reading from input files ***")
   for input_file in input_files:
     tf.logging.info("  %s", input_file)
@@ -234,22 +253,25 @@ def _run_one(input_files, output_files, tokenizer, seed):
   if not all_documents:
     raise script_io.InputError(
         "--input_file=%s: no document (every line is empty or tokenizes to "
-        "nothing)" % FLAGS.input_file)
+        "nothing)" % input_flag)
   tf.logging.info("Read %d documents (%d sentences) in %.1f s",
                   len(all_documents), sum(len(d) for d in all_documents),
                   time.time() - start)
 
-  rng = _draws_of(random.Random(seed))
-  masking = _MaskingVocab.of_ids(tokenizer.vocab, FLAGS.do_whole_word_mask)
-  serializer = _ExampleSerializer(FLAGS.max_seq_length,
-                                  FLAGS.max_predictions_per_seq,
+  rng = _draws_of(random.Random(settings.random_seed))
+  masking = _MaskingVocab.of_ids(tokenizer.vocab,
+                                 settings.do_whole_word_mask)
+  serializer = _ExampleSerializer(settings.max_seq_length,
+                                  settings.max_predictions_per_seq,
                                   max(tokenizer.inv_vocab) + 1)
   with _garbage_collection_paused():
     records = [serializer.serialize(*instance) for instance in
-               _create_instances(all_documents, FLAGS.max_seq_length,
-                                 FLAGS.dupe_factor, FLAGS.short_seq_prob,
-                                 FLAGS.masked_lm_prob,
-                                 FLAGS.max_predictions_per_seq, masking, rng)]
+               _create_instances(all_documents, settings.max_seq_length,
+                                 settings.dupe_factor,
+                                 settings.short_seq_prob,
+                                 settings.masked_lm_prob,
+                                 settings.max_predictions_per_seq, masking,
+                                 rng)]
   del all_documents
   rng.shuffle(records)
   tf.logging.info("Created %d instances in %.1f s (%.0f/s)", len(records),
@@ -771,70 +793,92 @@ def _shard_outputs(shards, output_files):
       "to number, not %d names" % (len(shards), len(output_files)))
 
 
-def _shard_command(shard, output_file, seed):
-  """The command line of a single run over one shard."""
-  command = [sys.executable, os.path.abspath(__file__),
-             "--input_file=" + shard, "--output_file=" + output_file,
-             "--random_seed=%d" % seed, "--num_workers=0"]
-  for name in ("vocab_file", "do_lower_case", "do_whole_word_mask",
-               "max_seq_length", "max_predictions_per_seq", "dupe_factor",
-               "masked_lm_prob", "short_seq_prob"):
-    command.append("--%s=%r" % (name, FLAGS[name].value)
-                   if isinstance(FLAGS[name].value, float) else
-                   "--%s=%s" % (name, FLAGS[name].value))
-  # serialize() gives "" for an unset --strip_accents.
-  command.extend(flag for flag in (FLAGS["strip_accents"].serialize(),
-                                   FLAGS["never_split"].serialize()) if flag)
-  return command
+def _run_shards(input_files, output_files, settings, num_workers):
+  """Runs each input file as its own shard, `num_workers` at a time.
 
-
-def _run_shards(input_files, output_files):
-  """Runs each input file as its own shard, `--num_workers` at a time."""
+  Shard i runs in a worker process with `settings.random_seed` + i.
+  """
   shards = sorted(set(input_files))
   outputs = _shard_outputs(shards, output_files)
   tf.logging.info("*** %d shards on %d workers ***", len(shards),
-                  FLAGS.num_workers)
-  pending = list(enumerate(zip(shards, outputs)))
+                  num_workers)
+  # A fresh interpreter per worker: forking a process that has started
+  # TensorFlow's threads can hang the child.
+  context = multiprocessing.get_context("spawn")
+  pending = [(index, shard, output_file,
+              settings._replace(random_seed=settings.random_seed + index))
+             for (index, (shard, output_file)) in
+             enumerate(zip(shards, outputs))]
   running = []
   start = time.time()
-  done = 0
-  while pending or running:
-    while pending and len(running) < FLAGS.num_workers:
-      index, (shard, output_file) = pending.pop(0)
-      log = tempfile.TemporaryFile()
-      command = _shard_command(shard, output_file, FLAGS.random_seed + index)
-      running.append((index, shard, log,
-                      subprocess.Popen(command, stdout=log,
-                                       stderr=subprocess.STDOUT),
-                      output_file))
-    time.sleep(0.05)
-    for job in [job for job in running if job[3].poll() is not None]:
-      running.remove(job)
-      _finish_shard(job, running)
-      done += 1
-      tf.logging.info("Shard %d (%s) done: %d of %d shards, %.1f s", job[0],
-                      job[1], done, len(shards), time.time() - start)
+  try:
+    while pending or running:
+      while pending and len(running) < num_workers:
+        running.append(_start_shard(context, pending.pop(0)))
+      time.sleep(0.05)
+      for job in [job for job in running if not job[3].is_alive()]:
+        running.remove(job)
+        _finish_shard(job)
+        tf.logging.info("Shard %d (%s) done: %d of %d shards, %.1f s",
+                        job[0], job[1], len(shards) - len(pending) -
+                        len(running), len(shards), time.time() - start)
+  finally:
+    _stop_shards(running)
 
 
-def _finish_shard(job, running):
-  """Checks a finished shard; on failure stops the others and raises."""
-  index, shard, log, process, _ = job
-  log.seek(0)
-  output = log.read().decode("utf-8", "replace").strip().splitlines()
-  log.close()
-  if process.returncode == 0:
-    return
-  for other in running:
-    other[3].kill()
-    other[3].wait()
-    other[2].close()
-    # A killed shard may leave a half-written temporary file: asking for a
+def _start_shard(context, shard_job):
+  """Starts a worker on `shard_job` (index, shard, output_file, settings).
+
+  Returns:
+    (index, shard, output_file, process, connection the worker sends its
+    result on).
+  """
+  (index, shard, output_file, settings) = shard_job
+  (receiver, sender) = context.Pipe(duplex=False)
+  process = context.Process(target=_run_shard,
+                            args=(shard, output_file, settings, sender))
+  process.start()
+  sender.close()
+  return (index, shard, output_file, process, receiver)
+
+
+def _run_shard(shard, output_file, settings, sender):
+  """A worker's run over one shard; sends None, or its error in one line."""
+  # The parent logs each shard's end; a worker logs only warnings.
+  tf.logging.set_verbosity(tf.logging.WARN)
+  error = None
+  try:
+    _run_one(shard, [shard], [output_file], _make_tokenizer(settings),
+             settings)
+  except Exception as e:  # pylint: disable=broad-except
+    error = script_io.one_line_message(e)
+  sender.send(error)
+  sender.close()
+
+
+def _finish_shard(job):
+  """Raises InputError if the finished shard `job` failed."""
+  (index, shard, _, process, receiver) = job
+  process.join()
+  try:
+    error = receiver.recv()
+  except EOFError:
+    error = "exit status %d" % process.exitcode
+  receiver.close()
+  if error is not None:
+    raise script_io.InputError("shard %d (%s) failed: %s" %
+                               (index, shard, error))
+
+
+def _stop_shards(running):
+  """Stops the workers of `running` and removes their partial outputs."""
+  for (_, _, output_file, process, receiver) in running:
+    process.terminate()
+    process.join()
+    receiver.close()
+    # A stopped worker may leave a half-written temporary file: asking for a
     # temporary name removes those of processes that are gone.
-    script_io.temporary_path(other[4])
-  reason = ([line for line in output if line.startswith("error: ")] or
-            output[-1:] or ["exit status %d" % process.returncode])[-1]
-  raise script_io.InputError("shard %d (%s) failed: %s" %
-                                   (index, shard, reason))
+    script_io.temporary_path(output_file)
 
 
 # ----------------------------------------------------------------------------
@@ -961,6 +1005,7 @@ def _whole_word_mask_flag():
 
   Quirk of the original: its functions read this flag themselves.
   """
+  # Reads FLAGS, as the original does.
   return FLAGS["do_whole_word_mask"].value
 
 

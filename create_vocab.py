@@ -81,37 +81,44 @@ FLAGS = flags.FLAGS
 
 flags.DEFINE_string(
     "input_file", None,
-    "Input text files (comma-separated globs), e.g. the pre-training corpus.")
+    "Input text files (comma-separated globs), e.g. the pre-training corpus.",
+    **script_io.OVERRIDABLE)
 
-flags.DEFINE_string("output_file", None, "Where to write the vocab.txt.")
+flags.DEFINE_string("output_file", None, "Where to write the vocab.txt.",
+                    **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer(
     "vocab_size", 8000,
     "Wanted number of entries, specials and unused slots included. The "
-    "vocab is smaller when the corpus runs out of pairs to merge.")
+    "vocab is smaller when the corpus runs out of pairs to merge.",
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_bool(
     "do_lower_case", True,
     "Whether to lower case the input text (and strip accents), as the "
-    "tokenizer will with the same flag. Use the same value in every script.")
+    "tokenizer will with the same flag. Use the same value in every script.",
+    **script_io.OVERRIDABLE)
 
 script_io.define_tokenizer_flags()
 
 flags.DEFINE_integer(
     "num_unused", 0,
-    "Number of [unusedN] slots after the special tokens.")
+    "Number of [unusedN] slots after the special tokens.",
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_bool(
     "add_ascii_characters", True,
     "Also give each printable ASCII character (upper-case letters only "
     "without --do_lower_case) an entry and a ## entry when the corpus lacks "
     "it, so that digits or letters missing from the corpus do not make "
-    "later text [UNK].")
+    "later text [UNK].",
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer(
     "min_frequency", 2,
     "A pair of pieces seen fewer times than this in the corpus is not "
-    "merged into a new entry.")
+    "merged into a new entry.",
+    **script_io.OVERRIDABLE)
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 CONTINUATION_PREFIX = "##"
@@ -317,8 +324,8 @@ def learn_vocab(word_counts, vocab_size, num_unused=0, min_frequency=2,
   return tokens
 
 
-def _check_flags():
-  """Raises InputError for flags that cannot work, before any reading."""
+def validate_flags_or_throw():
+  """Reads FLAGS; raises InputError for values that cannot work."""
   if FLAGS.vocab_size <= 0:
     raise script_io.InputError(
         "--vocab_size=%d must be positive." % FLAGS.vocab_size)
@@ -336,7 +343,7 @@ def _check_flags():
 
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
-  _check_flags()
+  validate_flags_or_throw()
   input_files = script_io.expand_file_patterns(FLAGS.input_file,
                                                      "input_file")
   tf.logging.info("*** Counting words in %d file(s) ***", len(input_files))

@@ -57,41 +57,40 @@ from absl import app
 from absl import flags
 
 import plots
+import script_io
 
 FLAGS = flags.FLAGS
-
-# The scripts define flags of these names too, with the same defaults:
-# overriding lets the test suite import them and the demo into one process.
-_OVERRIDABLE = {"allow_override": True}
 
 DEFAULT_OUTPUT_DIR = "output/demo"
 
 flags.DEFINE_string("output_dir", None,
                     "Folder for every output of the demo (default: %s)." %
-                    DEFAULT_OUTPUT_DIR, **_OVERRIDABLE)
+                    DEFAULT_OUTPUT_DIR, **script_io.OVERRIDABLE)
 
 flags.DEFINE_bool(
     "quick", False,
     "Fewer training steps and a smaller setting (for the test suite): "
-    "checks that every stage works, with weaker figures.")
+    "checks that every stage works, with weaker figures.",
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_list(
     "stages", None,
     "Run only these stages (comma-separated names among vocab, "
     "pretraining_data, pretraining, classifier, squad, features); later "
-    "stages read the outputs earlier runs left in --output_dir.")
+    "stages read the outputs earlier runs left in --output_dir.",
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_string(
     "bert_model_dir", None,
     "A released BERT model's folder (bert_config.json, vocab.txt, "
     "bert_model.ckpt): the fine-tuning and features stages start from it "
     "instead of the tiny model, and the stages that make the tiny model "
-    "are not run.")
+    "are not run.", **script_io.OVERRIDABLE)
 
 flags.DEFINE_bool(
     "do_lower_case", True,
     "Whether to lower-case the text: True for an uncased model, False for "
-    "a cased --bert_model_dir.", **_OVERRIDABLE)
+    "a cased --bert_model_dir.", **script_io.OVERRIDABLE)
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 

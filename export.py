@@ -47,15 +47,14 @@ INPUT_NAMES = ("input_ids", "input_mask", "segment_ids")
 
 
 def define_flags():
-  """Defines `--export_dir`; does nothing when it is already defined."""
-  if "export_dir" in flags.FLAGS:
-    return
+  """Defines `--export_dir`."""
   flags.DEFINE_string(
       "export_dir", None,
       "If set, write the model (the latest checkpoint of --output_dir, else "
       "--init_checkpoint) there as a SavedModel with a serving_default "
       "signature taking input_ids, input_mask and segment_ids (int32 "
-      "[batch, max_seq_length]). The directory must not exist or be empty.")
+      "[batch, max_seq_length]). The directory must not exist or be empty.",
+      **script_io.OVERRIDABLE)
 
 
 def check_export_dir(export_dir, flag_name="export_dir"):

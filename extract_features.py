@@ -62,55 +62,41 @@ import runner
 import script_io
 import tokenization
 
-# Scripts share flag names (`vocab_file`, `output_file`, ...): letting a
-# later definition override them lets tests import several scripts into one
-# process; a command line sees no difference.
-_OVERRIDABLE = {"allow_override": True}
-
 flags.DEFINE_string(
     "input_file", None,
     "Text file with one example per line: a sentence, or two separated by "
-    "' ||| '.", **_OVERRIDABLE)
+    "' ||| '.", **script_io.OVERRIDABLE)
 
 flags.DEFINE_string(
     "output_file", None,
-    "Where to write the features (see --output_format).", **_OVERRIDABLE)
+    "Where to write the features (see --output_format).",
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_string(
     "layers", "-1,-2,-3,-4",
     "Comma-separated encoder layer indexes to write; negative ones count "
-    "from the top.", **_OVERRIDABLE)
+    "from the top.", **script_io.OVERRIDABLE)
 
 flags.DEFINE_string(
     "bert_config_file", None,
     "The config json file corresponding to the pre-trained BERT model. "
-    "This specifies the model architecture.", **_OVERRIDABLE)
+    "This specifies the model architecture.", **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer(
     "max_seq_length", 128,
     "The maximum total input sequence length after WordPiece tokenization. "
     "Sequences longer than this will be truncated, and sequences shorter "
-    "than this will be padded.", **_OVERRIDABLE)
+    "than this will be padded.", **script_io.OVERRIDABLE)
 
 flags.DEFINE_string(
     "init_checkpoint", None,
     "Initial checkpoint (usually from a pre-trained BERT model).",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 
-flags.DEFINE_string(
-    "vocab_file", None,
-    "The vocabulary file that the BERT model was trained on.",
-    **_OVERRIDABLE)
-
-flags.DEFINE_bool(
-    "do_lower_case", True,
-    "Whether to lower case the input text. Should be True for uncased "
-    "models and False for cased models.", **_OVERRIDABLE)
-
-script_io.define_tokenizer_flags()
+script_io.define_vocab_flags()
 
 flags.DEFINE_integer("batch_size", 32, "Batch size for predictions.",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 
 runner.define_runner_flags()
 export.define_flags()
@@ -119,23 +105,24 @@ flags.DEFINE_bool(
     "use_one_hot_embeddings", False,
     "If True, tf.one_hot will be used for embedding lookups, otherwise "
     "tf.nn.embedding_lookup will be used. On TPUs, this should be True "
-    "since it is much faster.", **_OVERRIDABLE)
+    "since it is much faster.", **script_io.OVERRIDABLE)
 
 flags.DEFINE_enum(
     "output_format", "jsonl", ["jsonl", "npz"],
     "jsonl: the original's JSON lines. npz: one NumPy archive (see the "
     "module docstring), several times smaller and faster to load.",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_enum(
     "npz_dtype", "float16", ["float16", "float32"],
-    "Float type of the vectors in --output_format=npz.", **_OVERRIDABLE)
+    "Float type of the vectors in --output_format=npz.",
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_bool(
     "write_pooled_output", False,
     "Also write the pooled [CLS] vector of each line (the input of a "
     "classifier layer): a `pooled_output` key in JSON, an array in npz.",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 
 FLAGS = flags.FLAGS
 
@@ -728,13 +715,13 @@ def _nonempty_examples(input_file):
   return itertools.chain([first], examples)
 
 
-def _open_writer(layer_indexes):
-  """Returns the writer `--output_format` asks for."""
-  if FLAGS.output_format == "npz":
-    return NpzWriter(FLAGS.output_file, layer_indexes,
-                     FLAGS.write_pooled_output, FLAGS.npz_dtype)
-  return JsonLinesWriter(FLAGS.output_file, layer_indexes,
-                         FLAGS.write_pooled_output)
+def _open_writer(output_format, output_file, layer_indexes,
+                 write_pooled_output, npz_dtype):
+  """Returns the writer of `output_format` ("jsonl" or "npz")."""
+  if output_format == "npz":
+    return NpzWriter(output_file, layer_indexes, write_pooled_output,
+                     npz_dtype)
+  return JsonLinesWriter(output_file, layer_indexes, write_pooled_output)
 
 
 def serving_outputs_fn(bert_config, layer_indexes):
@@ -760,17 +747,15 @@ def serving_outputs_fn(bert_config, layer_indexes):
   return outputs_fn
 
 
-def _check_max_seq_length(bert_config):
+def validate_flags_or_throw(bert_config):
+  """Reads FLAGS; raises InputError for values that cannot work."""
   if FLAGS.max_seq_length < 3:
     raise script_io.InputError(
         "--max_seq_length=%d is too short: [CLS] and two [SEP] take 3" %
         FLAGS.max_seq_length)
-  if FLAGS.max_seq_length > bert_config.max_position_embeddings:
-    raise script_io.InputError(
-        "--max_seq_length=%d is longer than max_position_embeddings %d of "
-        "--bert_config_file=%s" % (FLAGS.max_seq_length,
-                                   bert_config.max_position_embeddings,
-                                   FLAGS.bert_config_file))
+  script_io.check_max_seq_length(FLAGS.max_seq_length,
+                                 bert_config.max_position_embeddings,
+                                 FLAGS.bert_config_file)
 
 
 def main(_):
@@ -781,7 +766,7 @@ def main(_):
   bert_config = runner.read_bert_config(FLAGS.bert_config_file)
   layer_indexes = parse_layer_indexes(FLAGS.layers,
                                       bert_config.num_hidden_layers)
-  _check_max_seq_length(bert_config)
+  validate_flags_or_throw(bert_config)
   export.check_export_dir(FLAGS.export_dir)
   init_checkpoint = runner.resolve_checkpoint(FLAGS.init_checkpoint)
   runner.check_init_checkpoint(init_checkpoint, bert_config,
@@ -811,7 +796,9 @@ def main(_):
       model_fn, settings, model_dir=model_dir,
       predict_batch_size=FLAGS.batch_size)
   try:
-    writer = _open_writer(layer_indexes)
+    writer = _open_writer(FLAGS.output_format, FLAGS.output_file,
+                          layer_indexes, FLAGS.write_pooled_output,
+                          FLAGS.npz_dtype)
     pairs = predict_features(estimator, features, FLAGS.max_seq_length,
                              FLAGS.use_tpu)
     write_predictions(pairs, writer, FLAGS.output_file)

@@ -31,6 +31,7 @@ import os
 import runner
 import script_io
 import tokenization
+import training_options
 import tensorflow.compat.v1 as tf
 
 InputError = script_io.InputError
@@ -38,8 +39,9 @@ InputError = script_io.InputError
 FineTuningConfig = collections.namedtuple("FineTuningConfig", [
     "data_dir", "output_dir", "max_seq_length", "do_train", "do_eval",
     "do_predict", "train_batch_size", "eval_batch_size",
-    "predict_batch_size", "num_train_epochs", "warmup_proportion",
-    "iterations_per_loop", "use_tpu"
+    "predict_batch_size", "learning_rate", "num_train_epochs",
+    "warmup_proportion", "save_checkpoints_steps", "iterations_per_loop",
+    "use_tpu"
 ])
 
 
@@ -69,8 +71,8 @@ def check_actions(flag_values, other_actions=()):
         "At least one of `do_train`, `do_eval` or `do_predict' must be True.")
 
 
-def check_flags(flag_values, bert_config, min_seq_length_reason,
-                positive_flags=()):
+def check_shared_flags(flag_values, bert_config, min_seq_length_reason,
+                       positive_flags=()):
   """The flag checks every fine-tuning script makes.
 
   Args:
@@ -84,13 +86,9 @@ def check_flags(flag_values, bert_config, min_seq_length_reason,
     InputError: for a flag value that cannot work.
   """
   max_seq_length = flag_values.max_seq_length
-  if max_seq_length > bert_config.max_position_embeddings:
-    raise InputError(
-        "--max_seq_length=%d: cannot use this sequence length because the "
-        "BERT model was only trained up to sequence length %d "
-        "(max_position_embeddings in %s)" %
-        (max_seq_length, bert_config.max_position_embeddings,
-         flag_values.bert_config_file))
+  script_io.check_max_seq_length(max_seq_length,
+                                 bert_config.max_position_embeddings,
+                                 flag_values.bert_config_file)
   if max_seq_length < 3:
     raise InputError("--max_seq_length=%d: it must leave room for %s (at "
                      "least 3)" % (max_seq_length, min_seq_length_reason))
@@ -183,6 +181,34 @@ def record_path(config, name):
   return os.path.join(config.output_dir, name + ".tf_record")
 
 
+def build_runner(model_fn, setup, config, model_dir=None):
+  """`runner.build_runner` for a fine-tuning run.
+
+  Args:
+    model_fn: the script's model function.
+    setup: `runner.RunSetup` of the run.
+    config: `FineTuningConfig`.
+    model_dir: the checkpoints' directory (default: --output_dir).
+  """
+  return runner.build_runner(
+      model_fn,
+      setup.settings,
+      model_dir=model_dir or config.output_dir,
+      save_checkpoints_steps=config.save_checkpoints_steps,
+      iterations_per_loop=config.iterations_per_loop,
+      train_batch_size=setup.train_batch_size,
+      eval_batch_size=config.eval_batch_size,
+      predict_batch_size=config.predict_batch_size,
+      training=setup.training)
+
+
+def locked_output_dir(setup, config):
+  """Holds --output_dir (a worker's own folder, in a multi-worker run)."""
+  return script_io.locked_directory(
+      training_options.locked_directory(setup.training, config.output_dir),
+      "output_dir")
+
+
 def progress_hook(num_train_steps, config):
   """The `runner.ProgressHook` of a training run."""
   return runner.ProgressHook(num_train_steps, config.train_batch_size,
@@ -241,3 +267,23 @@ def predictions(estimator, input_fn, num_actual, output_path, unit):
         "%s: got %d predictions for %d test %s; the file is left as it was" %
         (output_path, len(results), num_actual, unit))
   return results
+
+
+def softmax_loss(logits, labels, num_classes):
+  """The original's softmax cross-entropy of a classifier.
+
+  Args:
+    logits: float32 [batch_size, num_classes].
+    labels: int32 [batch_size] class ids.
+    num_classes: int.
+
+  Returns:
+    (loss [], per_example_loss [batch_size], probabilities [batch_size,
+    num_classes]); the loss is the mean over the whole batch.
+  """
+  probabilities = tf.nn.softmax(logits, axis=-1)
+  log_probs = tf.nn.log_softmax(logits, axis=-1)
+  one_hot_labels = tf.one_hot(labels, depth=num_classes, dtype=tf.float32)
+  per_example_loss = -tf.reduce_sum(one_hot_labels * log_probs, axis=-1)
+  loss = tf.reduce_mean(per_example_loss)
+  return (loss, per_example_loss, probabilities)

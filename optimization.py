@@ -139,7 +139,22 @@ def create_optimizer(loss, init_lr, num_train_steps, num_warmup_steps, use_tpu,
 
   learning_rate = learning_rate_schedule(init_lr, num_train_steps,
                                          num_warmup_steps, global_step)
+  optimizer = _make_optimizer(optimizer_name, learning_rate, use_tpu)
 
+  tvars = tf.trainable_variables()
+  if tf.distribute.has_strategy():
+    if num_accumulation_steps > 1 or loss_scaling:
+      raise ValueError("accumulation and loss scaling work on one device, "
+                       "not under a tf.distribute strategy")
+    return _replicated_train_op(loss, tvars, optimizer, global_step)
+  if num_accumulation_steps > 1 or loss_scaling:
+    return _gated_train_op(loss, tvars, optimizer, global_step,
+                           num_accumulation_steps, loss_scaling)
+  return _plain_train_op(loss, tvars, optimizer, global_step)
+
+
+def _make_optimizer(optimizer_name, learning_rate, use_tpu):
+  """The original's optimizer settings, for `optimizer_name`'s class."""
   # Fine-tuning uses the optimizer of pre-training. The adam_m/adam_v slots
   # start from zero: scripts restore only the model's own variables.
   optimizer_class = (LAMBOptimizer if optimizer_name == "lamb" else
@@ -154,17 +169,11 @@ def create_optimizer(loss, init_lr, num_train_steps, num_warmup_steps, use_tpu,
 
   if use_tpu:
     optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+  return optimizer
 
-  tvars = tf.trainable_variables()
-  if tf.distribute.has_strategy():
-    if num_accumulation_steps > 1 or loss_scaling:
-      raise ValueError("accumulation and loss scaling work on one device, "
-                       "not under a tf.distribute strategy")
-    return _replicated_train_op(loss, tvars, optimizer, global_step)
-  if num_accumulation_steps > 1 or loss_scaling:
-    return _gated_train_op(loss, tvars, optimizer, global_step,
-                           num_accumulation_steps, loss_scaling)
 
+def _plain_train_op(loss, tvars, optimizer, global_step):
+  """The original's training op: clip, apply, increment the global step."""
   grads = tf.gradients(loss, tvars)
 
   # Pre-training clipped the global norm at 1.0; so does fine-tuning.

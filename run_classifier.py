@@ -42,8 +42,8 @@ their features and write their outputs exactly as Google's original
   missing data file, a data set with no example (a header-only `dev.tsv`
   would otherwise score 0.0), a TSV row with too few columns or an unknown
   label (naming the file and line), batch sizes below 1, a too long
-  `--max_seq_length` and a `--do_lower_case` that contradicts the
-  checkpoint.
+  `--max_seq_length`, a vocab without [CLS] or [SEP] and a
+  `--do_lower_case` that contradicts the checkpoint.
 """
 
 from __future__ import absolute_import
@@ -62,6 +62,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 import export
+import fine_tuning
 import modeling
 import optimization
 import runner
@@ -74,57 +75,46 @@ InputError = script_io.InputError
 
 FLAGS = flags.FLAGS
 
+runner.define_fine_tuning_flags("Examples")
 
-def _define_flags():
-  """Defines the original's flags (same names, types and defaults).
+# Required.
+flags.DEFINE_string(
+    "data_dir", None,
+    "Folder holding the task's data files (train.tsv, dev.tsv, ... for "
+    "the GLUE tasks).", **script_io.OVERRIDABLE)
+flags.DEFINE_string(
+    "task_name", None,
+    "Which task: cola, mnli, mnli-mm, mrpc, qnli, qqp, rte, sst-2, sts-b, "
+    "wnli, xnli, multilabel (any case), a name given to "
+    "register_processor(), or "
+    "module:ClassName of your own DataProcessor subclass (the module must "
+    "be importable, e.g. on PYTHONPATH).", **script_io.OVERRIDABLE)
+flags.DEFINE_string(
+    "label_separator", ",",
+    "--task_name=multilabel: what separates the labels of an example in "
+    "its labels column.", **script_io.OVERRIDABLE)
+flags.DEFINE_string(
+    "labels_file", None,
+    "--task_name=multilabel: the labels, one a line; their order is that "
+    "of the outputs. Default: the labels of train.tsv, sorted.",
+    **script_io.OVERRIDABLE)
+flags.DEFINE_float(
+    "multi_label_threshold", 0.5,
+    "Multi-label tasks: a label is predicted when its probability is at "
+    "least this (between 0 and 1).", **script_io.OVERRIDABLE)
+flags.DEFINE_string(
+    "output_dir", None,
+    "Folder for checkpoints, the TFRecord features, eval_results.txt and "
+    "test_results.tsv.", **script_io.OVERRIDABLE)
 
-  `allow_override` lets the other scripts, which define flags of the same
-  names, be imported in the same process (as the test suite does); a plain
-  absl definition would raise DuplicateFlagError there.
-  """
-  override = {"allow_override": True}
-  runner.define_fine_tuning_flags("Examples")
-
-  # Required.
-  flags.DEFINE_string(
-      "data_dir", None,
-      "Folder holding the task's data files (train.tsv, dev.tsv, ... for "
-      "the GLUE tasks).", **override)
-  flags.DEFINE_string(
-      "task_name", None,
-      "Which task: cola, mnli, mnli-mm, mrpc, qnli, qqp, rte, sst-2, sts-b, "
-      "wnli, xnli, multilabel (any case), a name given to "
-      "register_processor(), or "
-      "module:ClassName of your own DataProcessor subclass (the module must "
-      "be importable, e.g. on PYTHONPATH).", **override)
-  flags.DEFINE_string(
-      "label_separator", ",",
-      "--task_name=multilabel: what separates the labels of an example in "
-      "its labels column.", **override)
-  flags.DEFINE_string(
-      "labels_file", None,
-      "--task_name=multilabel: the labels, one a line; their order is that "
-      "of the outputs. Default: the labels of train.tsv, sorted.",
-      **override)
-  flags.DEFINE_float(
-      "multi_label_threshold", 0.5,
-      "Multi-label tasks: a label is predicted when its probability is at "
-      "least this (between 0 and 1).", **override)
-  flags.DEFINE_string(
-      "output_dir", None,
-      "Folder for checkpoints, the TFRecord features, eval_results.txt and "
-      "test_results.tsv.", **override)
-
-  # Optional.
-  flags.DEFINE_integer(
-      "max_seq_length", 128,
-      "Length of every input in WordPiece tokens, [CLS] and [SEP] "
-      "included: longer inputs are cut, shorter ones padded.", **override)
-  training_options.define_training_flags()
-  training_loop.define_flags()
-
-
-_define_flags()
+# Optional.
+flags.DEFINE_integer(
+    "max_seq_length", 128,
+    "Length of every input in WordPiece tokens, [CLS] and [SEP] "
+    "included: longer inputs are cut, shorter ones padded.",
+    **script_io.OVERRIDABLE)
+training_options.define_training_flags()
+training_loop.define_flags()
 
 
 class InputExample(object):
@@ -476,6 +466,7 @@ class MrpcProcessor(_PairProcessor):
   columns = (3, 4, 0)
   test_columns = (3, 4)
 
+  # The original's public class declares its getters itself, as here.
   def get_train_examples(self, data_dir):
     """See base class."""
     return self._examples_from_file(data_dir, "train.tsv", "train")
@@ -498,6 +489,7 @@ class ColaProcessor(_TsvSetsProcessor):
 
   extra_metrics = ("matthews_corr",)
 
+  # The original's public class declares its getters itself, as here.
   def get_train_examples(self, data_dir):
     """See base class."""
     return self._examples_from_file(data_dir, "train.tsv", "train")
@@ -1056,30 +1048,48 @@ def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
     logits = tf.nn.bias_add(logits, output_bias)
 
     if is_regression:
-      scores = tf.squeeze(logits, axis=[-1])
-      per_example_loss = tf.square(scores - labels)
-      loss = tf.reduce_mean(per_example_loss)
-      return (loss, per_example_loss, scores, scores)
-
+      return _regression_head(logits, labels)
     if multi_label:
-      per_label_loss = tf.nn.sigmoid_cross_entropy_with_logits(
-          labels=tf.cast(labels, tf.float32), logits=logits)
-      per_example_loss = tf.reduce_mean(per_label_loss, axis=-1)
-      loss = tf.reduce_mean(per_example_loss)
-      return (loss, per_example_loss, logits, tf.sigmoid(logits))
-
-    probabilities = tf.nn.softmax(logits, axis=-1)
-    log_probs = tf.nn.log_softmax(logits, axis=-1)
-
-    one_hot_labels = tf.one_hot(labels, depth=num_labels, dtype=tf.float32)
-
+      return _multi_label_head(logits, labels)
     # Quirk of the original: the training loss averages over the whole
     # batch, padding examples included; only the eval metrics weight them
     # out.
-    per_example_loss = -tf.reduce_sum(one_hot_labels * log_probs, axis=-1)
-    loss = tf.reduce_mean(per_example_loss)
-
+    (loss, per_example_loss, probabilities) = fine_tuning.softmax_loss(
+        logits, labels, num_labels)
     return (loss, per_example_loss, logits, probabilities)
+
+
+def _regression_head(logits, labels):
+  """One score an example and its squared error.
+
+  Args:
+    logits: float32 [batch_size, 1].
+    labels: float32 [batch_size] gold scores.
+
+  Returns:
+    (loss, per_example_loss, scores, scores), scores [batch_size].
+  """
+  scores = tf.squeeze(logits, axis=[-1])
+  per_example_loss = tf.square(scores - labels)
+  loss = tf.reduce_mean(per_example_loss)
+  return (loss, per_example_loss, scores, scores)
+
+
+def _multi_label_head(logits, labels):
+  """A sigmoid per label; their binary cross-entropy, averaged.
+
+  Args:
+    logits: float32 [batch_size, num_labels].
+    labels: int32 [batch_size, num_labels], 1 for the labels present.
+
+  Returns:
+    (loss, per_example_loss, logits, probabilities), as `create_model`.
+  """
+  per_label_loss = tf.nn.sigmoid_cross_entropy_with_logits(
+      labels=tf.cast(labels, tf.float32), logits=logits)
+  per_example_loss = tf.reduce_mean(per_label_loss, axis=-1)
+  loss = tf.reduce_mean(per_example_loss)
+  return (loss, per_example_loss, logits, tf.sigmoid(logits))
 
 
 def _collect_real_values(values, is_real_example, name):
@@ -1332,6 +1342,41 @@ def _metric_fn_builder(is_regression, extra_metrics):
   return metric_fn
 
 
+def _task_metric_fn(num_labels, is_regression, extra_metrics,
+                    multi_label_names, multi_label_threshold):
+  """The eval `metric_fn` of the task (see `model_fn_builder`).
+
+  Raises:
+    ValueError: for an unknown metric name, a regression task with more
+      than one label, or multi-label names that are not one per output.
+  """
+  unknown = [name for name in extra_metrics if name not in EXTRA_METRICS]
+  if unknown:
+    raise ValueError("unknown metric(s) %s; the known ones are %s" %
+                     (", ".join(unknown), ", ".join(sorted(EXTRA_METRICS))))
+  if is_regression and num_labels != 1:
+    raise ValueError("a regression task has one output, not %d labels" %
+                     num_labels)
+  if multi_label_names is None:
+    return _metric_fn_builder(is_regression, tuple(extra_metrics))
+  if is_regression or len(multi_label_names) != num_labels:
+    raise ValueError("a multi-label task has one output per label, and no "
+                     "regression")
+  return _multi_label_metric_fn_builder(list(multi_label_names),
+                                        multi_label_threshold)
+
+
+def _is_real_example(features):
+  """float32 [batch_size]: 1.0 but for padding examples.
+
+  Quirk of the original: `input_fn_builder`'s batches have no
+  `is_real_example`, so every example counts as real.
+  """
+  if "is_real_example" in features:
+    return tf.cast(features["is_real_example"], dtype=tf.float32)
+  return tf.ones(tf.shape(features["label_ids"]), dtype=tf.float32)
+
+
 def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
                      num_train_steps, num_warmup_steps, use_tpu,
                      use_one_hot_embeddings, is_regression=False,
@@ -1358,25 +1403,11 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
     training: (not in the original) `training_options.TrainingSettings`.
 
   Raises:
-    ValueError: for an unknown metric name, a regression task with more
-      than one label, or multi-label names that are not one per output.
+    ValueError: for metrics or labels the task cannot have.
   """
-  unknown = [name for name in extra_metrics if name not in EXTRA_METRICS]
-  if unknown:
-    raise ValueError("unknown metric(s) %s; the known ones are %s" %
-                     (", ".join(unknown), ", ".join(sorted(EXTRA_METRICS))))
-  if is_regression and num_labels != 1:
-    raise ValueError("a regression task has one output, not %d labels" %
-                     num_labels)
+  metric_fn = _task_metric_fn(num_labels, is_regression, extra_metrics,
+                              multi_label_names, multi_label_threshold)
   multi_label = multi_label_names is not None
-  if multi_label:
-    if is_regression or len(multi_label_names) != num_labels:
-      raise ValueError("a multi-label task has one output per label, and no "
-                       "regression")
-    metric_fn = _multi_label_metric_fn_builder(list(multi_label_names),
-                                               multi_label_threshold)
-  else:
-    metric_fn = _metric_fn_builder(is_regression, tuple(extra_metrics))
 
   def model_fn(features, labels, mode, params):
     """The `model_fn` for TPUEstimator."""
@@ -1390,10 +1421,7 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
     input_mask = features["input_mask"]
     segment_ids = features["segment_ids"]
     label_ids = features["label_ids"]
-    if "is_real_example" in features:
-      is_real_example = tf.cast(features["is_real_example"], dtype=tf.float32)
-    else:
-      is_real_example = tf.ones(tf.shape(label_ids), dtype=tf.float32)
+    is_real_example = _is_real_example(features)
 
     is_training = (mode == runner.ModeKeys.TRAIN)
 
@@ -1402,8 +1430,7 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
         label_ids, num_labels, use_one_hot_embeddings, is_regression,
         multi_label, training_options.model_kwargs(training, is_training))
 
-    scaffold_fn = runner.init_from_checkpoint(init_checkpoint,
-                                                       use_tpu)
+    scaffold_fn = runner.init_from_checkpoint(init_checkpoint, use_tpu)
 
     if mode == runner.ModeKeys.TRAIN:
       runner.track_training_loss(total_loss, use_tpu)
@@ -1498,27 +1525,18 @@ def convert_examples_to_features(examples, label_list, max_seq_length,
   return features
 
 
-def _validate_flags(bert_config):
-  """Raises ValueError/InputError for flag values that cannot work."""
-  if FLAGS.max_seq_length > bert_config.max_position_embeddings:
-    raise InputError(
-        "--max_seq_length=%d: cannot use this sequence length because the "
-        "BERT model was only trained up to sequence length %d "
-        "(max_position_embeddings in %s)" %
-        (FLAGS.max_seq_length, bert_config.max_position_embeddings,
-         FLAGS.bert_config_file))
-  if FLAGS.max_seq_length < 3:
-    raise InputError("--max_seq_length=%d: it must leave room for [CLS] and "
-                     "two [SEP] tokens (at least 3)" % FLAGS.max_seq_length)
-  # TPUEstimator refuses these below 1, whatever the run does.
-  for name in ("train_batch_size", "eval_batch_size", "predict_batch_size",
-               "save_checkpoints_steps", "iterations_per_loop"):
-    if FLAGS[name].value < 1:
-      raise InputError("--%s=%d: must be at least 1" %
-                       (name, FLAGS[name].value))
-  if FLAGS.do_train and not np.isfinite(FLAGS.num_train_epochs):
-    raise InputError("--num_train_epochs=%s: must be a finite number" %
-                     FLAGS.num_train_epochs)
+def validate_flags_or_throw(bert_config):
+  """Reads FLAGS and raises for flag values that cannot work.
+
+  Args:
+    bert_config: the model's `BertConfig`.
+
+  Raises:
+    InputError: naming the flag, for a value that cannot work or an
+      --init_checkpoint that is not there.
+  """
+  fine_tuning.check_shared_flags(FLAGS, bert_config,
+                                 "[CLS] and two [SEP] tokens")
   if not 0.0 < FLAGS.multi_label_threshold < 1.0:
     raise InputError("--multi_label_threshold=%s: must be between 0 and 1, "
                      "both excluded" % FLAGS.multi_label_threshold)
@@ -1528,8 +1546,21 @@ def _validate_flags(bert_config):
     runner.resolve_checkpoint(FLAGS.init_checkpoint)
 
 
-def _read_examples(processor):
+def _make_processor(task_name, data_dir, label_separator, labels_file):
+  """The processor of --task_name, configured if it is multi-label."""
+  processor = get_processor(task_name)
+  if isinstance(processor, MultiLabelProcessor):
+    processor.configure(data_dir, label_separator, labels_file)
+  return processor
+
+
+def _read_examples(processor, task_name, config):
   """Reads the data sets the run needs: bad input stops it before any output.
+
+  Args:
+    processor: the task's `DataProcessor`.
+    task_name: --task_name, for the errors.
+    config: `fine_tuning.FineTuningConfig`.
 
   Returns:
     (train_examples, eval_examples, predict_examples), None when not needed.
@@ -1538,22 +1569,20 @@ def _read_examples(processor):
     InputError: for a --data_dir that is not a folder, a set with no
       example, or an example whose label the task does not know.
   """
-  if not tf.gfile.IsDirectory(FLAGS.data_dir):
-    if tf.gfile.Exists(FLAGS.data_dir):
-      raise InputError("--data_dir=%s is a file, not a directory" %
-                       FLAGS.data_dir)
-    raise InputError("--data_dir=%s: no such directory" % FLAGS.data_dir)
+  fine_tuning.check_data_dir(config.data_dir)
+  read_set = functools.partial(_read_set, processor, task_name=task_name,
+                               data_dir=config.data_dir)
   train_examples = eval_examples = predict_examples = None
-  if FLAGS.do_train:
-    train_examples = _read_set(processor, "train")
-  if FLAGS.do_eval:
-    eval_examples = _read_set(processor, "dev")
-  if FLAGS.do_predict:
-    predict_examples = _read_set(processor, "test")
+  if config.do_train:
+    train_examples = read_set("train")
+  if config.do_eval:
+    eval_examples = read_set("dev")
+  if config.do_predict:
+    predict_examples = read_set("test")
   return (train_examples, eval_examples, predict_examples)
 
 
-def _read_set(processor, set_name):
+def _read_set(processor, set_name, task_name, data_dir):
   """Returns the examples of one set (`train`, `dev` or `test`) of any task.
 
   Raises:
@@ -1563,34 +1592,33 @@ def _read_set(processor, set_name):
   """
   del _TSV_FILES_READ[:]
   try:
-    examples = getattr(processor, "get_%s_examples" % set_name)(
-        FLAGS.data_dir)
+    examples = getattr(processor, "get_%s_examples" % set_name)(data_dir)
   except NotImplementedError:
     raise InputError("--task_name=%s: this task has no %s set (its "
                      "get_%s_examples is not implemented)" %
-                     (FLAGS.task_name, set_name, set_name))
+                     (task_name, set_name, set_name))
   if examples is None:
     raise InputError("--task_name=%s: get_%s_examples returned None, not a "
-                     "list of examples" % (FLAGS.task_name, set_name))
+                     "list of examples" % (task_name, set_name))
   examples = list(examples)
   if not examples:
-    raise InputError(_no_examples_message(set_name, list(_TSV_FILES_READ)))
+    raise InputError(_no_examples_message(set_name, list(_TSV_FILES_READ),
+                                          task_name, data_dir))
   label_list = processor.get_labels()
   for example in examples:
     try:
       _label_id(example, label_list, processor.is_regression,
                 processor.is_multi_label)
     except InputError as e:
-      raise InputError("--task_name=%s, %s set: %s" %
-                       (FLAGS.task_name, set_name, e))
+      raise InputError("--task_name=%s, %s set: %s" % (task_name, set_name, e))
   return examples
 
 
-def _no_examples_message(set_name, files_read):
+def _no_examples_message(set_name, files_read, task_name, data_dir):
   """Says which files of a set with no example were read, and what held."""
   if not files_read:
     return ("--data_dir=%s: the %s set of --task_name=%s holds no examples" %
-            (FLAGS.data_dir, set_name, FLAGS.task_name))
+            (data_dir, set_name, task_name))
   num_rows = sum(rows for (_, rows) in files_read)
   paths = ", ".join(path for (path, _) in files_read)
   if num_rows == 0:
@@ -1599,43 +1627,50 @@ def _no_examples_message(set_name, files_read):
     reason = "only a header?"
   else:
     reason = "%d rows, none of them an example of --task_name=%s" % (
-        num_rows, FLAGS.task_name)
+        num_rows, task_name)
   return "--data_dir: %s holds no examples (%s)" % (paths, reason)
 
 
-def _pad_for_tpu(examples, batch_size):
-  """Appends `PaddingInputExample`s up to a whole number of TPU batches.
-
-  On TPU every batch must be full; elsewhere the last batch may be short
-  and nothing is added. Returns the number of real examples.
-  """
-  num_actual_examples = len(examples)
-  if FLAGS.use_tpu:
-    while len(examples) % batch_size != 0:
-      examples.append(PaddingInputExample())
-  return num_actual_examples
-
-
 def _write_examples(name, examples, num_actual_examples, batch_size,
-                    processor, tokenizer):
+                    processor, tokenizer, config):
   """Writes `<name>.tf_record` under --output_dir and returns its path."""
-  path = os.path.join(FLAGS.output_dir, name + ".tf_record")
+  path = fine_tuning.record_path(config, name)
   file_based_convert_examples_to_features(
-      examples, processor.get_labels(), FLAGS.max_seq_length, tokenizer,
+      examples, processor.get_labels(), config.max_seq_length, tokenizer,
       path, processor.is_regression, processor.is_multi_label)
-  tf.logging.info("  Num examples = %d (%d actual, %d padding)", len(examples),
-                  num_actual_examples, len(examples) - num_actual_examples)
-  tf.logging.info("  Batch size = %d", batch_size)
+  fine_tuning.log_set(len(examples), num_actual_examples, batch_size)
   return path
 
 
-def _num_multi_labels(processor):
-  """The number of labels of a multi-label task; None for the others."""
-  return len(processor.get_labels()) if processor.is_multi_label else None
+def _input_fn(path, is_training, processor, config):
+  """The `input_fn` of a written set; only training drops a short batch."""
+  return file_based_input_fn_builder(
+      input_file=path,
+      seq_length=config.max_seq_length,
+      is_training=is_training,
+      drop_remainder=is_training or config.use_tpu,
+      is_regression=processor.is_regression,
+      num_multi_labels=(len(processor.get_labels())
+                        if processor.is_multi_label else None))
+
+
+def _padded_set(name, examples, batch_size, processor, tokenizer, config):
+  """Writes a dev or test set, padded to whole batches on TPU.
+
+  Returns:
+    (input_fn, number of real examples, number of examples written).
+  """
+  examples = list(examples)
+  num_actual_examples = fine_tuning.pad_to_batches(
+      examples, batch_size, config.use_tpu, PaddingInputExample)
+  path = _write_examples(name, examples, num_actual_examples, batch_size,
+                         processor, tokenizer, config)
+  return (_input_fn(path, False, processor, config), num_actual_examples,
+          len(examples))
 
 
 def _train(estimator, processor, tokenizer, train_examples, num_train_steps,
-           seed=None, evaluate=None, loop_settings=None):
+           config, seed=None, evaluate=None, loop_settings=None):
   """Trains; with `evaluate`, evaluates as it goes (see `training_loop`).
 
   Returns:
@@ -1643,105 +1678,56 @@ def _train(estimator, processor, tokenizer, train_examples, num_train_steps,
   """
   tf.logging.info("***** Running training *****")
   train_file = _write_examples("train", train_examples, len(train_examples),
-                               FLAGS.train_batch_size, processor, tokenizer)
-  tf.logging.info("  Num steps = %d", num_train_steps)
-  train_input_fn = file_based_input_fn_builder(
-      input_file=train_file,
-      seq_length=FLAGS.max_seq_length,
-      is_training=True,
-      drop_remainder=True,
-      is_regression=processor.is_regression,
-      num_multi_labels=_num_multi_labels(processor))
-  train_input_fn = training_loop.seeded_input_fn(train_input_fn, seed)
-  progress = runner.ProgressHook(
-      num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)
+                               config.train_batch_size, processor, tokenizer,
+                               config)
+  train_input_fn = training_loop.seeded_input_fn(
+      _input_fn(train_file, True, processor, config), seed)
   if evaluate is None:
-    estimator.train(
-        input_fn=train_input_fn, max_steps=num_train_steps, hooks=[progress])
+    fine_tuning.train(estimator, train_input_fn, num_train_steps, config)
     return None
+  tf.logging.info("  Num steps = %d", num_train_steps)
   return training_loop.train_and_evaluate(
-      estimator, train_input_fn, num_train_steps, [progress], evaluate,
+      estimator, train_input_fn, num_train_steps,
+      [fine_tuning.progress_hook(num_train_steps, config)], evaluate,
       estimator.model_dir, loop_settings)
 
 
-def _evaluate(estimator, processor, tokenizer, eval_examples, results_dir):
-  """Evaluates the latest checkpoint once; returns the metrics."""
-  return _evaluator(estimator, processor, tokenizer, eval_examples,
-                    results_dir)()
-
-
-def _evaluator(estimator, processor, tokenizer, eval_examples, results_dir):
+def _evaluator(estimator, processor, tokenizer, eval_examples, results_dir,
+               config):
   """Writes eval.tf_record; returns `evaluate()`, to call once or more.
 
   `evaluate()` evaluates the latest checkpoint, writes the metrics to
   `results_dir/eval_results.txt` and returns them.
   """
   tf.logging.info("***** Running evaluation *****")
-  eval_examples = list(eval_examples)
-  num_actual_examples = _pad_for_tpu(eval_examples, FLAGS.eval_batch_size)
-  eval_file = _write_examples("eval", eval_examples, num_actual_examples,
-                              FLAGS.eval_batch_size, processor, tokenizer)
-
-  # On CPU/GPU the evaluation runs until the data ends; on TPU the number
-  # of (full) batches must be given.
-  eval_steps = None
-  if FLAGS.use_tpu:
-    eval_steps = int(len(eval_examples) // FLAGS.eval_batch_size)
-  eval_input_fn = file_based_input_fn_builder(
-      input_file=eval_file,
-      seq_length=FLAGS.max_seq_length,
-      is_training=False,
-      drop_remainder=FLAGS.use_tpu,
-      is_regression=processor.is_regression,
-      num_multi_labels=_num_multi_labels(processor))
-
-  def evaluate():
-    result = estimator.evaluate(input_fn=eval_input_fn, steps=eval_steps)
-    script_io.write_eval_results(
-        os.path.join(results_dir, "eval_results.txt"), result)
-    return result
-
-  return evaluate
+  (eval_input_fn, _, num_eval_examples) = _padded_set(
+      "eval", eval_examples, config.eval_batch_size, processor, tokenizer,
+      config)
+  return functools.partial(fine_tuning.evaluate, estimator, eval_input_fn,
+                           num_eval_examples, config, results_dir)
 
 
-def _predict(estimator, processor, tokenizer, predict_examples):
+def _predict(estimator, processor, tokenizer, predict_examples, config):
+  """Writes test_results.tsv: a line of probabilities (or a score) each."""
   tf.logging.info("***** Running prediction *****")
-  num_actual_examples = _pad_for_tpu(predict_examples,
-                                     FLAGS.predict_batch_size)
-  predict_file = _write_examples("predict", predict_examples,
-                                 num_actual_examples, FLAGS.predict_batch_size,
-                                 processor, tokenizer)
-  predict_input_fn = file_based_input_fn_builder(
-      input_file=predict_file,
-      seq_length=FLAGS.max_seq_length,
-      is_training=False,
-      drop_remainder=FLAGS.use_tpu,
-      is_regression=processor.is_regression,
-      num_multi_labels=_num_multi_labels(processor))
-
+  (predict_input_fn, num_actual_examples, _) = _padded_set(
+      "predict", predict_examples, config.predict_batch_size, processor,
+      tokenizer, config)
   output_name = "scores" if processor.is_regression else "probabilities"
-  result = estimator.predict(input_fn=predict_input_fn)
-  output_predict_file = os.path.join(FLAGS.output_dir, "test_results.tsv")
-  num_written_lines = 0
+  output_predict_file = os.path.join(config.output_dir, "test_results.tsv")
+  results = fine_tuning.predictions(estimator, predict_input_fn,
+                                    num_actual_examples, output_predict_file,
+                                    "examples")
   with script_io.atomic_output(output_predict_file) as writer:
     tf.logging.info("***** Predict results *****")
-    for (i, prediction) in enumerate(result):
-      if i >= num_actual_examples:
-        break
+    for prediction in results:
       values = np.reshape(prediction[output_name], [-1])
       writer.write("\t".join(str(value) for value in values) + "\n")
-      num_written_lines += 1
-    # Inside the `with`: a short file is then not published.
-    if num_written_lines != num_actual_examples:
-      raise script_io.ScriptError(
-          "%s: got %d predictions for %d test examples; the file is left "
-          "as it was" % (output_predict_file, num_written_lines,
-                         num_actual_examples))
 
 
 def _metric_names(processor):
   """The metrics the task's evaluation reports, the main one first."""
-  if getattr(processor, "is_multi_label", False):
+  if processor.is_multi_label:
     names = ["eval_micro_f1", "eval_macro_f1", "eval_exact_match"]
     names += ["eval_f1_%s" % label for label in processor.get_labels()]
   elif processor.is_regression:
@@ -1753,8 +1739,8 @@ def _metric_names(processor):
 
 
 def _fine_tune(build_estimator, processor, tokenizer, train_examples,
-               eval_examples, num_train_steps, loop_settings, model_dir,
-               seed):
+               eval_examples, num_train_steps, loop_settings, config,
+               model_dir, seed):
   """Trains and evaluates (each if its examples are given) in `model_dir`.
 
   Args:
@@ -1763,6 +1749,7 @@ def _fine_tune(build_estimator, processor, tokenizer, train_examples,
     train_examples, eval_examples: lists of `InputExample`, or None.
     num_train_steps: int.
     loop_settings: `training_loop.LoopSettings`.
+    config: `fine_tuning.FineTuningConfig`.
     model_dir: the directory of checkpoints and eval_results.txt.
     seed: the graph-level random seed of training, or None.
 
@@ -1775,13 +1762,35 @@ def _fine_tune(build_estimator, processor, tokenizer, train_examples,
     evaluate = None
     if loop_settings.eval_every_n_steps:
       evaluate = _evaluator(estimator, processor, tokenizer, eval_examples,
-                            model_dir)
+                            model_dir, config)
     result = _train(estimator, processor, tokenizer, train_examples,
-                    num_train_steps, seed, evaluate, loop_settings)
+                    num_train_steps, config, seed, evaluate, loop_settings)
   if eval_examples is not None and result is None:
-    result = _evaluate(estimator, processor, tokenizer, eval_examples,
-                       model_dir)
+    result = _evaluator(estimator, processor, tokenizer, eval_examples,
+                        model_dir, config)()
   return result
+
+
+def _fine_tune_runs(fine_tune, loop_settings, metric_names, config):
+  """Fine-tunes once, or once per restart; returns the model_dir to use.
+
+  Args:
+    fine_tune: `fine_tune(model_dir, seed)` trains and evaluates there.
+    loop_settings: `training_loop.LoopSettings`.
+    metric_names: the task's metrics, the main one first.
+    config: `fine_tuning.FineTuningConfig`.
+
+  Returns:
+    The directory of the checkpoint to predict with and export.
+  """
+  if loop_settings.num_restarts > 1:
+    return training_loop.run_restarts(
+        fine_tune, loop_settings,
+        training_loop.restart_metric(loop_settings, metric_names),
+        config.output_dir)
+  if config.do_train or config.do_eval:
+    fine_tune(config.output_dir, loop_settings.seed)
+  return config.output_dir
 
 
 def serving_outputs_fn(model_fn, num_labels, is_regression=False,
@@ -1817,99 +1826,67 @@ def serving_outputs_fn(model_fn, num_labels, is_regression=False,
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
 
-  tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case,
-                                                FLAGS.init_checkpoint)
-  if not (FLAGS.do_train or FLAGS.do_eval or FLAGS.do_predict or
-          FLAGS.export_dir):
-    raise ValueError(
-        "At least one of `do_train`, `do_eval` or `do_predict' must be True.")
+  fine_tuning.check_actions(FLAGS, other_actions=("export_dir",))
   bert_config = runner.read_bert_config(FLAGS.bert_config_file)
-  _validate_flags(bert_config)
-  processor = get_processor(FLAGS.task_name)
-  if isinstance(processor, MultiLabelProcessor):
-    processor.configure(FLAGS.data_dir, FLAGS.label_separator,
-                        FLAGS.labels_file)
+  validate_flags_or_throw(bert_config)
+  config = fine_tuning.config_from_flags(FLAGS)
+  processor = _make_processor(FLAGS.task_name, FLAGS.data_dir,
+                              FLAGS.label_separator, FLAGS.labels_file)
   label_list = processor.get_labels()
   loop_settings = training_loop.settings_from_flags(FLAGS)
   training_loop.check_settings(loop_settings, _metric_names(processor),
-                               FLAGS.do_train,
-                               None if FLAGS.do_eval else "--do_eval=True")
+                               config.do_train,
+                               None if config.do_eval else "--do_eval=True")
   export.check_export_dir(FLAGS.export_dir)
-  script_io.check_file(FLAGS.vocab_file, "vocab_file")
-  tokenizer = tokenization.FullTokenizer(
-      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
-      **script_io.tokenizer_options(FLAGS))
-  runner.check_vocab_fits(tokenizer.vocab, bert_config, FLAGS.vocab_file,
-                          FLAGS.bert_config_file)
-  (train_examples, eval_examples, predict_examples) = _read_examples(processor)
-  (settings, training, train_batch_size,
-   init_checkpoint) = runner.setup_from_flags(FLAGS, bert_config)
+  # The original stops at the first example (a KeyError) on a vocab without
+  # [CLS] or [SEP]; here that is a one-line error before anything is read.
+  tokenizer = fine_tuning.make_tokenizer(FLAGS, bert_config,
+                                         required_tokens=("[CLS]", "[SEP]"))
+  (train_examples, eval_examples, predict_examples) = _read_examples(
+      processor, FLAGS.task_name, config)
+  setup = runner.setup_from_flags(FLAGS, bert_config)
 
   num_train_steps = None
   num_warmup_steps = None
-  if FLAGS.do_train:
-    num_train_steps = int(
-        len(train_examples) / FLAGS.train_batch_size * FLAGS.num_train_epochs)
-    num_warmup_steps = int(num_train_steps * FLAGS.warmup_proportion)
-    if num_train_steps < 1:
-      raise InputError(
-          "--do_train: %d training examples at --train_batch_size=%d for "
-          "--num_train_epochs=%s make no training step" %
-          (len(train_examples), FLAGS.train_batch_size,
-           FLAGS.num_train_epochs))
+  if config.do_train:
+    (num_train_steps, num_warmup_steps) = fine_tuning.training_steps(
+        len(train_examples), config)
 
   model_fn = model_fn_builder(
       bert_config=bert_config,
       num_labels=len(label_list),
-      init_checkpoint=init_checkpoint,
-      learning_rate=FLAGS.learning_rate,
+      init_checkpoint=setup.init_checkpoint,
+      learning_rate=config.learning_rate,
       num_train_steps=num_train_steps,
       num_warmup_steps=num_warmup_steps,
-      use_tpu=FLAGS.use_tpu,
-      use_one_hot_embeddings=FLAGS.use_tpu,
+      use_tpu=config.use_tpu,
+      use_one_hot_embeddings=config.use_tpu,
       is_regression=processor.is_regression,
       extra_metrics=processor.extra_metrics,
       multi_label_names=label_list if processor.is_multi_label else None,
       multi_label_threshold=FLAGS.multi_label_threshold,
-      training=training)
+      training=setup.training)
 
-  build_estimator = functools.partial(
-      runner.build_runner,
-      model_fn,
-      settings,
-      save_checkpoints_steps=FLAGS.save_checkpoints_steps,
-      iterations_per_loop=FLAGS.iterations_per_loop,
-      train_batch_size=train_batch_size,
-      eval_batch_size=FLAGS.eval_batch_size,
-      predict_batch_size=FLAGS.predict_batch_size,
-      training=training)
+  build_estimator = functools.partial(fine_tuning.build_runner, model_fn,
+                                      setup, config)
   fine_tune = functools.partial(_fine_tune, build_estimator, processor,
                                 tokenizer, train_examples, eval_examples,
-                                num_train_steps, loop_settings)
+                                num_train_steps, loop_settings, config)
 
-  with script_io.locked_directory(
-      training_options.locked_directory(training, FLAGS.output_dir),
-      "output_dir"):
-    model_dir = FLAGS.output_dir
-    if loop_settings.num_restarts > 1:
-      model_dir = training_loop.run_restarts(
-          fine_tune, loop_settings,
-          training_loop.restart_metric(loop_settings,
-                                       _metric_names(processor)),
-          FLAGS.output_dir)
-    elif FLAGS.do_train or FLAGS.do_eval:
-      fine_tune(model_dir, loop_settings.seed)
-    if FLAGS.do_predict:
+  with fine_tuning.locked_output_dir(setup, config):
+    model_dir = _fine_tune_runs(fine_tune, loop_settings,
+                                _metric_names(processor), config)
+    if config.do_predict:
       _predict(build_estimator(model_dir=model_dir), processor, tokenizer,
-               predict_examples)
+               predict_examples, config)
     if FLAGS.export_dir:
       export.export_saved_model(
           FLAGS.export_dir,
           serving_outputs_fn(model_fn, len(label_list),
                              processor.is_regression,
-                             getattr(processor, "is_multi_label", False)),
-          export.checkpoint_to_export(model_dir, init_checkpoint),
-          FLAGS.max_seq_length)
+                             processor.is_multi_label),
+          export.checkpoint_to_export(model_dir, setup.init_checkpoint),
+          config.max_seq_length)
 
 
 if __name__ == "__main__":

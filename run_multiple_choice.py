@@ -54,6 +54,10 @@ Example:
     --num_train_epochs=3.0 \\
     --output_dir=/tmp/swag_output/
 
+The training options of `run_classifier.py` (`--num_accumulation_steps`,
+`--precision`, `--optimizer`, `--distribution_strategy`, ...; see
+README.md) work here too, all off by default.
+
 Bad input stops the run before anything is written, with one line such as
 `error: /data/swag/val.csv, line 8: label '4' is out of range: the file
 has endings 0 to 3`.
@@ -72,44 +76,37 @@ from absl import flags
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+import fine_tuning
 import modeling
 import optimization
 import runner
 import script_io
 import tokenization
+import training_options
 
 InputError = script_io.InputError
 
 FLAGS = flags.FLAGS
 
+runner.define_fine_tuning_flags("Examples")
+training_options.define_training_flags()
 
-def _define_flags():
-  """Defines the flags: run_classifier.py's, where they mean the same.
+# Required.
+flags.DEFINE_string(
+    "data_dir", None,
+    "Folder holding train.csv, val.csv and test.csv (SWAG layout).",
+    **script_io.OVERRIDABLE)
+flags.DEFINE_string(
+    "output_dir", None,
+    "Folder for checkpoints, the TFRecord features, eval_results.txt and "
+    "test_results.tsv.", **script_io.OVERRIDABLE)
 
-  `allow_override` lets the other scripts, which define flags of the same
-  names, be imported in the same process (as the test suite does).
-  """
-  override = {"allow_override": True}
-  runner.define_fine_tuning_flags("Examples")
-
-  # Required.
-  flags.DEFINE_string(
-      "data_dir", None,
-      "Folder holding train.csv, val.csv and test.csv (SWAG layout).",
-      **override)
-  flags.DEFINE_string(
-      "output_dir", None,
-      "Folder for checkpoints, the TFRecord features, eval_results.txt and "
-      "test_results.tsv.", **override)
-
-  # Optional.
-  flags.DEFINE_integer(
-      "max_seq_length", 128,
-      "Length of every choice's input in WordPiece tokens, [CLS] and [SEP] "
-      "included: longer inputs are cut, shorter ones padded.", **override)
-
-
-_define_flags()
+# Optional.
+flags.DEFINE_integer(
+    "max_seq_length", 128,
+    "Length of every choice's input in WordPiece tokens, [CLS] and [SEP] "
+    "included: longer inputs are cut, shorter ones padded.",
+    **script_io.OVERRIDABLE)
 
 # The file names in --data_dir, by set.
 DATA_FILES = {"train": "train.csv", "dev": "val.csv", "test": "test.csv"}
@@ -403,7 +400,7 @@ def input_fn_builder(input_file, num_choices, seq_length, is_training,
 
 
 def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
-                 labels, use_one_hot_embeddings):
+                 labels, use_one_hot_embeddings, model_kwargs=None):
   """Creates a multiple-choice model: one score per choice, a softmax.
 
   Args:
@@ -413,6 +410,8 @@ def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
       seq_length], num_choices and seq_length known to the graph.
     labels: int32 [batch_size], the right choice.
     use_one_hot_embeddings: bool, one-hot matmul lookup (faster on TPU).
+    model_kwargs: more `modeling.BertModel` arguments, e.g.
+      `training_options.model_kwargs`.
 
   Returns:
     (loss, per_example_loss, logits, probabilities): the mean loss [], the
@@ -430,7 +429,8 @@ def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
       input_ids=choices_as_rows(input_ids),
       input_mask=choices_as_rows(input_mask),
       token_type_ids=choices_as_rows(segment_ids),
-      use_one_hot_embeddings=use_one_hot_embeddings)
+      use_one_hot_embeddings=use_one_hot_embeddings,
+      **(model_kwargs or {}))
 
   # [batch_size * num_choices, hidden_size]: each choice's [CLS] state.
   pooled_output = model.get_pooled_output()
@@ -450,11 +450,8 @@ def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
       tf.matmul(pooled_output, output_weights, transpose_b=True), output_bias)
   logits = tf.reshape(scores, [-1, num_choices])
 
-  probabilities = tf.nn.softmax(logits, axis=-1)
-  log_probs = tf.nn.log_softmax(logits, axis=-1)
-  one_hot_labels = tf.one_hot(labels, depth=num_choices, dtype=tf.float32)
-  per_example_loss = -tf.reduce_sum(one_hot_labels * log_probs, axis=-1)
-  loss = tf.reduce_mean(per_example_loss)
+  (loss, per_example_loss, probabilities) = fine_tuning.softmax_loss(
+      logits, labels, num_choices)
   return (loss, per_example_loss, logits, probabilities)
 
 
@@ -472,7 +469,8 @@ def metric_fn(per_example_loss, label_ids, logits, is_real_example):
 
 def model_fn_builder(bert_config, init_checkpoint, learning_rate,
                      num_train_steps, num_warmup_steps, use_tpu,
-                     use_one_hot_embeddings):
+                     use_one_hot_embeddings,
+                     training=training_options.DEFAULT_SETTINGS):
   """Returns the `model_fn` closure for TPUEstimator.
 
   Args:
@@ -482,6 +480,7 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
       schedule (see `optimization.create_optimizer`).
     use_tpu: bool.
     use_one_hot_embeddings: bool.
+    training: `training_options.TrainingSettings`.
   """
 
   def model_fn(features, labels, mode, params):
@@ -498,14 +497,16 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
     (total_loss, per_example_loss, logits, probabilities) = create_model(
         bert_config, is_training, features["input_ids"],
         features["input_mask"], features["segment_ids"], label_ids,
-        use_one_hot_embeddings)
+        use_one_hot_embeddings,
+        training_options.model_kwargs(training, is_training))
 
     scaffold_fn = runner.init_from_checkpoint(init_checkpoint, use_tpu)
 
     if mode == runner.ModeKeys.TRAIN:
       runner.track_training_loss(total_loss, use_tpu)
       train_op = optimization.create_optimizer(
-          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)
+          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu,
+          **training_options.optimizer_kwargs(training))
       return runner.TPUEstimatorSpec(
           mode=mode, loss=total_loss, train_op=train_op,
           scaffold_fn=scaffold_fn)
@@ -526,49 +527,26 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
 # The run.
 
 
-def _validate_flags(bert_config):
-  """Raises InputError for flag values that cannot work."""
-  if FLAGS.max_seq_length > bert_config.max_position_embeddings:
-    raise InputError(
-        "--max_seq_length=%d: cannot use this sequence length because the "
-        "BERT model was only trained up to sequence length %d "
-        "(max_position_embeddings in %s)" %
-        (FLAGS.max_seq_length, bert_config.max_position_embeddings,
-         FLAGS.bert_config_file))
-  if FLAGS.max_seq_length < 3:
-    raise InputError("--max_seq_length=%d: it must leave room for [CLS] and "
-                     "two [SEP] tokens (at least 3)" % FLAGS.max_seq_length)
-  for name in ("train_batch_size", "eval_batch_size", "predict_batch_size",
-               "save_checkpoints_steps", "iterations_per_loop"):
-    if FLAGS[name].value < 1:
-      raise InputError("--%s=%d: must be at least 1" %
-                       (name, FLAGS[name].value))
-  if FLAGS.do_train and not np.isfinite(FLAGS.num_train_epochs):
-    raise InputError("--num_train_epochs=%s: must be a finite number" %
-                     FLAGS.num_train_epochs)
+def validate_flags_or_throw(bert_config):
+  """Validate the input FLAGS or throw an exception.
 
+  Reads FLAGS, as the original's run_squad.py validator does.
 
-def _make_tokenizer(bert_config):
-  """The `FullTokenizer` of --vocab_file, checked against the model."""
-  script_io.check_file(FLAGS.vocab_file, "vocab_file")
-  tokenizer = tokenization.FullTokenizer(
-      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
-      **script_io.tokenizer_options(FLAGS))
-  missing = [token for token in ("[CLS]", "[SEP]", "[UNK]")
-             if token not in tokenizer.vocab]
-  if missing:
-    raise InputError("--vocab_file=%s: no %s token" %
-                     (FLAGS.vocab_file, " or ".join(missing)))
-  runner.check_vocab_fits(tokenizer.vocab, bert_config, FLAGS.vocab_file,
-                          FLAGS.bert_config_file)
-  return tokenizer
+  Raises:
+    InputError: for a flag value that cannot work with `bert_config`.
+  """
+  fine_tuning.check_shared_flags(FLAGS, bert_config,
+                                 "[CLS] and two [SEP] tokens")
 
 
 DataSets = collections.namedtuple("DataSets", ["train", "dev", "test"])
 
 
-def read_data_sets():
+def read_data_sets(config):
   """Reads the files the run needs, checking them all.
+
+  Args:
+    config: `fine_tuning.FineTuningConfig`.
 
   Returns:
     `DataSets`: the list of `SwagExample`s (or None) of each set.
@@ -577,178 +555,118 @@ def read_data_sets():
     InputError: for a --data_dir that is not a folder, or bad data (see
       `read_swag_file`).
   """
-  if not tf.gfile.IsDirectory(FLAGS.data_dir):
-    if tf.gfile.Exists(FLAGS.data_dir):
-      raise InputError("--data_dir=%s is a file, not a directory" %
-                       FLAGS.data_dir)
-    raise InputError("--data_dir=%s: no such directory" % FLAGS.data_dir)
+  fine_tuning.check_data_dir(config.data_dir)
   sets = {}
   for (set_name, wanted, require_labels) in (
-      ("train", FLAGS.do_train, True), ("dev", FLAGS.do_eval, True),
-      ("test", FLAGS.do_predict, False)):
+      ("train", config.do_train, True), ("dev", config.do_eval, True),
+      ("test", config.do_predict, False)):
     sets[set_name] = None
     if wanted:
       sets[set_name] = read_swag_file(
-          os.path.join(FLAGS.data_dir, DATA_FILES[set_name]), require_labels)
+          os.path.join(config.data_dir, DATA_FILES[set_name]), require_labels)
   return DataSets(**sets)
 
 
-def _num_choices(examples):
-  """The number of endings of a file's examples (the same for every row)."""
-  return len(examples[0].endings)
+def _write_set(name, examples, tokenizer, batch_size, config):
+  """Writes the features of `examples` to `<name>.tf_record`.
 
+  Sets other than "train" are padded to whole batches on TPU.
 
-def _pad_for_tpu(features, num_choices, batch_size):
-  """Appends padding examples up to whole TPU batches (on TPU only).
+  Args:
+    name: "train", "eval" or "predict".
+    examples: the set's `SwagExample`s.
+    tokenizer: a `FullTokenizer`.
+    batch_size: the set's batch size.
+    config: `fine_tuning.FineTuningConfig`.
 
   Returns:
-    The number of real examples.
+    (input_fn, num_items, num_actual): the `input_fn` reading the file, and
+    its number of examples with and without the padding.
   """
+  num_choices = len(examples[0].endings)  # The same for every row.
+  seq_length = config.max_seq_length
+  features = convert_examples(examples, tokenizer, seq_length)
+  is_training = (name == "train")
   num_actual = len(features)
-  if FLAGS.use_tpu:
-    while len(features) % batch_size:
-      features.append(padding_features(num_choices, FLAGS.max_seq_length))
-  return num_actual
+  if not is_training:
+    fine_tuning.pad_to_batches(
+        features, batch_size, config.use_tpu,
+        lambda: padding_features(num_choices, seq_length))
+  path = fine_tuning.record_path(config, name)
+  write_features(path, features, num_choices, seq_length)
+  fine_tuning.log_set(len(features), num_actual, batch_size,
+                      detail=", %d choices each" % num_choices)
+  input_fn = input_fn_builder(
+      input_file=path, num_choices=num_choices, seq_length=seq_length,
+      is_training=is_training,
+      drop_remainder=is_training or config.use_tpu)
+  return (input_fn, len(features), num_actual)
 
 
-def _write_set(name, features, num_choices, num_actual, batch_size):
-  """Writes `<name>.tf_record` under --output_dir and returns its path."""
-  path = os.path.join(FLAGS.output_dir, name + ".tf_record")
-  write_features(path, features, num_choices, FLAGS.max_seq_length)
-  tf.logging.info("  Num examples = %d (%d actual, %d padding), %d choices "
-                  "each", len(features), num_actual,
-                  len(features) - num_actual, num_choices)
-  tf.logging.info("  Batch size = %d", batch_size)
-  return path
-
-
-def _train(estimator, tokenizer, train_examples, num_train_steps):
-  tf.logging.info("***** Running training *****")
-  num_choices = _num_choices(train_examples)
-  features = convert_examples(train_examples, tokenizer, FLAGS.max_seq_length)
-  train_file = _write_set("train", features, num_choices, len(features),
-                          FLAGS.train_batch_size)
-  tf.logging.info("  Num steps = %d", num_train_steps)
-  train_input_fn = input_fn_builder(
-      input_file=train_file, num_choices=num_choices,
-      seq_length=FLAGS.max_seq_length, is_training=True, drop_remainder=True)
-  progress = runner.ProgressHook(
-      num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)
-  estimator.train(
-      input_fn=train_input_fn, max_steps=num_train_steps, hooks=[progress])
-
-
-def _evaluate(estimator, tokenizer, eval_examples):
-  tf.logging.info("***** Running evaluation *****")
-  num_choices = _num_choices(eval_examples)
-  features = convert_examples(eval_examples, tokenizer, FLAGS.max_seq_length)
-  num_actual = _pad_for_tpu(features, num_choices, FLAGS.eval_batch_size)
-  eval_file = _write_set("eval", features, num_choices, num_actual,
-                         FLAGS.eval_batch_size)
-  eval_steps = None
-  if FLAGS.use_tpu:
-    eval_steps = len(features) // FLAGS.eval_batch_size
-  eval_input_fn = input_fn_builder(
-      input_file=eval_file, num_choices=num_choices,
-      seq_length=FLAGS.max_seq_length, is_training=False,
-      drop_remainder=FLAGS.use_tpu)
-  result = estimator.evaluate(input_fn=eval_input_fn, steps=eval_steps)
-  script_io.write_eval_results(
-      os.path.join(FLAGS.output_dir, "eval_results.txt"), result)
-
-
-def _predict(estimator, tokenizer, predict_examples):
+def _predict(estimator, tokenizer, predict_examples, config):
+  """Writes test_results.tsv: each example's choice and probabilities."""
   tf.logging.info("***** Running prediction *****")
-  num_choices = _num_choices(predict_examples)
-  features = convert_examples(predict_examples, tokenizer,
-                              FLAGS.max_seq_length)
-  num_actual = _pad_for_tpu(features, num_choices, FLAGS.predict_batch_size)
-  predict_file = _write_set("predict", features, num_choices, num_actual,
-                            FLAGS.predict_batch_size)
-  predict_input_fn = input_fn_builder(
-      input_file=predict_file, num_choices=num_choices,
-      seq_length=FLAGS.max_seq_length, is_training=False,
-      drop_remainder=FLAGS.use_tpu)
-  output_path = os.path.join(FLAGS.output_dir, "test_results.tsv")
-  num_written = num_right = 0
+  (input_fn, _, num_actual) = _write_set("predict", predict_examples,
+                                         tokenizer, config.predict_batch_size,
+                                         config)
+  output_path = os.path.join(config.output_dir, "test_results.tsv")
+  results = fine_tuning.predictions(estimator, input_fn, num_actual,
+                                    output_path, "examples")
+  num_right = 0
   with script_io.atomic_output(output_path) as writer:
-    for (i, prediction) in enumerate(
-        estimator.predict(input_fn=predict_input_fn)):
-      if i >= num_actual:
-        break
-      probabilities = np.reshape(prediction["probabilities"], [-1])
+    for (result, example) in zip(results, predict_examples):
+      probabilities = np.reshape(result["probabilities"], [-1])
       choice = int(np.argmax(probabilities))
       writer.write("\t".join([str(choice)] + [
           str(p) for p in probabilities]) + "\n")
-      num_written += 1
-      num_right += int(choice == predict_examples[i].label)
-    # Inside the `with`: a short file is then not published.
-    if num_written != num_actual:
-      raise script_io.ScriptError(
-          "%s: got %d predictions for %d test examples; the file is left "
-          "as it was" % (output_path, num_written, num_actual))
-  tf.logging.info("Wrote %s (%d examples)", output_path, num_written)
+      num_right += int(choice == example.label)
+  tf.logging.info("Wrote %s (%d examples)", output_path, len(results))
   if all(example.label is not None for example in predict_examples):
     tf.logging.info("Accuracy on the labels of test.csv (not written): "
-                    "%.4f", num_right / float(num_written))
+                    "%.4f", num_right / float(len(results)))
 
 
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
 
-  tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case,
-                                                FLAGS.init_checkpoint)
-  if not FLAGS.do_train and not FLAGS.do_eval and not FLAGS.do_predict:
-    raise ValueError(
-        "At least one of `do_train`, `do_eval` or `do_predict' must be True.")
+  fine_tuning.check_actions(FLAGS)
   bert_config = runner.read_bert_config(FLAGS.bert_config_file)
-  _validate_flags(bert_config)
-  tokenizer = _make_tokenizer(bert_config)
-  settings = runner.settings_from_flags(FLAGS)
-  runner.resolve_engine(settings)
-  init_checkpoint = runner.resolve_init_checkpoint(
-      FLAGS.init_checkpoint, bert_config, FLAGS.bert_config_file,
-      model_dir=FLAGS.output_dir, training=FLAGS.do_train,
-      allow_partial=FLAGS.allow_partial_checkpoint)
-  data = read_data_sets()
+  validate_flags_or_throw(bert_config)
+  config = fine_tuning.config_from_flags(FLAGS)
+  tokenizer = fine_tuning.make_tokenizer(FLAGS, bert_config)
+  setup = runner.setup_from_flags(FLAGS, bert_config)
+  data = read_data_sets(config)
 
   num_train_steps = num_warmup_steps = None
-  if FLAGS.do_train:
-    num_train_steps = int(len(data.train) / FLAGS.train_batch_size *
-                          FLAGS.num_train_epochs)
-    num_warmup_steps = int(num_train_steps * FLAGS.warmup_proportion)
-    if num_train_steps < 1:
-      raise InputError(
-          "--do_train: %d training examples at --train_batch_size=%d for "
-          "--num_train_epochs=%s make no training step" %
-          (len(data.train), FLAGS.train_batch_size, FLAGS.num_train_epochs))
+  if config.do_train:
+    (num_train_steps, num_warmup_steps) = fine_tuning.training_steps(
+        len(data.train), config)
 
   model_fn = model_fn_builder(
       bert_config=bert_config,
-      init_checkpoint=init_checkpoint,
-      learning_rate=FLAGS.learning_rate,
+      init_checkpoint=setup.init_checkpoint,
+      learning_rate=config.learning_rate,
       num_train_steps=num_train_steps,
       num_warmup_steps=num_warmup_steps,
-      use_tpu=FLAGS.use_tpu,
-      use_one_hot_embeddings=FLAGS.use_tpu)
+      use_tpu=config.use_tpu,
+      use_one_hot_embeddings=config.use_tpu,
+      training=setup.training)
 
-  estimator = runner.build_runner(
-      model_fn,
-      settings,
-      model_dir=FLAGS.output_dir,
-      save_checkpoints_steps=FLAGS.save_checkpoints_steps,
-      iterations_per_loop=FLAGS.iterations_per_loop,
-      train_batch_size=FLAGS.train_batch_size,
-      eval_batch_size=FLAGS.eval_batch_size,
-      predict_batch_size=FLAGS.predict_batch_size)
+  estimator = fine_tuning.build_runner(model_fn, setup, config)
 
-  with script_io.locked_directory(FLAGS.output_dir, "output_dir"):
-    if FLAGS.do_train:
-      _train(estimator, tokenizer, data.train, num_train_steps)
-    if FLAGS.do_eval:
-      _evaluate(estimator, tokenizer, data.dev)
-    if FLAGS.do_predict:
-      _predict(estimator, tokenizer, data.test)
+  with fine_tuning.locked_output_dir(setup, config):
+    if config.do_train:
+      tf.logging.info("***** Running training *****")
+      (train_input_fn, _, _) = _write_set("train", data.train, tokenizer,
+                                          config.train_batch_size, config)
+      fine_tuning.train(estimator, train_input_fn, num_train_steps, config)
+    if config.do_eval:
+      tf.logging.info("***** Running evaluation *****")
+      (eval_input_fn, num_eval, _) = _write_set(
+          "eval", data.dev, tokenizer, config.eval_batch_size, config)
+      fine_tuning.evaluate(estimator, eval_input_fn, num_eval, config)
+    if config.do_predict:
+      _predict(estimator, tokenizer, data.test, config)
 
 
 if __name__ == "__main__":

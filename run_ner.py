@@ -64,6 +64,10 @@ Example, with Google's cased BERT-Base (cased models suit NER):
     --num_train_epochs=3.0 \\
     --output_dir=/tmp/ner_output/
 
+The training options of `run_classifier.py` (`--num_accumulation_steps`,
+`--precision`, `--optimizer`, `--distribution_strategy`, ...; see
+README.md) work here too, all off by default.
+
 Bad input stops the run before anything is written, with one line such as
 `error: /data/conll/dev.txt, line 17: tag 'B-MISC' is not one of the
 labels (B-LOC, B-PER, I-LOC, I-PER, O, from /data/conll/train.txt)`.
@@ -83,54 +87,47 @@ from absl import flags
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+import fine_tuning
 import modeling
 import optimization
 import runner
 import script_io
 import tokenization
+import training_options
 
 InputError = script_io.InputError
 
 FLAGS = flags.FLAGS
 
+runner.define_fine_tuning_flags("Windows")
+training_options.define_training_flags()
 
-def _define_flags():
-  """Defines the flags: run_classifier.py's, plus the windows and labels.
+# Required.
+flags.DEFINE_string(
+    "data_dir", None,
+    "Folder holding train.txt, dev.txt and test.txt (CoNLL-2003 layout).",
+    **script_io.OVERRIDABLE)
+flags.DEFINE_string(
+    "output_dir", None,
+    "Folder for checkpoints, the TFRecord features, labels.txt, "
+    "eval_results.txt and test_predictions.txt.", **script_io.OVERRIDABLE)
 
-  `allow_override` lets the other scripts, which define flags of the same
-  names, be imported in the same process (as the test suite does).
-  """
-  override = {"allow_override": True}
-  runner.define_fine_tuning_flags("Windows")
-
-  # Required.
-  flags.DEFINE_string(
-      "data_dir", None,
-      "Folder holding train.txt, dev.txt and test.txt (CoNLL-2003 layout).",
-      **override)
-  flags.DEFINE_string(
-      "output_dir", None,
-      "Folder for checkpoints, the TFRecord features, labels.txt, "
-      "eval_results.txt and test_predictions.txt.", **override)
-
-  # Optional.
-  flags.DEFINE_string(
-      "labels_file", None,
-      "The tags, one a line (their order gives the label ids). Default: the "
-      "tags of train.txt, sorted. Needed to evaluate or predict without a "
-      "train.txt: give the labels.txt a training run wrote.", **override)
-  flags.DEFINE_integer(
-      "max_seq_length", 128,
-      "Length of every window in WordPiece tokens, [CLS] and [SEP] "
-      "included: longer sentences are cut into overlapping windows, "
-      "shorter ones padded.", **override)
-  flags.DEFINE_integer(
-      "doc_stride", 64,
-      "Word pieces between the starts of two consecutive windows over a "
-      "sentence too long for one.", **override)
-
-
-_define_flags()
+# Optional.
+flags.DEFINE_string(
+    "labels_file", None,
+    "The tags, one a line (their order gives the label ids). Default: the "
+    "tags of train.txt, sorted. Needed to evaluate or predict without a "
+    "train.txt: give the labels.txt a training run wrote.",
+    **script_io.OVERRIDABLE)
+flags.DEFINE_integer(
+    "max_seq_length", 128,
+    "Length of every window in WordPiece tokens, [CLS] and [SEP] "
+    "included: longer sentences are cut into overlapping windows, "
+    "shorter ones padded.", **script_io.OVERRIDABLE)
+flags.DEFINE_integer(
+    "doc_stride", 64,
+    "Word pieces between the starts of two consecutive windows over a "
+    "sentence too long for one.", **script_io.OVERRIDABLE)
 
 # The file names in --data_dir, by set.
 DATA_FILES = {"train": "train.txt", "dev": "dev.txt", "test": "test.txt"}
@@ -725,7 +722,8 @@ def scores_of_rows(rows, label_list, names):
 
 
 def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
-                 label_ids, label_weights, num_labels, use_one_hot_embeddings):
+                 label_ids, label_weights, num_labels, use_one_hot_embeddings,
+                 model_kwargs=None):
   """Creates a token-classification model: a layer on every final state.
 
   Args:
@@ -736,6 +734,8 @@ def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
     label_weights: int32 [batch_size, seq_length], 1 where a word is scored.
     num_labels: number of tags.
     use_one_hot_embeddings: bool, one-hot matmul lookup (faster on TPU).
+    model_kwargs: more `modeling.BertModel` arguments, e.g.
+      `training_options.model_kwargs`.
 
   Returns:
     (loss, per_token_loss, logits, predictions): the mean loss over the
@@ -749,7 +749,8 @@ def create_model(bert_config, is_training, input_ids, input_mask, segment_ids,
       input_ids=input_ids,
       input_mask=input_mask,
       token_type_ids=segment_ids,
-      use_one_hot_embeddings=use_one_hot_embeddings)
+      use_one_hot_embeddings=use_one_hot_embeddings,
+      **(model_kwargs or {}))
 
   sequence_output = model.get_sequence_output()
   (batch_size, seq_length, hidden_size) = modeling.get_shape_list(
@@ -837,7 +838,8 @@ def metric_fn_builder(label_list):
 
 def model_fn_builder(bert_config, label_list, init_checkpoint, learning_rate,
                      num_train_steps, num_warmup_steps, use_tpu,
-                     use_one_hot_embeddings):
+                     use_one_hot_embeddings,
+                     training=training_options.DEFAULT_SETTINGS):
   """Returns the `model_fn` closure for TPUEstimator.
 
   Args:
@@ -848,6 +850,7 @@ def model_fn_builder(bert_config, label_list, init_checkpoint, learning_rate,
       schedule (see `optimization.create_optimizer`).
     use_tpu: bool.
     use_one_hot_embeddings: bool.
+    training: `training_options.TrainingSettings`.
   """
   metric_fn = metric_fn_builder(label_list)
 
@@ -864,14 +867,16 @@ def model_fn_builder(bert_config, label_list, init_checkpoint, learning_rate,
         bert_config, is_training, features["input_ids"],
         features["input_mask"], features["segment_ids"],
         features["label_ids"], features["label_weights"], len(label_list),
-        use_one_hot_embeddings)
+        use_one_hot_embeddings,
+        training_options.model_kwargs(training, is_training))
 
     scaffold_fn = runner.init_from_checkpoint(init_checkpoint, use_tpu)
 
     if mode == runner.ModeKeys.TRAIN:
       runner.track_training_loss(total_loss, use_tpu)
       train_op = optimization.create_optimizer(
-          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)
+          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu,
+          **training_options.optimizer_kwargs(training))
       return runner.TPUEstimatorSpec(
           mode=mode, loss=total_loss, train_op=train_op,
           scaffold_fn=scaffold_fn)
@@ -895,62 +900,37 @@ def model_fn_builder(bert_config, label_list, init_checkpoint, learning_rate,
 # The run.
 
 
-def _validate_flags(bert_config):
-  """Raises InputError for flag values that cannot work."""
-  if FLAGS.max_seq_length > bert_config.max_position_embeddings:
-    raise InputError(
-        "--max_seq_length=%d: cannot use this sequence length because the "
-        "BERT model was only trained up to sequence length %d "
-        "(max_position_embeddings in %s)" %
-        (FLAGS.max_seq_length, bert_config.max_position_embeddings,
-         FLAGS.bert_config_file))
-  if FLAGS.max_seq_length < 3:
-    raise InputError("--max_seq_length=%d: it must leave room for [CLS], "
-                     "[SEP] and a word piece (at least 3)" %
-                     FLAGS.max_seq_length)
-  for name in ("doc_stride", "train_batch_size", "eval_batch_size",
-               "predict_batch_size", "save_checkpoints_steps",
-               "iterations_per_loop"):
-    if FLAGS[name].value < 1:
-      raise InputError("--%s=%d: must be at least 1" %
-                       (name, FLAGS[name].value))
-  if FLAGS.do_train and not np.isfinite(FLAGS.num_train_epochs):
-    raise InputError("--num_train_epochs=%s: must be a finite number" %
-                     FLAGS.num_train_epochs)
+def validate_flags_or_throw(bert_config):
+  """Validate the input FLAGS or throw an exception.
 
+  Reads FLAGS, as the original's run_squad.py validator does.
 
-def _make_tokenizer(bert_config):
-  """The `FullTokenizer` of --vocab_file, checked against the model."""
-  script_io.check_file(FLAGS.vocab_file, "vocab_file")
-  tokenizer = tokenization.FullTokenizer(
-      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
-      **script_io.tokenizer_options(FLAGS))
-  missing = [token for token in ("[CLS]", "[SEP]", "[UNK]")
-             if token not in tokenizer.vocab]
-  if missing:
-    raise InputError("--vocab_file=%s: no %s token" %
-                     (FLAGS.vocab_file, " or ".join(missing)))
-  runner.check_vocab_fits(tokenizer.vocab, bert_config, FLAGS.vocab_file,
-                          FLAGS.bert_config_file)
-  return tokenizer
+  Raises:
+    InputError: for a flag value that cannot work with `bert_config`.
+  """
+  fine_tuning.check_shared_flags(FLAGS, bert_config,
+                                 "[CLS], [SEP] and a word piece",
+                                 positive_flags=("doc_stride",))
 
 
 DataSets = collections.namedtuple("DataSets",
                                   ["label_list", "train", "dev", "test"])
 
 
-def _data_path(set_name):
-  return os.path.join(FLAGS.data_dir, DATA_FILES[set_name])
+def _data_path(data_dir, set_name):
+  return os.path.join(data_dir, DATA_FILES[set_name])
 
 
-def read_data_sets(init_checkpoint=None):
+def read_data_sets(config, labels_file=None, init_checkpoint=None):
   """Reads the label list and the files the run needs, checking them all.
 
-  The labels are those of --labels_file, else the tags of train.txt, else
+  The labels are those of `labels_file`, else the tags of train.txt, else
   (to evaluate or predict without a train.txt) the labels.txt of the model
   in --output_dir or beside `init_checkpoint`.
 
   Args:
+    config: `fine_tuning.FineTuningConfig`.
+    labels_file: --labels_file, or None.
     init_checkpoint: the resolved --init_checkpoint prefix, or None.
 
   Returns:
@@ -960,41 +940,39 @@ def read_data_sets(init_checkpoint=None):
     InputError: for a --data_dir that is not a folder, no way to know the
       labels, or bad data (see `read_conll_file`).
   """
-  if not tf.gfile.IsDirectory(FLAGS.data_dir):
-    if tf.gfile.Exists(FLAGS.data_dir):
-      raise InputError("--data_dir=%s is a file, not a directory" %
-                       FLAGS.data_dir)
-    raise InputError("--data_dir=%s: no such directory" % FLAGS.data_dir)
+  fine_tuning.check_data_dir(config.data_dir)
+  train_path = _data_path(config.data_dir, "train")
   train = None
-  if FLAGS.labels_file:
-    script_io.check_file(FLAGS.labels_file, "labels_file")
-    label_list = read_labels_file(FLAGS.labels_file)
-    labels_source = "--labels_file=" + FLAGS.labels_file
-  elif FLAGS.do_train or tf.gfile.Exists(_data_path("train")):
-    train = read_conll_file(_data_path("train"))
+  if labels_file:
+    script_io.check_file(labels_file, "labels_file")
+    label_list = read_labels_file(labels_file)
+    labels_source = "--labels_file=" + labels_file
+  elif config.do_train or tf.gfile.Exists(train_path):
+    train = read_conll_file(train_path)
     label_list = labels_of(train)
     labels_source = train.path
   else:
-    labels_source = _trained_labels_file(init_checkpoint)
+    labels_source = _trained_labels_file(config, init_checkpoint)
     label_list = read_labels_file(labels_source)
-  if FLAGS.do_train and train is None:
-    train = read_conll_file(_data_path("train"), label_list, labels_source)
+  if config.do_train and train is None:
+    train = read_conll_file(train_path, label_list, labels_source)
   dev = test = None
-  if FLAGS.do_eval:
-    dev = read_conll_file(_data_path("dev"), label_list, labels_source)
-  if FLAGS.do_predict:
-    test = read_conll_file(_data_path("test"), label_list, labels_source,
-                           require_tags=False)
-  return DataSets(label_list, train if FLAGS.do_train else None, dev, test)
+  if config.do_eval:
+    dev = read_conll_file(_data_path(config.data_dir, "dev"), label_list,
+                          labels_source)
+  if config.do_predict:
+    test = read_conll_file(_data_path(config.data_dir, "test"), label_list,
+                           labels_source, require_tags=False)
+  return DataSets(label_list, train if config.do_train else None, dev, test)
 
 
-def _trained_labels_file(init_checkpoint):
+def _trained_labels_file(config, init_checkpoint):
   """The labels.txt of --output_dir, or of the checkpoint's folder.
 
   Raises:
     InputError: if neither has one.
   """
-  folders = [FLAGS.output_dir]
+  folders = [config.output_dir]
   if init_checkpoint:
     folders.append(os.path.dirname(init_checkpoint))
   for folder in folders:
@@ -1004,7 +982,7 @@ def _trained_labels_file(init_checkpoint):
   raise InputError(
       "--labels_file is needed: --data_dir=%s has no %s to read the labels "
       "from, and no %s of a training run is in %s" %
-      (FLAGS.data_dir, DATA_FILES["train"], LABELS_FILE_NAME,
+      (config.data_dir, DATA_FILES["train"], LABELS_FILE_NAME,
        " or ".join(folders)))
 
 
@@ -1028,64 +1006,53 @@ def check_labels_match(label_list, folder, flag_name):
          path))
 
 
-def _write_labels(label_list):
-  path = os.path.join(FLAGS.output_dir, LABELS_FILE_NAME)
+def _write_labels(output_dir, label_list):
+  """Writes `<output_dir>/labels.txt`, unless a training left one there."""
+  path = os.path.join(output_dir, LABELS_FILE_NAME)
   if not tf.gfile.Exists(path):
     with script_io.atomic_output(path) as writer:
       writer.write("".join(label + "\n" for label in label_list))
 
 
-def _pad_for_tpu(features, batch_size):
-  """Appends padding windows up to whole TPU batches (on TPU only).
+def _shuffled(sentences):
+  """The training sentences in a fixed random order.
+
+  Shuffled once with a fixed seed (as run_squad.py), so that the input
+  pipeline's small shuffle buffer mixes the documents.
+  """
+  sentences = list(sentences)
+  random.Random(12345).shuffle(sentences)
+  return sentences
+
+
+def _write_set(name, features, batch_size, config):
+  """Writes `features` to `<name>.tf_record`.
+
+  Sets other than "train" are padded to whole batches on TPU.
+
+  Args:
+    name: "train", "eval" or "predict".
+    features: the set's `InputFeatures` (padding is appended to the list).
+    batch_size: the set's batch size.
+    config: `fine_tuning.FineTuningConfig`.
 
   Returns:
-    The number of real windows.
+    (input_fn, num_items, num_actual): the `input_fn` reading the file, and
+    its number of windows with and without the padding.
   """
+  seq_length = config.max_seq_length
+  is_training = (name == "train")
   num_actual = len(features)
-  if FLAGS.use_tpu:
-    while len(features) % batch_size:
-      features.append(padding_features(FLAGS.max_seq_length))
-  return num_actual
-
-
-def _write_set(name, features, num_actual, batch_size):
-  """Writes `<name>.tf_record` under --output_dir and returns its path."""
-  path = os.path.join(FLAGS.output_dir, name + ".tf_record")
-  write_features(path, features, FLAGS.max_seq_length)
-  tf.logging.info("  Num windows = %d (%d actual, %d padding)",
-                  len(features), num_actual, len(features) - num_actual)
-  tf.logging.info("  Batch size = %d", batch_size)
-  return path
-
-
-def _train(estimator, train_features, num_train_steps):
-  tf.logging.info("***** Running training *****")
-  train_file = _write_set("train", train_features, len(train_features),
-                          FLAGS.train_batch_size)
-  tf.logging.info("  Num steps = %d", num_train_steps)
-  train_input_fn = input_fn_builder(
-      input_file=train_file, seq_length=FLAGS.max_seq_length,
-      is_training=True, drop_remainder=True)
-  progress = runner.ProgressHook(
-      num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)
-  estimator.train(
-      input_fn=train_input_fn, max_steps=num_train_steps, hooks=[progress])
-
-
-def _evaluate(estimator, eval_features):
-  tf.logging.info("***** Running evaluation *****")
-  num_actual = _pad_for_tpu(eval_features, FLAGS.eval_batch_size)
-  eval_file = _write_set("eval", eval_features, num_actual,
-                         FLAGS.eval_batch_size)
-  eval_steps = None
-  if FLAGS.use_tpu:
-    eval_steps = len(eval_features) // FLAGS.eval_batch_size
-  eval_input_fn = input_fn_builder(
-      input_file=eval_file, seq_length=FLAGS.max_seq_length,
-      is_training=False, drop_remainder=FLAGS.use_tpu)
-  result = estimator.evaluate(input_fn=eval_input_fn, steps=eval_steps)
-  script_io.write_eval_results(
-      os.path.join(FLAGS.output_dir, "eval_results.txt"), result)
+  if not is_training:
+    fine_tuning.pad_to_batches(features, batch_size, config.use_tpu,
+                               lambda: padding_features(seq_length))
+  path = fine_tuning.record_path(config, name)
+  write_features(path, features, seq_length)
+  fine_tuning.log_set(len(features), num_actual, batch_size, unit="windows")
+  input_fn = input_fn_builder(
+      input_file=path, seq_length=seq_length, is_training=is_training,
+      drop_remainder=is_training or config.use_tpu)
+  return (input_fn, len(features), num_actual)
 
 
 def predicted_tags(features, predictions, conll_file, label_list):
@@ -1118,25 +1085,16 @@ def predicted_tags(features, predictions, conll_file, label_list):
   return tags
 
 
-def _predict(estimator, test, label_list, predict_features):
+def _predict(estimator, test, label_list, predict_features, config):
+  """Writes test_predictions.txt: test.txt with a predicted tag a line."""
   tf.logging.info("***** Running prediction *****")
-  num_actual = _pad_for_tpu(predict_features, FLAGS.predict_batch_size)
-  predict_file = _write_set("predict", predict_features, num_actual,
-                            FLAGS.predict_batch_size)
-  predict_input_fn = input_fn_builder(
-      input_file=predict_file, seq_length=FLAGS.max_seq_length,
-      is_training=False, drop_remainder=FLAGS.use_tpu)
-  predictions = []
-  for result in estimator.predict(input_fn=predict_input_fn):
-    if len(predictions) == num_actual:
-      break
-    predictions.append(result["predictions"])
-  output_path = os.path.join(FLAGS.output_dir, "test_predictions.txt")
-  if len(predictions) != num_actual:
-    raise script_io.ScriptError(
-        "%s: got %d predictions for %d test windows; the file is left as "
-        "it was" % (output_path, len(predictions), num_actual))
-  tags = predicted_tags(predict_features[:num_actual], predictions, test,
+  (input_fn, _, num_actual) = _write_set("predict", predict_features,
+                                         config.predict_batch_size, config)
+  output_path = os.path.join(config.output_dir, "test_predictions.txt")
+  results = fine_tuning.predictions(estimator, input_fn, num_actual,
+                                    output_path, "windows")
+  tags = predicted_tags(predict_features[:num_actual],
+                        [result["predictions"] for result in results], test,
                         label_list)
   with script_io.atomic_output(output_path) as writer:
     for line in prediction_lines(test, tags):
@@ -1151,80 +1109,59 @@ def _predict(estimator, test, label_list, predict_features):
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
 
-  tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case,
-                                                FLAGS.init_checkpoint)
-  if not FLAGS.do_train and not FLAGS.do_eval and not FLAGS.do_predict:
-    raise ValueError(
-        "At least one of `do_train`, `do_eval` or `do_predict' must be True.")
+  fine_tuning.check_actions(FLAGS)
   bert_config = runner.read_bert_config(FLAGS.bert_config_file)
-  _validate_flags(bert_config)
-  tokenizer = _make_tokenizer(bert_config)
-  settings = runner.settings_from_flags(FLAGS)
-  runner.resolve_engine(settings)
-  init_checkpoint = runner.resolve_init_checkpoint(
-      FLAGS.init_checkpoint, bert_config, FLAGS.bert_config_file,
-      model_dir=FLAGS.output_dir, training=FLAGS.do_train,
-      allow_partial=FLAGS.allow_partial_checkpoint)
-  data = read_data_sets(init_checkpoint)
-  check_labels_match(data.label_list, FLAGS.output_dir, "output_dir")
-  if init_checkpoint:
-    check_labels_match(data.label_list, os.path.dirname(init_checkpoint),
+  validate_flags_or_throw(bert_config)
+  config = fine_tuning.config_from_flags(FLAGS)
+  tokenizer = fine_tuning.make_tokenizer(FLAGS, bert_config)
+  setup = runner.setup_from_flags(FLAGS, bert_config)
+  data = read_data_sets(config, FLAGS.labels_file, setup.init_checkpoint)
+  check_labels_match(data.label_list, config.output_dir, "output_dir")
+  if setup.init_checkpoint:
+    check_labels_match(data.label_list, os.path.dirname(setup.init_checkpoint),
                        "init_checkpoint")
   tf.logging.info("Labels: %s", ", ".join(data.label_list))
-
-  def features_of(conll_file, is_training):
-    return convert_sentences(conll_file.sentences, data.label_list,
-                             FLAGS.max_seq_length, FLAGS.doc_stride,
-                             tokenizer, is_training)
+  features_of = functools.partial(
+      convert_sentences, label_list=data.label_list,
+      max_seq_length=config.max_seq_length, doc_stride=FLAGS.doc_stride,
+      tokenizer=tokenizer)
 
   num_train_steps = num_warmup_steps = None
-  if FLAGS.do_train:
-    # Shuffled once with a fixed seed (as run_squad.py), so that the input
-    # pipeline's small shuffle buffer mixes the documents.
-    train_sentences = list(data.train.sentences)
-    random.Random(12345).shuffle(train_sentences)
-    train_features = convert_sentences(
-        train_sentences, data.label_list, FLAGS.max_seq_length,
-        FLAGS.doc_stride, tokenizer, is_training=True)
-    num_train_steps = int(len(train_features) / FLAGS.train_batch_size *
-                          FLAGS.num_train_epochs)
-    num_warmup_steps = int(num_train_steps * FLAGS.warmup_proportion)
-    if num_train_steps < 1:
-      raise InputError(
-          "--do_train: %d training windows at --train_batch_size=%d for "
-          "--num_train_epochs=%s make no training step" %
-          (len(train_features), FLAGS.train_batch_size,
-           FLAGS.num_train_epochs))
+  if config.do_train:
+    train_features = features_of(_shuffled(data.train.sentences),
+                                 is_training=True)
+    (num_train_steps, num_warmup_steps) = fine_tuning.training_steps(
+        len(train_features), config, unit="windows")
 
   model_fn = model_fn_builder(
       bert_config=bert_config,
       label_list=data.label_list,
-      init_checkpoint=init_checkpoint,
-      learning_rate=FLAGS.learning_rate,
+      init_checkpoint=setup.init_checkpoint,
+      learning_rate=config.learning_rate,
       num_train_steps=num_train_steps,
       num_warmup_steps=num_warmup_steps,
-      use_tpu=FLAGS.use_tpu,
-      use_one_hot_embeddings=FLAGS.use_tpu)
+      use_tpu=config.use_tpu,
+      use_one_hot_embeddings=config.use_tpu,
+      training=setup.training)
 
-  estimator = runner.build_runner(
-      model_fn,
-      settings,
-      model_dir=FLAGS.output_dir,
-      save_checkpoints_steps=FLAGS.save_checkpoints_steps,
-      iterations_per_loop=FLAGS.iterations_per_loop,
-      train_batch_size=FLAGS.train_batch_size,
-      eval_batch_size=FLAGS.eval_batch_size,
-      predict_batch_size=FLAGS.predict_batch_size)
+  estimator = fine_tuning.build_runner(model_fn, setup, config)
 
-  with script_io.locked_directory(FLAGS.output_dir, "output_dir"):
-    if FLAGS.do_train:
-      _write_labels(data.label_list)
-      _train(estimator, train_features, num_train_steps)
-    if FLAGS.do_eval:
-      _evaluate(estimator, features_of(data.dev, is_training=False))
-    if FLAGS.do_predict:
+  with fine_tuning.locked_output_dir(setup, config):
+    if config.do_train:
+      _write_labels(config.output_dir, data.label_list)
+      tf.logging.info("***** Running training *****")
+      (train_input_fn, _, _) = _write_set("train", train_features,
+                                          config.train_batch_size, config)
+      fine_tuning.train(estimator, train_input_fn, num_train_steps, config)
+    if config.do_eval:
+      eval_features = features_of(data.dev.sentences, is_training=False)
+      tf.logging.info("***** Running evaluation *****")
+      (eval_input_fn, num_eval, _) = _write_set(
+          "eval", eval_features, config.eval_batch_size, config)
+      fine_tuning.evaluate(estimator, eval_input_fn, num_eval, config)
+    if config.do_predict:
       _predict(estimator, data.test, data.label_list,
-               features_of(data.test, is_training=False))
+               features_of(data.test.sentences, is_training=False), config)
 
 
 if __name__ == "__main__":

@@ -37,76 +37,72 @@ import training_options
 
 FLAGS = flags.FLAGS
 
-# The scripts share flag names (`bert_config_file`, `do_train`, ...) with the
-# same defaults. Letting a later definition override these lets tests import
-# several scripts into one process; a command line sees no difference.
-_OVERRIDABLE = {"allow_override": True}
-
 ## Required parameters
 flags.DEFINE_string(
     "bert_config_file", None,
     "The config json file corresponding to the pre-trained BERT model. "
-    "This specifies the model architecture.", **_OVERRIDABLE)
+    "This specifies the model architecture.", **script_io.OVERRIDABLE)
 
 flags.DEFINE_string(
     "input_file", None,
     "Input TF example files (can be a glob or comma separated).",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_string(
     "output_dir", None,
     "The output directory where the model checkpoints will be written.",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 
 ## Other parameters
 flags.DEFINE_string(
     "init_checkpoint", None,
     "Initial checkpoint (usually from a pre-trained BERT model).",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer(
     "max_seq_length", 128,
     "The maximum total input sequence length after WordPiece tokenization. "
     "Sequences longer than this will be truncated, and sequences shorter "
-    "than this will be padded. Must match data generation.", **_OVERRIDABLE)
+    "than this will be padded. Must match data generation.",
+    **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer(
     "max_predictions_per_seq", 20,
     "Maximum number of masked LM predictions per sequence. "
-    "Must match data generation.", **_OVERRIDABLE)
+    "Must match data generation.", **script_io.OVERRIDABLE)
 
 flags.DEFINE_bool("do_train", False, "Whether to run training.",
-                  **_OVERRIDABLE)
+                  **script_io.OVERRIDABLE)
 
 flags.DEFINE_bool("do_eval", False, "Whether to run eval on the dev set.",
-                  **_OVERRIDABLE)
+                  **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer("train_batch_size", 32, "Total batch size for training.",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer("eval_batch_size", 8, "Total batch size for eval.",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 
 flags.DEFINE_float("learning_rate", 5e-5, "The initial learning rate for Adam.",
-                   **_OVERRIDABLE)
+                   **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer("num_train_steps", 100000, "Number of training steps.",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer("num_warmup_steps", 10000, "Number of warmup steps.",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer("save_checkpoints_steps", 1000,
                      "How often to save the model checkpoint.",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer(
     "iterations_per_loop", 1000,
     "How many steps to make in each estimator call (and between progress "
-    "reports).", **_OVERRIDABLE)
+    "reports).", **script_io.OVERRIDABLE)
 
 flags.DEFINE_integer("max_eval_steps", 100, "Maximum number of eval steps.",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 
 runner.define_runner_flags()
 training_options.define_training_flags()
@@ -140,38 +136,12 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
     for name in sorted(features.keys()):
       tf.logging.info("  name = %s, shape = %s", name, features[name].shape)
 
-    input_ids = features["input_ids"]
-    input_mask = features["input_mask"]
-    segment_ids = features["segment_ids"]
-    masked_lm_positions = features["masked_lm_positions"]
-    masked_lm_ids = features["masked_lm_ids"]
-    masked_lm_weights = features["masked_lm_weights"]
-    next_sentence_labels = features["next_sentence_labels"]
-
     is_training = (mode == runner.ModeKeys.TRAIN)
+    (total_loss, masked_lm_loss, next_sentence_loss,
+     metric_inputs) = _pretraining_losses(bert_config, features, is_training,
+                                          use_one_hot_embeddings, training)
 
-    model = modeling.BertModel(
-        config=bert_config,
-        is_training=is_training,
-        input_ids=input_ids,
-        input_mask=input_mask,
-        token_type_ids=segment_ids,
-        use_one_hot_embeddings=use_one_hot_embeddings,
-        **training_options.model_kwargs(training, is_training))
-
-    (masked_lm_loss,
-     masked_lm_example_loss, masked_lm_log_probs) = get_masked_lm_output(
-         bert_config, model.get_sequence_output(), model.get_embedding_table(),
-         masked_lm_positions, masked_lm_ids, masked_lm_weights)
-
-    (next_sentence_loss, next_sentence_example_loss,
-     next_sentence_log_probs) = get_next_sentence_output(
-         bert_config, model.get_pooled_output(), next_sentence_labels)
-
-    total_loss = masked_lm_loss + next_sentence_loss
-
-    scaffold_fn = runner.init_from_checkpoint(init_checkpoint,
-                                                       use_tpu)
+    scaffold_fn = runner.init_from_checkpoint(init_checkpoint, use_tpu)
 
     if mode == runner.ModeKeys.TRAIN:
       train_op = optimization.create_optimizer(
@@ -181,14 +151,9 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
       # host-side hook cannot fetch it and summaries are not written;
       # TPUEstimator logs the loss of each loop itself there.
       if not use_tpu:
-        runner.track_training_loss(total_loss)
-        tf.summary.scalar(
-            "learning_rate",
-            scheduled_learning_rate(learning_rate, num_train_steps,
-                                    num_warmup_steps))
-        # Each head's share of `loss`, for curves of both during training.
-        tf.summary.scalar("masked_lm_loss", masked_lm_loss)
-        tf.summary.scalar("next_sentence_loss", next_sentence_loss)
+        _add_training_summaries(total_loss, masked_lm_loss,
+                                next_sentence_loss, learning_rate,
+                                num_train_steps, num_warmup_steps)
       return runner.TPUEstimatorSpec(
           mode=mode,
           loss=total_loss,
@@ -196,20 +161,72 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
           scaffold_fn=scaffold_fn)
 
     if mode == runner.ModeKeys.EVAL:
-      eval_metrics = (metric_fn, [
-          masked_lm_example_loss, masked_lm_log_probs, masked_lm_ids,
-          masked_lm_weights, next_sentence_example_loss,
-          next_sentence_log_probs, next_sentence_labels
-      ])
       return runner.TPUEstimatorSpec(
           mode=mode,
           loss=total_loss,
-          eval_metrics=eval_metrics,
+          eval_metrics=(metric_fn, metric_inputs),
           scaffold_fn=scaffold_fn)
 
     raise ValueError("Only TRAIN and EVAL modes are supported: %s" % mode)
 
   return model_fn
+
+
+def _pretraining_losses(bert_config, features, is_training,
+                        use_one_hot_embeddings, training):
+  """Builds BertModel and both heads over a batch of `features`.
+
+  Returns:
+    (total_loss, masked_lm_loss, next_sentence_loss, metric_inputs): the
+    losses (float scalars) and the list of `metric_fn`'s arguments.
+  """
+  input_ids = features["input_ids"]
+  input_mask = features["input_mask"]
+  segment_ids = features["segment_ids"]
+  masked_lm_positions = features["masked_lm_positions"]
+  masked_lm_ids = features["masked_lm_ids"]
+  masked_lm_weights = features["masked_lm_weights"]
+  next_sentence_labels = features["next_sentence_labels"]
+
+  model = modeling.BertModel(
+      config=bert_config,
+      is_training=is_training,
+      input_ids=input_ids,
+      input_mask=input_mask,
+      token_type_ids=segment_ids,
+      use_one_hot_embeddings=use_one_hot_embeddings,
+      **training_options.model_kwargs(training, is_training))
+
+  (masked_lm_loss,
+   masked_lm_example_loss, masked_lm_log_probs) = get_masked_lm_output(
+       bert_config, model.get_sequence_output(), model.get_embedding_table(),
+       masked_lm_positions, masked_lm_ids, masked_lm_weights)
+
+  (next_sentence_loss, next_sentence_example_loss,
+   next_sentence_log_probs) = get_next_sentence_output(
+       bert_config, model.get_pooled_output(), next_sentence_labels)
+
+  total_loss = masked_lm_loss + next_sentence_loss
+  metric_inputs = [
+      masked_lm_example_loss, masked_lm_log_probs, masked_lm_ids,
+      masked_lm_weights, next_sentence_example_loss,
+      next_sentence_log_probs, next_sentence_labels
+  ]
+  return (total_loss, masked_lm_loss, next_sentence_loss, metric_inputs)
+
+
+def _add_training_summaries(total_loss, masked_lm_loss, next_sentence_loss,
+                            learning_rate, num_train_steps,
+                            num_warmup_steps):
+  """Logs the loss, and writes summaries of it and of the learning rate."""
+  runner.track_training_loss(total_loss)
+  tf.summary.scalar(
+      "learning_rate",
+      optimization.learning_rate_schedule(learning_rate, num_train_steps,
+                                          num_warmup_steps))
+  # Each head's share of `loss`, for curves of both during training.
+  tf.summary.scalar("masked_lm_loss", masked_lm_loss)
+  tf.summary.scalar("next_sentence_loss", next_sentence_loss)
 
 
 def metric_fn(masked_lm_example_loss, masked_lm_log_probs, masked_lm_ids,
@@ -260,20 +277,6 @@ def metric_fn(masked_lm_example_loss, masked_lm_log_probs, masked_lm_ids,
       "next_sentence_accuracy": next_sentence_accuracy,
       "next_sentence_loss": next_sentence_mean_loss,
   }
-
-
-def scheduled_learning_rate(init_lr, num_train_steps, num_warmup_steps):
-  """The learning rate `optimization.create_optimizer` uses at this step.
-
-  For the TensorBoard summary: `optimization.learning_rate_schedule` at the
-  global step. (tests/test_run_pretraining.py checks it against the
-  optimizer's updates.)
-
-  Returns:
-    A float32 scalar Tensor.
-  """
-  return optimization.learning_rate_schedule(init_lr, num_train_steps,
-                                             num_warmup_steps)
 
 
 def get_masked_lm_output(bert_config, input_tensor, output_weights, positions,
@@ -526,14 +529,11 @@ def _first_example(input_files):
       "--input_file: no record in %s" % ", ".join(input_files))
 
 
-def check_flags(bert_config):
-  """Raises InputError for flags that cannot work, before the Estimator."""
-  if FLAGS.max_seq_length > bert_config.max_position_embeddings:
-    raise script_io.InputError(
-        "--max_seq_length=%d is longer than max_position_embeddings=%d of "
-        "--bert_config_file=%s" % (FLAGS.max_seq_length,
-                                   bert_config.max_position_embeddings,
-                                   FLAGS.bert_config_file))
+def validate_flags_or_throw(bert_config):
+  """Reads FLAGS; raises InputError for values that cannot work."""
+  script_io.check_max_seq_length(FLAGS.max_seq_length,
+                                 bert_config.max_position_embeddings,
+                                 FLAGS.bert_config_file)
 
 
 def main(_):
@@ -544,7 +544,7 @@ def main(_):
         "At least one of --do_train or --do_eval must be True.")
 
   bert_config = runner.read_bert_config(FLAGS.bert_config_file)
-  check_flags(bert_config)
+  validate_flags_or_throw(bert_config)
   (settings, training, train_batch_size,
    init_checkpoint) = runner.setup_from_flags(FLAGS, bert_config)
 

@@ -46,6 +46,7 @@ import tensorflow.compat.v1 as tf
 
 import evaluate_squad
 import export
+import fine_tuning
 import modeling
 import optimization
 import runner
@@ -56,101 +57,100 @@ import training_options
 
 FLAGS = flags.FLAGS
 
-# Other scripts define flags of the same names; `allow_override` lets them
-# be imported into one process (as the test suite does). A command line sees
-# no difference.
-_OVERRIDABLE = {"allow_override": True}
-
 # Required.
 flags.DEFINE_string(
     "bert_config_file", None,
     "bert_config.json of the pre-trained model: its architecture.",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 flags.DEFINE_string(
     "vocab_file", None,
     "vocab.txt of the pre-trained model (WordPiece tokens, one per line).",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 flags.DEFINE_string(
     "output_dir", None,
     "Folder for checkpoints, the TFRecord files and the prediction files.",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 
 # Data.
 flags.DEFINE_string(
     "train_file", None,
-    "SQuAD JSON file to fine-tune on, e.g. train-v1.1.json.", **_OVERRIDABLE)
+    "SQuAD JSON file to fine-tune on, e.g. train-v1.1.json.",
+    **script_io.OVERRIDABLE)
 flags.DEFINE_string(
     "predict_file", None,
     "SQuAD JSON file to answer, e.g. dev-v1.1.json. When every question "
     "carries gold answers, the official metrics go to eval_results.json.",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 flags.DEFINE_string(
     "init_checkpoint", None,
     "Checkpoint to start from, usually the pre-trained model's "
-    "bert_model.ckpt.", **_OVERRIDABLE)
+    "bert_model.ckpt.", **script_io.OVERRIDABLE)
 flags.DEFINE_bool(
     "do_lower_case", True,
     "Lower-case and strip accents before tokenizing: True for uncased "
-    "models, False for cased ones.", **_OVERRIDABLE)
+    "models, False for cased ones.", **script_io.OVERRIDABLE)
 script_io.define_tokenizer_flags()
 
 # Windows and answers.
 flags.DEFINE_integer(
     "max_seq_length", 384,
     "Wordpieces per window ([CLS] question [SEP] context [SEP]); shorter "
-    "windows are padded.", **_OVERRIDABLE)
+    "windows are padded.", **script_io.OVERRIDABLE)
 flags.DEFINE_integer(
     "doc_stride", 128,
     "Wordpieces between the starts of two consecutive windows over a "
-    "context too long for one.", **_OVERRIDABLE)
+    "context too long for one.", **script_io.OVERRIDABLE)
 flags.DEFINE_integer(
     "max_query_length", 64,
-    "Questions are cut to this many wordpieces.", **_OVERRIDABLE)
+    "Questions are cut to this many wordpieces.", **script_io.OVERRIDABLE)
 flags.DEFINE_integer(
     "n_best_size", 20,
     "Candidate answers kept per question in nbest_predictions.json.",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 flags.DEFINE_integer(
     "max_answer_length", 30,
     "Longest answer in wordpieces (start and end are predicted "
-    "independently, so their distance needs a bound).", **_OVERRIDABLE)
+    "independently, so their distance needs a bound).",
+    **script_io.OVERRIDABLE)
 flags.DEFINE_bool(
     "verbose_logging", False,
     "Log each predicted answer that cannot be aligned with the context's "
-    "characters (some are expected on SQuAD).", **_OVERRIDABLE)
+    "characters (some are expected on SQuAD).", **script_io.OVERRIDABLE)
 flags.DEFINE_bool(
     "version_2_with_negative", False,
     "SQuAD 2.0: some questions have no answer in their context.",
-    **_OVERRIDABLE)
+    **script_io.OVERRIDABLE)
 flags.DEFINE_float(
     "null_score_diff_threshold", 0.0,
     "SQuAD 2.0: answer nothing when the null answer's score exceeds the "
-    "best non-null answer's by more than this.", **_OVERRIDABLE)
+    "best non-null answer's by more than this.", **script_io.OVERRIDABLE)
 
 # Running.
 flags.DEFINE_bool("do_train", False, "Fine-tune on --train_file.",
-                  **_OVERRIDABLE)
+                  **script_io.OVERRIDABLE)
 flags.DEFINE_bool("do_predict", False, "Answer the questions of "
-                  "--predict_file.", **_OVERRIDABLE)
+                  "--predict_file.", **script_io.OVERRIDABLE)
 flags.DEFINE_integer("train_batch_size", 32,
                      "Training batch size (over all TPU cores).",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 flags.DEFINE_integer("predict_batch_size", 8,
                      "Prediction batch size (over all TPU cores).",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 flags.DEFINE_float("learning_rate", 5e-5, "Peak learning rate of Adam.",
-                   **_OVERRIDABLE)
+                   **script_io.OVERRIDABLE)
 flags.DEFINE_float("num_train_epochs", 3.0,
-                   "Passes over the training questions.", **_OVERRIDABLE)
+                   "Passes over the training questions.",
+                   **script_io.OVERRIDABLE)
 flags.DEFINE_float(
     "warmup_proportion", 0.1,
     "Fraction of the training steps over which the learning rate rises "
-    "linearly from 0 (0.1 = the first 10%).", **_OVERRIDABLE)
+    "linearly from 0 (0.1 = the first 10%).", **script_io.OVERRIDABLE)
 flags.DEFINE_integer("save_checkpoints_steps", 1000,
-                     "Training steps between checkpoints.", **_OVERRIDABLE)
+                     "Training steps between checkpoints.",
+                     **script_io.OVERRIDABLE)
 flags.DEFINE_integer("iterations_per_loop", 1000,
                      "Steps per TPU loop, and between progress logs.",
-                     **_OVERRIDABLE)
+                     **script_io.OVERRIDABLE)
 
 runner.define_runner_flags()
 training_options.define_training_flags()
@@ -272,13 +272,13 @@ def _squad_file_name(input_file, flag_name):
   return input_file
 
 
-def read_squad_json(input_file, is_training, flag_name=None):
+def read_squad_json(input_file, is_training, flag_name=None,
+                    version_2=False):
   """Reads a SQuAD JSON file and checks that it holds what is read of it.
 
   Every question needs an "id", a "question" and its paragraph's "context";
-  in training mode also "answers" with "answer_start" (and with
-  `FLAGS.version_2_with_negative`, "is_impossible"). See
-  `evaluate_squad.check_dataset`.
+  in training mode also "answers" with "answer_start" (and with `version_2`,
+  SQuAD 2.0, "is_impossible"). See `evaluate_squad.check_dataset`.
 
   Raises:
     InputError: naming the file (as --`flag_name`=`input_file` when
@@ -288,33 +288,38 @@ def read_squad_json(input_file, is_training, flag_name=None):
   required = ["context", "question"]
   if is_training:
     required.extend(["answers", "answer_start"])
-    if FLAGS.version_2_with_negative:
+    if version_2:
       required.append("is_impossible")
   return evaluate_squad.read_dataset(
       input_file, _squad_file_name(input_file, flag_name), required)
 
 
-def read_squad_examples(input_file, is_training, flag_name=None):
+def read_squad_examples(input_file, is_training, flag_name=None,
+                        version_2=None):
   """Reads the questions of a SQuAD JSON file as SquadExamples.
 
-  In training mode, `FLAGS.version_2_with_negative` decides whether
-  `is_impossible` is read. Examples of the same paragraph share one
-  `doc_tokens` list.
+  In training mode, `version_2` (default: `FLAGS.version_2_with_negative`,
+  as the original reads it) decides whether `is_impossible` is read.
+  Examples of the same paragraph share one `doc_tokens` list.
 
   Raises:
     InputError: if the file is not SQuAD JSON (see `read_squad_json`), or,
       in training mode, if an answerable question does not have exactly one
       answer (every SQuAD 1.1 dev question has several).
   """
+  if version_2 is None:
+    # Reads FLAGS, as the original does.
+    version_2 = FLAGS.version_2_with_negative
   return squad_examples(
-      read_squad_json(input_file, is_training, flag_name), is_training,
-      _squad_file_name(input_file, flag_name))
+      read_squad_json(input_file, is_training, flag_name, version_2),
+      is_training, _squad_file_name(input_file, flag_name), version_2)
 
 
-def squad_examples(dataset_json, is_training, name):
+def squad_examples(dataset_json, is_training, name, version_2=False):
   """The SquadExamples of a file checked by `read_squad_json`.
 
-  `name` names the file in errors.
+  `name` names the file in errors; `version_2` (SQuAD 2.0) reads
+  `is_impossible` in training mode.
   """
   examples = []
   for entry in dataset_json["data"]:
@@ -322,13 +327,14 @@ def squad_examples(dataset_json, is_training, name):
       doc_tokens, char_to_word_offset = _split_context(paragraph["context"])
       for qa in paragraph["qas"]:
         example = _read_question(qa, doc_tokens, char_to_word_offset,
-                                 is_training, name)
+                                 is_training, version_2, name)
         if example is not None:
           examples.append(example)
   return examples
 
 
-def _read_question(qa, doc_tokens, char_to_word_offset, is_training, name):
+def _read_question(qa, doc_tokens, char_to_word_offset, is_training,
+                   version_2, name):
   """Makes the SquadExample of one question (None if skipped)."""
   qas_id = qa["id"]
   question_text = qa["question"]
@@ -337,7 +343,7 @@ def _read_question(qa, doc_tokens, char_to_word_offset, is_training, name):
   orig_answer_text = None
   is_impossible = False
   if is_training:
-    if FLAGS.version_2_with_negative:
+    if version_2:
       is_impossible = qa["is_impossible"]
     answers = qa["answers"]
     if (len(answers) != 1) and (not is_impossible):
@@ -867,9 +873,13 @@ def write_predictions(all_examples, all_features, all_results, n_best_size,
   an older null_odds.json is removed. `strip_accents` and `never_split`
   are the tokenizer's options (None: the original's).
   """
-  texts = prediction_texts(all_examples, all_features, all_results,
-                           n_best_size, max_answer_length, do_lower_case,
-                           strip_accents, never_split)
+  # Reads FLAGS, as the original does.
+  texts = prediction_texts(
+      all_examples, all_features, all_results, n_best_size,
+      max_answer_length, do_lower_case, strip_accents, never_split,
+      version_2=FLAGS.version_2_with_negative,
+      null_score_diff_threshold=FLAGS.null_score_diff_threshold,
+      verbose_logging=FLAGS.verbose_logging)
   _write_output_set(zip(
       [output_prediction_file, output_nbest_file, output_null_log_odds_file],
       texts))
@@ -877,24 +887,22 @@ def write_predictions(all_examples, all_features, all_results, n_best_size,
 
 def prediction_texts(all_examples, all_features, all_results, n_best_size,
                      max_answer_length, do_lower_case, strip_accents=None,
-                     never_split=None, version_2=None,
-                     null_score_diff_threshold=None):
+                     never_split=None, version_2=False,
+                     null_score_diff_threshold=0.0, verbose_logging=False):
   """The contents `write_predictions` writes, computed in memory.
 
-  `version_2` and `null_score_diff_threshold` default to the flags of
-  those names (`--version_2_with_negative`), read at call time.
+  `version_2` (SQuAD 2.0), `null_score_diff_threshold` and
+  `verbose_logging` are the values of the flags `write_predictions` reads
+  (`--version_2_with_negative` for the first).
 
   Returns:
     (predictions.json, nbest_predictions.json, null_odds.json) as strings;
     null_odds.json is None without version 2.
   """
-  if version_2 is None:
-    version_2 = FLAGS.version_2_with_negative
-  if null_score_diff_threshold is None:
-    null_score_diff_threshold = FLAGS.null_score_diff_threshold
-  # How `get_final_text` re-tokenizes the context: as the tokenizer did.
+  # `get_final_text`'s options: it re-tokenizes the context as the
+  # tokenizer did.
   case = dict(do_lower_case=do_lower_case, strip_accents=strip_accents,
-              never_split=never_split)
+              never_split=never_split, verbose_logging=verbose_logging)
 
   example_index_to_features = collections.defaultdict(list)
   for feature in all_features:
@@ -1051,7 +1059,7 @@ def _nbest_predictions(example, features, prelim_predictions, n_best_size,
 def _prediction_text(example, features, pred, case):
   """The answer text of a candidate: "" for the null answer.
 
-  `case` holds `get_final_text`'s tokenizer options as keywords.
+  `case` holds `get_final_text`'s options as keywords.
   """
   if pred.start_index == 0:
     return ""
@@ -1129,8 +1137,21 @@ def _write_output_set(contents):
           writer.write(text)
 
 
+def _strip_spaces(text):
+  """Returns (`text` without spaces, {its positions: those in `text`})."""
+  ns_chars = []
+  ns_to_s_map = collections.OrderedDict()
+  for (i, c) in enumerate(text):
+    if c == " ":
+      continue
+    ns_to_s_map[len(ns_chars)] = i
+    ns_chars.append(c)
+  ns_text = "".join(ns_chars)
+  return (ns_text, ns_to_s_map)
+
+
 def get_final_text(pred_text, orig_text, do_lower_case, strip_accents=None,
-                   never_split=None):
+                   never_split=None, verbose_logging=None):
   """Maps a predicted answer back onto the context's original characters.
 
   `pred_text` is the prediction re-joined from wordpieces (lower-cased and
@@ -1139,22 +1160,17 @@ def get_final_text(pred_text, orig_text, do_lower_case, strip_accents=None,
   those of `orig_text` ignoring spaces, and the matching part of
   `orig_text` is returned. `strip_accents` and `never_split` are the
   tokenizer's options, so that `orig_text` is tokenized the same way.
+  `verbose_logging` (default: `FLAGS.verbose_logging`, as the original
+  reads it) logs why an alignment fails.
 
   Quirk of the original: when the alignment fails (e.g. the words hold
   U+00A0 or characters the tokenizer changes in length), the whole of
   `orig_text` is returned.
   """
 
-  def _strip_spaces(text):
-    ns_chars = []
-    ns_to_s_map = collections.OrderedDict()
-    for (i, c) in enumerate(text):
-      if c == " ":
-        continue
-      ns_to_s_map[len(ns_chars)] = i
-      ns_chars.append(c)
-    ns_text = "".join(ns_chars)
-    return (ns_text, ns_to_s_map)
+  if verbose_logging is None:
+    # Reads FLAGS, as the original does.
+    verbose_logging = FLAGS.verbose_logging
 
   tokenizer = tokenization.BasicTokenizer(
       do_lower_case=do_lower_case, strip_accents=strip_accents,
@@ -1164,7 +1180,7 @@ def get_final_text(pred_text, orig_text, do_lower_case, strip_accents=None,
 
   start_position = tok_text.find(pred_text)
   if start_position == -1:
-    if FLAGS.verbose_logging:
+    if verbose_logging:
       tf.logging.info(
           "Unable to find text: '%s' in '%s'" % (pred_text, orig_text))
     return orig_text
@@ -1174,7 +1190,7 @@ def get_final_text(pred_text, orig_text, do_lower_case, strip_accents=None,
   (tok_ns_text, tok_ns_to_s_map) = _strip_spaces(tok_text)
 
   if len(orig_ns_text) != len(tok_ns_text):
-    if FLAGS.verbose_logging:
+    if verbose_logging:
       tf.logging.info("Length not equal after stripping spaces: '%s' vs '%s'",
                       orig_ns_text, tok_ns_text)
     return orig_text
@@ -1193,13 +1209,13 @@ def get_final_text(pred_text, orig_text, do_lower_case, strip_accents=None,
 
   orig_start_position = _to_orig_position(start_position)
   if orig_start_position is None:
-    if FLAGS.verbose_logging:
+    if verbose_logging:
       tf.logging.info("Couldn't map start position")
     return orig_text
 
   orig_end_position = _to_orig_position(end_position)
   if orig_end_position is None:
-    if FLAGS.verbose_logging:
+    if verbose_logging:
       tf.logging.info("Couldn't map end position")
     return orig_text
 
@@ -1373,7 +1389,7 @@ class _PredictionFeature(object):
 
 
 def validate_flags_or_throw(bert_config):
-  """Raises ValueError for contradictory or unusable flags.
+  """Reads FLAGS; raises ValueError for contradictory or unusable ones.
 
   The original's checks and messages, plus a positive --doc_stride.
   """
@@ -1407,35 +1423,66 @@ def validate_flags_or_throw(bert_config):
     raise ValueError("The doc_stride (%d) must be positive" % FLAGS.doc_stride)
 
 
-def _read_train_examples():
-  """Reads and shuffles --train_file; returns (examples, training steps)."""
+# The values of the run's flags that the steps below `main` read
+# (`tokenizer_options`: see `script_io.tokenizer_options`).
+SquadSettings = collections.namedtuple("SquadSettings", [
+    "output_dir", "train_file", "predict_file", "max_seq_length",
+    "doc_stride", "max_query_length", "train_batch_size",
+    "predict_batch_size", "num_train_epochs", "warmup_proportion",
+    "iterations_per_loop", "n_best_size", "max_answer_length",
+    "do_lower_case", "tokenizer_options", "version_2_with_negative",
+    "null_score_diff_threshold", "verbose_logging"
+])
+
+
+def _settings_from_flags(flag_values):
+  """The `SquadSettings` of the parsed flags."""
+  values = {name: flag_values[name].value
+            for name in SquadSettings._fields if name != "tokenizer_options"}
+  return SquadSettings(
+      tokenizer_options=script_io.tokenizer_options(flag_values), **values)
+
+
+def _read_train_examples(settings):
+  """Reads and shuffles --train_file.
+
+  Returns:
+    (examples, num_train_steps, num_warmup_steps).
+  """
   train_examples = read_squad_examples(
-      input_file=FLAGS.train_file, is_training=True, flag_name="train_file")
-  num_train_steps = int(
-      len(train_examples) / FLAGS.train_batch_size * FLAGS.num_train_epochs)
-  if num_train_steps <= 0:
-    raise script_io.InputError(
-        "--train_file=%s has %d usable questions: not enough for one step "
-        "of --train_batch_size=%d over --num_train_epochs=%s" %
-        (FLAGS.train_file, len(train_examples), FLAGS.train_batch_size,
-         FLAGS.num_train_epochs))
+      settings.train_file, True, "train_file",
+      settings.version_2_with_negative)
+  (num_train_steps, num_warmup_steps) = fine_tuning.training_steps(
+      len(train_examples), settings, unit="questions")
   # Shuffled here, with the original's seed, so that the input_fn's small
   # shuffle buffer is enough.
   rng = random.Random(12345)
   rng.shuffle(train_examples)
-  return train_examples, num_train_steps
+  return train_examples, num_train_steps, num_warmup_steps
 
 
-def _read_predict_examples():
+def _read_predict_examples(settings, needs_gold_answers):
   """Reads --predict_file; returns (examples, what evaluation needs of it).
 
   The second is the file cut down to its version, question ids and answer
   texts (see `_gold_dataset`).
+
+  Raises:
+    InputError: if `needs_gold_answers` (the run evaluates while training)
+      and a question lacks them.
   """
-  name = _squad_file_name(FLAGS.predict_file, "predict_file")
-  dataset_json = read_squad_json(FLAGS.predict_file, False, "predict_file")
-  return (squad_examples(dataset_json, False, name),
-          _gold_dataset(dataset_json))
+  predict_file = settings.predict_file
+  version_2 = settings.version_2_with_negative
+  dataset_json = read_squad_json(predict_file, False, "predict_file")
+  gold_dataset = _gold_dataset(dataset_json)
+  if needs_gold_answers and not evaluate_squad.has_gold_answers(
+      gold_dataset, version_2):
+    raise script_io.InputError(
+        "--predict_file=%s has questions without gold answers: "
+        "--eval_every_n_steps and --num_restarts evaluate on it" %
+        predict_file)
+  name = _squad_file_name(predict_file, "predict_file")
+  return (squad_examples(dataset_json, False, name, version_2), gold_dataset)
 
 
 def _gold_dataset(dataset_json):
@@ -1455,18 +1502,20 @@ def _gold_dataset(dataset_json):
   return gold_dataset
 
 
-def _check_vocab(tokenizer):
-  """Raises InputError if the vocab lacks a token every window needs."""
-  missing = [token for token in ("[CLS]", "[SEP]", "[UNK]")
-             if token not in tokenizer.vocab]
-  if missing:
-    raise script_io.InputError(
-        "--vocab_file=%s: no %s token" % (FLAGS.vocab_file,
-                                           " or ".join(missing)))
+def _convert(examples, tokenizer, settings, is_training, output_fn):
+  """`convert_examples_to_features` with the run's window settings."""
+  convert_examples_to_features(
+      examples=examples,
+      tokenizer=tokenizer,
+      max_seq_length=settings.max_seq_length,
+      doc_stride=settings.doc_stride,
+      max_query_length=settings.max_query_length,
+      is_training=is_training,
+      output_fn=output_fn)
 
 
-def _train(estimator, tokenizer, train_examples, num_train_steps, seed=None,
-           evaluate=None, loop_settings=None):
+def _train(estimator, tokenizer, train_examples, num_train_steps, settings,
+           seed=None, evaluate=None, loop_settings=None):
   """Streams the training features to train.tf_record, then trains.
 
   With `evaluate`, evaluates as training goes (see `training_loop`).
@@ -1475,31 +1524,25 @@ def _train(estimator, tokenizer, train_examples, num_train_steps, seed=None,
     The metrics of the last evaluation, or None without `evaluate`.
   """
   with FeatureWriter(
-      filename=os.path.join(FLAGS.output_dir, "train.tf_record"),
+      filename=os.path.join(settings.output_dir, "train.tf_record"),
       is_training=True) as train_writer:
-    convert_examples_to_features(
-        examples=train_examples,
-        tokenizer=tokenizer,
-        max_seq_length=FLAGS.max_seq_length,
-        doc_stride=FLAGS.doc_stride,
-        max_query_length=FLAGS.max_query_length,
-        is_training=True,
-        output_fn=train_writer.process_feature)
+    _convert(train_examples, tokenizer, settings, True,
+             train_writer.process_feature)
 
   tf.logging.info("***** Running training *****")
   tf.logging.info("  Num orig examples = %d", len(train_examples))
   tf.logging.info("  Num split examples = %d", train_writer.num_features)
-  tf.logging.info("  Batch size = %d", FLAGS.train_batch_size)
+  tf.logging.info("  Batch size = %d", settings.train_batch_size)
   tf.logging.info("  Num steps = %d", num_train_steps)
 
   train_input_fn = training_loop.seeded_input_fn(
       input_fn_builder(
           input_file=train_writer.filename,
-          seq_length=FLAGS.max_seq_length,
+          seq_length=settings.max_seq_length,
           is_training=True,
           drop_remainder=True), seed)
-  hooks = [runner.ProgressHook(
-      num_train_steps, FLAGS.train_batch_size, FLAGS.iterations_per_loop)]
+  hooks = [runner.ProgressHook(num_train_steps, settings.train_batch_size,
+                               settings.iterations_per_loop)]
   if evaluate is None:
     estimator.train(
         input_fn=train_input_fn, max_steps=num_train_steps, hooks=hooks)
@@ -1509,7 +1552,7 @@ def _train(estimator, tokenizer, train_examples, num_train_steps, seed=None,
       estimator.model_dir, loop_settings)
 
 
-def _predict(estimator, tokenizer, eval_examples, gold_dataset):
+def _predict(estimator, tokenizer, eval_examples, gold_dataset, settings):
   """Writes the prediction files and, given gold answers, the metrics.
 
   predictions.json, nbest_predictions.json, null_odds.json (SQuAD 2.0) and
@@ -1521,11 +1564,11 @@ def _predict(estimator, tokenizer, eval_examples, gold_dataset):
     The metrics, or None without gold answers.
   """
   return _prediction_writer(estimator, tokenizer, eval_examples,
-                            gold_dataset, FLAGS.output_dir)()
+                            gold_dataset, settings, settings.output_dir)()
 
 
 def _prediction_writer(estimator, tokenizer, eval_examples, gold_dataset,
-                       results_dir):
+                       settings, results_dir):
   """Writes eval.tf_record; returns `predict()`, to call once or more.
 
   `predict()` predicts with the latest checkpoint, writes the files
@@ -1534,43 +1577,41 @@ def _prediction_writer(estimator, tokenizer, eval_examples, gold_dataset,
   """
   eval_features = []
   with FeatureWriter(
-      filename=os.path.join(FLAGS.output_dir, "eval.tf_record"),
+      filename=os.path.join(settings.output_dir, "eval.tf_record"),
       is_training=False) as eval_writer:
 
     def append_feature(feature):
       eval_features.append(_PredictionFeature(feature))
       eval_writer.process_feature(feature)
 
-    convert_examples_to_features(
-        examples=eval_examples,
-        tokenizer=tokenizer,
-        max_seq_length=FLAGS.max_seq_length,
-        doc_stride=FLAGS.doc_stride,
-        max_query_length=FLAGS.max_query_length,
-        is_training=False,
-        output_fn=append_feature)
+    _convert(eval_examples, tokenizer, settings, False, append_feature)
 
   tf.logging.info("***** Running predictions *****")
   tf.logging.info("  Num orig examples = %d", len(eval_examples))
   tf.logging.info("  Num split examples = %d", len(eval_features))
-  tf.logging.info("  Batch size = %d", FLAGS.predict_batch_size)
+  tf.logging.info("  Batch size = %d", settings.predict_batch_size)
 
   predict_input_fn = input_fn_builder(
       input_file=eval_writer.filename,
-      seq_length=FLAGS.max_seq_length,
+      seq_length=settings.max_seq_length,
       is_training=False,
       drop_remainder=False)
 
   def predict():
     all_results = _run_predictions(estimator, predict_input_fn,
                                    len(eval_features))
-    texts = prediction_texts(eval_examples, eval_features, all_results,
-                             FLAGS.n_best_size, FLAGS.max_answer_length,
-                             FLAGS.do_lower_case,
-                             **script_io.tokenizer_options(FLAGS))
+    texts = prediction_texts(
+        eval_examples, eval_features, all_results, settings.n_best_size,
+        settings.max_answer_length, settings.do_lower_case,
+        version_2=settings.version_2_with_negative,
+        null_score_diff_threshold=settings.null_score_diff_threshold,
+        verbose_logging=settings.verbose_logging,
+        **settings.tokenizer_options)
     del all_results
     (predictions_text, _, null_odds_text) = texts
-    metrics = _evaluation(gold_dataset, predictions_text, null_odds_text)
+    metrics = _evaluation(gold_dataset, predictions_text, null_odds_text,
+                          settings.version_2_with_negative,
+                          settings.null_score_diff_threshold)
     eval_text = None
     if metrics is not None:
       eval_text = json.dumps(metrics, indent=2) + "\n"
@@ -1604,17 +1645,17 @@ def _run_predictions(estimator, predict_input_fn, num_features):
   return all_results
 
 
-def _evaluation(gold_dataset, predictions_text, null_odds_text):
+def _evaluation(gold_dataset, predictions_text, null_odds_text, version_2,
+                null_score_diff_threshold):
   """The official metrics (an ordered dict), or None.
 
   None when --predict_file lacks the gold answers of an evaluation. For
-  SQuAD 2.0 the no-answer threshold of the metrics is
-  --null_score_diff_threshold, so they describe predictions.json as
+  SQuAD 2.0 (`version_2`) the no-answer threshold of the metrics is
+  `null_score_diff_threshold`, so they describe predictions.json as
   written (with the default 0.0, the same figures as the official script
   run with its default threshold on these files). The predictions are read
   back from the texts of their files.
   """
-  version_2 = FLAGS.version_2_with_negative
   if not evaluate_squad.has_gold_answers(gold_dataset, version_2):
     tf.logging.info(
         "--predict_file has questions without gold answers for a SQuAD %s "
@@ -1626,7 +1667,7 @@ def _evaluation(gold_dataset, predictions_text, null_odds_text):
     na_probs = json.loads(null_odds_text)
   result = evaluate_squad.evaluate(
       gold_dataset, predictions, na_probs,
-      na_prob_thresh=FLAGS.null_score_diff_threshold, version_2=version_2)
+      na_prob_thresh=null_score_diff_threshold, version_2=version_2)
   tf.logging.info("***** Eval results (official SQuAD %s metrics) *****",
                   "v2.0" if version_2 else "v1.1")
   for key, value in result.items():
@@ -1641,20 +1682,15 @@ def _metric_names(version_2):
   return ["f1", "exact_match"]
 
 
-def _check_gold_answers(gold_dataset, loop_settings):
-  """Raises InputError if the run evaluates on a file without gold answers."""
-  if not (loop_settings.eval_every_n_steps or loop_settings.num_restarts > 1):
-    return
-  if not evaluate_squad.has_gold_answers(gold_dataset,
-                                         FLAGS.version_2_with_negative):
-    raise script_io.InputError(
-        "--predict_file=%s has questions without gold answers: "
-        "--eval_every_n_steps and --num_restarts evaluate on it" %
-        FLAGS.predict_file)
+def _evaluates_while_training(loop_settings):
+  """Whether training evaluates on --predict_file (see `training_loop`)."""
+  return bool(loop_settings.eval_every_n_steps or
+              loop_settings.num_restarts > 1)
 
 
 def _fine_tune(build_estimator, tokenizer, train_examples, num_train_steps,
-               eval_examples, gold_dataset, loop_settings, model_dir, seed):
+               eval_examples, gold_dataset, settings, loop_settings,
+               model_dir, seed):
   """Trains in `model_dir`, evaluating on the dev file if the settings ask.
 
   Args:
@@ -1664,6 +1700,7 @@ def _fine_tune(build_estimator, tokenizer, train_examples, num_train_steps,
     num_train_steps: int.
     eval_examples, gold_dataset: of --predict_file (see
       `_read_predict_examples`), or None.
+    settings: `SquadSettings`.
     loop_settings: `training_loop.LoopSettings`.
     model_dir: the directory of checkpoints and prediction files.
     seed: the graph-level random seed of training, or None.
@@ -1673,15 +1710,38 @@ def _fine_tune(build_estimator, tokenizer, train_examples, num_train_steps,
   """
   estimator = build_estimator(model_dir=model_dir)
   evaluate = None
-  if loop_settings.eval_every_n_steps or loop_settings.num_restarts > 1:
+  if _evaluates_while_training(loop_settings):
     evaluate = _prediction_writer(estimator, tokenizer, eval_examples,
-                                  gold_dataset, model_dir)
+                                  gold_dataset, settings, model_dir)
   result = _train(estimator, tokenizer, train_examples, num_train_steps,
-                  seed, evaluate if loop_settings.eval_every_n_steps else None,
+                  settings, seed,
+                  evaluate if loop_settings.eval_every_n_steps else None,
                   loop_settings)
   if result is None and evaluate is not None:
     result = evaluate()
   return result
+
+
+def _run_training(fine_tune, settings, loop_settings):
+  """Fine-tunes once, or with restarts, as the loop settings ask.
+
+  Args:
+    fine_tune: `fine_tune(model_dir, seed)`, a bound `_fine_tune`.
+    settings: `SquadSettings`.
+    loop_settings: `training_loop.LoopSettings`.
+
+  Returns:
+    (the directory of the checkpoint to predict with, whether the
+    prediction files are written already).
+  """
+  if loop_settings.num_restarts > 1:
+    metric = training_loop.restart_metric(
+        loop_settings, _metric_names(settings.version_2_with_negative))
+    return (training_loop.run_restarts(fine_tune, loop_settings, metric,
+                                       settings.output_dir), False)
+  # Evaluating as training goes leaves the final predictions written.
+  predicted = fine_tune(settings.output_dir, loop_settings.seed) is not None
+  return (settings.output_dir, predicted)
 
 
 def serving_outputs_fn(bert_config):
@@ -1709,36 +1769,28 @@ def main(_):
   bert_config = runner.read_bert_config(FLAGS.bert_config_file)
 
   validate_flags_or_throw(bert_config)
+  settings = _settings_from_flags(FLAGS)
   loop_settings = training_loop.settings_from_flags(FLAGS)
   training_loop.check_settings(
-      loop_settings, _metric_names(FLAGS.version_2_with_negative),
+      loop_settings, _metric_names(settings.version_2_with_negative),
       FLAGS.do_train, None if FLAGS.do_predict else
       "--do_predict=True and a --predict_file with gold answers")
   export.check_export_dir(FLAGS.export_dir)
-
-  script_io.check_file(FLAGS.vocab_file, "vocab_file")
-  tokenizer = tokenization.FullTokenizer(
-      vocab_file=FLAGS.vocab_file, do_lower_case=FLAGS.do_lower_case,
-      **script_io.tokenizer_options(FLAGS))
-  _check_vocab(tokenizer)
-  runner.check_vocab_fits(tokenizer.vocab, bert_config, FLAGS.vocab_file,
-                          FLAGS.bert_config_file)
-  (settings, training, train_batch_size,
+  tokenizer = fine_tuning.make_tokenizer(FLAGS, bert_config)
+  (runner_settings, training, train_batch_size,
    init_checkpoint) = runner.setup_from_flags(FLAGS, bert_config)
 
   # Both files are read, and checked, before anything is written.
-  train_examples = None
-  num_train_steps = None
-  num_warmup_steps = None
+  train_examples = num_train_steps = num_warmup_steps = None
   eval_examples = gold_dataset = None
   if FLAGS.do_train:
-    train_examples, num_train_steps = _read_train_examples()
-    num_warmup_steps = int(num_train_steps * FLAGS.warmup_proportion)
+    (train_examples, num_train_steps,
+     num_warmup_steps) = _read_train_examples(settings)
   if FLAGS.do_predict:
     # Read before training (the original reads it after), so that a bad
     # --predict_file stops the run before hours of training, not after.
-    eval_examples, gold_dataset = _read_predict_examples()
-    _check_gold_answers(gold_dataset, loop_settings)
+    (eval_examples, gold_dataset) = _read_predict_examples(
+        settings, _evaluates_while_training(loop_settings))
 
   model_fn = model_fn_builder(
       bert_config=bert_config,
@@ -1754,35 +1806,28 @@ def main(_):
   build_estimator = functools.partial(
       runner.build_runner,
       model_fn,
-      settings,
+      runner_settings,
       save_checkpoints_steps=FLAGS.save_checkpoints_steps,
       iterations_per_loop=FLAGS.iterations_per_loop,
       train_batch_size=train_batch_size,
       predict_batch_size=FLAGS.predict_batch_size,
       training=training)
-  fine_tune = functools.partial(_fine_tune, build_estimator, tokenizer,
-                                train_examples, num_train_steps,
-                                eval_examples, gold_dataset, loop_settings)
 
   with script_io.locked_directory(
       training_options.locked_directory(training, FLAGS.output_dir),
       "output_dir"):
-    model_dir = FLAGS.output_dir
-    predicted = False
-    if loop_settings.num_restarts > 1:
-      model_dir = training_loop.run_restarts(
-          fine_tune, loop_settings,
-          training_loop.restart_metric(
-              loop_settings, _metric_names(FLAGS.version_2_with_negative)),
-          FLAGS.output_dir)
-    elif FLAGS.do_train:
-      # Evaluating as training goes leaves the final predictions written.
-      predicted = fine_tune(model_dir, loop_settings.seed) is not None
-    del train_examples, fine_tune
+    (model_dir, predicted) = (FLAGS.output_dir, False)
+    if FLAGS.do_train or loop_settings.num_restarts > 1:
+      (model_dir, predicted) = _run_training(
+          functools.partial(_fine_tune, build_estimator, tokenizer,
+                            train_examples, num_train_steps, eval_examples,
+                            gold_dataset, settings, loop_settings),
+          settings, loop_settings)
+    del train_examples
 
     if FLAGS.do_predict and not predicted:
       _predict(build_estimator(model_dir=model_dir), tokenizer,
-               eval_examples, gold_dataset)
+               eval_examples, gold_dataset, settings)
     if FLAGS.export_dir:
       export.export_saved_model(
           FLAGS.export_dir, serving_outputs_fn(bert_config),

@@ -103,98 +103,100 @@ RunnerSettings = collections.namedtuple("RunnerSettings", [
 def define_runner_flags():
   """Defines the original's TPU flags (same names, types and defaults).
 
-  Also `--runner`, which picks the engine. Does nothing when they are
-  already defined, so that several scripts can be imported into one
-  process (as tests do).
+  Also `--runner`, which picks the engine.
   """
-  if "use_tpu" in flags.FLAGS:
-    return
   flags.DEFINE_enum(
       "runner", "auto", ["auto", "estimator", "graph"],
       "What runs train/evaluate/predict: 'estimator' (TPUEstimator, in "
       "TensorFlow 1.15 to 2.15; needed for TPUs), 'graph' (a graph-mode "
       "runner on tf.compat.v1, on every TensorFlow) or 'auto' (the "
-      "estimator where TensorFlow has it, else graph).")
+      "estimator where TensorFlow has it, else graph).",
+      **script_io.OVERRIDABLE)
   flags.DEFINE_bool(
       "allow_partial_checkpoint", False,
       "Train even when --init_checkpoint lacks some of BertModel's "
       "variables (they start from random values). Without it that is an "
-      "error, as it always is for evaluation and prediction.")
-  flags.DEFINE_bool("use_tpu", False, "Whether to use TPU or GPU/CPU.")
+      "error, as it always is for evaluation and prediction.",
+      **script_io.OVERRIDABLE)
+  flags.DEFINE_bool("use_tpu", False, "Whether to use TPU or GPU/CPU.",
+                    **script_io.OVERRIDABLE)
   flags.DEFINE_string(
       "tpu_name", None,
       "The Cloud TPU to use for training. This should be either the name "
       "used when creating the Cloud TPU, or a grpc://ip.address.of.tpu:8470 "
-      "url.")
+      "url.", **script_io.OVERRIDABLE)
   flags.DEFINE_string(
       "tpu_zone", None,
       "[Optional] GCE zone where the Cloud TPU is located in. If not "
       "specified, we will attempt to automatically detect the GCE project "
-      "from metadata.")
+      "from metadata.", **script_io.OVERRIDABLE)
   flags.DEFINE_string(
       "gcp_project", None,
       "[Optional] Project name for the Cloud TPU-enabled project. If not "
       "specified, we will attempt to automatically detect the GCE project "
-      "from metadata.")
-  flags.DEFINE_string("master", None, "[Optional] TensorFlow master URL.")
+      "from metadata.", **script_io.OVERRIDABLE)
+  flags.DEFINE_string("master", None, "[Optional] TensorFlow master URL.",
+                      **script_io.OVERRIDABLE)
   flags.DEFINE_integer(
       "num_tpu_cores", 8,
-      "Only used if `use_tpu` is True. Total number of TPU cores to use.")
+      "Only used if `use_tpu` is True. Total number of TPU cores to use.",
+      **script_io.OVERRIDABLE)
 
 
 def define_fine_tuning_flags(unit):
   """Defines the flags the fine-tuning scripts share, and the runner's.
 
-  The original's names, types and defaults. `allow_override` lets several
-  scripts be imported into one process (as the test suite does).
+  The original's names, types and defaults.
 
   Args:
     unit: what a batch is made of, plural and capitalized ("Examples",
       "Windows"), for the help texts.
   """
-  override = {"allow_override": True}
   flags.DEFINE_string(
       "bert_config_file", None,
       "bert_config.json of the pre-trained model: its architecture.",
-      **override)
+      **script_io.OVERRIDABLE)
   flags.DEFINE_string(
       "vocab_file", None,
       "vocab.txt of the pre-trained model (WordPiece vocabulary).",
-      **override)
+      **script_io.OVERRIDABLE)
   flags.DEFINE_string(
       "init_checkpoint", None,
       "Checkpoint to start from, normally the pre-trained model's "
-      "bert_model.ckpt.", **override)
+      "bert_model.ckpt.", **script_io.OVERRIDABLE)
   flags.DEFINE_bool(
       "do_lower_case", True,
       "Lower-case and strip accents before tokenizing: True for uncased "
-      "models, False for cased ones.", **override)
+      "models, False for cased ones.", **script_io.OVERRIDABLE)
   script_io.define_tokenizer_flags()
   flags.DEFINE_bool("do_train", False, "Fine-tune on the training set.",
-                    **override)
-  flags.DEFINE_bool("do_eval", False, "Evaluate on the dev set.", **override)
+                    **script_io.OVERRIDABLE)
+  flags.DEFINE_bool("do_eval", False, "Evaluate on the dev set.",
+                    **script_io.OVERRIDABLE)
   flags.DEFINE_bool("do_predict", False,
-                    "Write predictions for the test set.", **override)
+                    "Write predictions for the test set.",
+                    **script_io.OVERRIDABLE)
   for (mode, default) in (("train", 32), ("eval", 8), ("predict", 8)):
     flags.DEFINE_integer(
         "%s_batch_size" % mode, default,
         "%s per %s batch (over all cores)." %
         (unit, {"train": "training", "eval": "evaluation",
-                "predict": "prediction"}[mode]), **override)
+                "predict": "prediction"}[mode]), **script_io.OVERRIDABLE)
   flags.DEFINE_float("learning_rate", 5e-5,
-                     "Peak learning rate of the Adam optimizer.", **override)
+                     "Peak learning rate of the Adam optimizer.",
+                     **script_io.OVERRIDABLE)
   flags.DEFINE_float("num_train_epochs", 3.0,
                      "Passes over the training set (may be fractional).",
-                     **override)
+                     **script_io.OVERRIDABLE)
   flags.DEFINE_float(
       "warmup_proportion", 0.1,
       "Fraction of the training steps over which the learning rate rises "
-      "linearly from 0 (0.1: the first tenth).", **override)
+      "linearly from 0 (0.1: the first tenth).", **script_io.OVERRIDABLE)
   flags.DEFINE_integer("save_checkpoints_steps", 1000,
-                       "Steps between checkpoints.", **override)
+                       "Steps between checkpoints.", **script_io.OVERRIDABLE)
   flags.DEFINE_integer("iterations_per_loop", 1000,
                        "Steps per TPU loop, and between progress logs.",
-                       **override)
+                       **script_io.OVERRIDABLE)
   define_runner_flags()
 
 

@@ -526,24 +526,51 @@ def check_output_file(path, flag_name):
                      (flag_name, path, directory))
 
 
+def check_max_seq_length(max_seq_length, max_position_embeddings,
+                         bert_config_file):
+  """Raises InputError if --max_seq_length is longer than the model allows.
+
+  The original's message (a ValueError there), naming the flag and file.
+  """
+  if max_seq_length > max_position_embeddings:
+    raise InputError(
+        "--max_seq_length=%d: cannot use this sequence length because the "
+        "BERT model was only trained up to sequence length %d "
+        "(max_position_embeddings in %s)" %
+        (max_seq_length, max_position_embeddings, bert_config_file))
+
+
+def define_vocab_flags():
+  """Defines the original's `--vocab_file` and `--do_lower_case`.
+
+  And `define_tokenizer_flags`' flags beside them.
+  """
+  flags.DEFINE_string(
+      "vocab_file", None,
+      "The vocabulary file that the BERT model was trained on.",
+      **OVERRIDABLE)
+  flags.DEFINE_bool(
+      "do_lower_case", True,
+      "Whether to lower case the input text. Should be True for uncased "
+      "models and False for cased models.", **OVERRIDABLE)
+  define_tokenizer_flags()
+
+
 def define_tokenizer_flags():
   """Defines `--strip_accents` and `--never_split`, beside `--do_lower_case`.
 
-  Unset, they keep the original's tokens. Does nothing when they are already
-  defined, so that several scripts can be imported into one process.
+  Unset, they keep the original's tokens.
   """
-  if "never_split" in flags.FLAGS:
-    return
   flags.DEFINE_bool(
       "strip_accents", None,
       "Whether to strip accents. Unset (the original): exactly when "
       "--do_lower_case. --do_lower_case --nostrip_accents lower-cases and "
-      "keeps accents (German, Spanish, Vietnamese...).")
+      "keeps accents (German, Spanish, Vietnamese...).", **OVERRIDABLE)
   flags.DEFINE_list(
       "never_split", [],
       "Comma-separated strings the tokenizer keeps whole (not lower-cased, "
       "not split on punctuation), e.g. [MASK],[CLS] or your own markers; "
-      "those in the vocab map to their ids.")
+      "those in the vocab map to their ids.", **OVERRIDABLE)
 
 
 def tokenizer_options(flag_values):

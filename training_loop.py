@@ -63,38 +63,33 @@ LoopSettings = collections.namedtuple("LoopSettings", [
 
 
 def define_flags():
-  """Defines the fine-tuning flags, `--export_dir` among them.
-
-  Does nothing for flags already defined, so that both scripts can be
-  imported into one process.
-  """
+  """Defines the fine-tuning loop's flags, `--export_dir` among them."""
   export.define_flags()
-  if "eval_every_n_steps" in flags.FLAGS:
-    return
   flags.DEFINE_integer(
       "eval_every_n_steps", 0,
       "If positive, evaluate on the dev set every this many training steps "
       "(and at the end), logging each result to eval_history.jsonl in "
-      "--output_dir.")
+      "--output_dir.", **script_io.OVERRIDABLE)
   flags.DEFINE_string(
       "keep_best_metric", None,
       "With --eval_every_n_steps: copy the checkpoint with the best value of "
       "this metric (e.g. eval_accuracy; run_squad.py: f1) to "
-      "--output_dir/best/, with its metrics. A loss is best lowest.")
+      "--output_dir/best/, with its metrics. A loss is best lowest.",
+      **script_io.OVERRIDABLE)
   flags.DEFINE_integer(
       "early_stopping_patience", 0,
       "With --keep_best_metric: stop training after this many evaluations "
-      "in a row without improvement (0: never).")
+      "in a row without improvement (0: never).", **script_io.OVERRIDABLE)
   flags.DEFINE_integer(
       "num_restarts", 1,
       "Fine-tune this many times with the seeds --seed, --seed + 1, ... in "
       "--output_dir/restart_<i>/, report each dev result and predict and "
-      "export with the best.")
+      "export with the best.", **script_io.OVERRIDABLE)
   flags.DEFINE_integer(
       "seed", None,
       "Graph-level random seed of training (initial weights of the new "
       "layers, dropout, input shuffling): the same seed gives the same "
-      "model. Unset: random, as the original.")
+      "model. Unset: random, as the original.", **script_io.OVERRIDABLE)
 
 
 def settings_from_flags(flag_values):

@@ -14,8 +14,8 @@
 # limitations under the License.
 """Training beyond one device, and with less memory, behind flags.
 
-What run_pretraining.py, run_classifier.py and run_squad.py (and
-run_ner.py, run_multiple_choice.py) share, off by default:
+What run_pretraining.py, run_classifier.py, run_squad.py, run_ner.py and
+run_multiple_choice.py share, off by default:
 
 - `--distribution_strategy=mirrored` (the GPUs of one machine,
   `--num_gpus`) or `multi_worker_mirrored` (several machines, described by
@@ -80,40 +80,42 @@ DEFAULT_SETTINGS = TrainingSettings(
 
 
 def define_training_flags():
-  """Defines the flags of `TrainingSettings` (once per process)."""
-  if "distribution_strategy" in flags.FLAGS:
-    return
+  """Defines the flags of `TrainingSettings`."""
   flags.DEFINE_enum(
       "distribution_strategy", "none", list(DISTRIBUTION_STRATEGIES),
       "How training spreads over devices: 'none' (one device, as the "
       "original), 'mirrored' (the --num_gpus GPUs of this machine) or "
       "'multi_worker_mirrored' (several machines, described by the TF_CONFIG "
       "environment variable). Needs the graph runner. Batch sizes stay "
-      "global: each replica gets its share.")
+      "global: each replica gets its share.", **script_io.OVERRIDABLE)
   flags.DEFINE_integer(
       "num_gpus", None,
       "GPUs per machine for --distribution_strategy (default: all that "
-      "TensorFlow sees; without any, one replica on the CPU).")
+      "TensorFlow sees; without any, one replica on the CPU).",
+      **script_io.OVERRIDABLE)
   flags.DEFINE_integer(
       "num_accumulation_steps", 1,
       "Micro-batches of train_batch_size / (replicas * "
       "num_accumulation_steps) whose gradients are summed into one "
       "optimizer step. num_train_steps and the learning-rate schedule "
-      "count optimizer steps.")
+      "count optimizer steps.", **script_io.OVERRIDABLE)
   flags.DEFINE_enum(
       "precision", "float32", list(PRECISIONS),
       "Compute dtype of the Transformer blocks in training. float16 uses "
-      "dynamic loss scaling; variables and checkpoints stay float32.")
+      "dynamic loss scaling; variables and checkpoints stay float32.",
+      **script_io.OVERRIDABLE)
   flags.DEFINE_bool("use_xla", False,
-                    "Compile the training step with XLA.")
+                    "Compile the training step with XLA.",
+                    **script_io.OVERRIDABLE)
   flags.DEFINE_enum(
       "optimizer", "adamw", list(optimization.OPTIMIZERS),
       "'adamw' (the original's AdamWeightDecayOptimizer) or 'lamb' "
-      "(layer-wise adaptive, for large batches).")
+      "(layer-wise adaptive, for large batches).", **script_io.OVERRIDABLE)
   flags.DEFINE_bool(
       "gradient_checkpointing", False,
       "Recompute each Transformer layer's activations in the backward pass "
-      "instead of keeping them: less memory, about a third more compute.")
+      "instead of keeping them: less memory, about a third more compute.",
+      **script_io.OVERRIDABLE)
 
 
 def settings_from_flags(flag_values, engine, environ=None):

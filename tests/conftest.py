@@ -6,54 +6,12 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+import helpers
+
+sys.path.insert(0, helpers.ROOT)
+SHARED = helpers.SHARED
 GOLDEN = os.path.join(SHARED, "golden")
 DATA = os.path.join(SHARED, "data")
-
-# A small vocabulary that covers the tiny test corpora; specials first.
-TINY_WORDS = (
-    "the a an of to and in is was it that he she they we you i on for with "
-    "as at by from this his her their be have has had not but or are were "
-    "one two three day night water tea bread cat dog house garden sky sun "
-    "moon rain river tree stone road city ship sea man woman child old new "
-    "good small big long short first last red green blue white black cold "
-    "warm bright dark quick slow said went came saw made took gave found "
-    "ran walked looked yes no what who where when why how . , ! ? ' \" - : ;"
-).split()
-
-
-def write_tiny_vocab(path, extra_words=()):
-  """Writes a vocab of specials, words, letters and ## letters; returns it."""
-  tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-  letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
-  digits = [str(d) for d in range(10)]
-  for token in (list(TINY_WORDS) + list(extra_words) + letters + digits +
-                ["##" + c for c in letters + digits] + ["##s", "##ed",
-                                                        "##ing"]):
-    if token not in tokens:
-      tokens.append(token)
-  with open(path, "w", encoding="utf-8") as f:
-    f.write("\n".join(tokens) + "\n")
-  return tokens
-
-
-def tiny_config_dict(vocab_size):
-  return {
-      "vocab_size": vocab_size,
-      "hidden_size": 32,
-      "num_hidden_layers": 2,
-      "num_attention_heads": 4,
-      "intermediate_size": 37,
-      "hidden_act": "gelu",
-      "hidden_dropout_prob": 0.1,
-      "attention_probs_dropout_prob": 0.1,
-      "max_position_embeddings": 128,
-      "type_vocab_size": 2,
-      "initializer_range": 0.02,
-  }
-
 
 def pytest_configure(config):
   """Under CI=true a missing ../shared fails the run: its tests must run."""
@@ -106,10 +64,10 @@ def tiny_bert(tmp_path_factory):
 
   model_dir = str(tmp_path_factory.mktemp("tiny_bert"))
   vocab_file = os.path.join(model_dir, "vocab.txt")
-  tokens = write_tiny_vocab(vocab_file)
+  tokens = helpers.write_tiny_vocab(vocab_file)
   config_file = os.path.join(model_dir, "bert_config.json")
   with open(config_file, "w") as f:
-    json.dump(tiny_config_dict(len(tokens)), f, indent=2)
+    json.dump(helpers.tiny_config_dict(len(tokens)), f, indent=2)
   config = modeling.BertConfig.from_json_file(config_file)
   checkpoint = os.path.join(model_dir, "bert_model.ckpt")
   with tf.Graph().as_default():

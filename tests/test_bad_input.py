@@ -7,38 +7,21 @@ is byte for byte the same afterwards.
 """
 
 import json
+import multiprocessing
 import os
 import shutil
-import signal
-import subprocess
-import sys
 
 import pytest
 
+import create_pretraining_data
+import extract_features
+import helpers
+import run_pretraining
 import script_io
-from conftest import ROOT
+import stand_in_workers
 
 SEQ_LENGTH = 32
 MAX_PREDICTIONS = 5
-
-
-def run_script(script, *extra_args, **flags):
-  argv = [sys.executable, os.path.join(ROOT, script)] + [
-      "--%s=%s" % item for item in sorted(flags.items())] + list(extra_args)
-  return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        universal_newlines=True, cwd=ROOT,
-                        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-
-
-def assert_one_line_error(result, *fragments):
-  """Exit status 2, last line `error: ...` holding `fragments`, no trace."""
-  assert result.returncode == 2, result.stderr[-2000:]
-  last_line = result.stderr.strip().splitlines()[-1]
-  assert last_line.startswith("error: "), result.stderr[-2000:]
-  assert "Traceback" not in result.stderr
-  for fragment in fragments:
-    assert fragment in last_line
-  return last_line
 
 
 def read_bytes(path):
@@ -57,12 +40,10 @@ def records(tiny_bert, tmp_path_factory):
   text.write_text("\n\n".join(["\n".join(sentences)] * 3) + "\n",
                   encoding="utf-8")
   output = str(folder / "records.tfrecord")
-  result = run_script(
-      "create_pretraining_data.py", input_file=str(text),
-      output_file=output, vocab_file=tiny_bert["vocab_file"],
-      max_seq_length=SEQ_LENGTH, max_predictions_per_seq=MAX_PREDICTIONS,
-      dupe_factor=2)
-  assert result.returncode == 0, result.stderr[-2000:]
+  helpers.run_main(create_pretraining_data, dict(
+      input_file=str(text), output_file=output,
+      vocab_file=tiny_bert["vocab_file"], max_seq_length=SEQ_LENGTH,
+      max_predictions_per_seq=MAX_PREDICTIONS, dupe_factor=2))
   return output
 
 
@@ -80,9 +61,8 @@ def pretraining_flags(tiny_bert, records, output_dir, **flags):
 def evaluated(tiny_bert, records, tmp_path_factory):
   """An output_dir where a pre-training evaluation succeeded."""
   output_dir = str(tmp_path_factory.mktemp("evaluated"))
-  result = run_script("run_pretraining.py", **pretraining_flags(
+  helpers.run_main(run_pretraining, pretraining_flags(
       tiny_bert, records, output_dir, init_checkpoint=tiny_bert["checkpoint"]))
-  assert result.returncode == 0, result.stderr[-2000:]
   return output_dir
 
 
@@ -106,14 +86,13 @@ def features_output(tiny_bert, tmp_path_factory):
                init_checkpoint=tiny_bert["checkpoint"],
                output_file=str(folder / "features.jsonl"),
                max_seq_length=SEQ_LENGTH, layers="-1")
-  result = run_script("extract_features.py", **flags)
-  assert result.returncode == 0, result.stderr[-2000:]
+  helpers.run_main(extract_features, flags)
   return flags
 
 
 def assert_features_kept(features_output, result, *fragments):
   before = read_bytes(features_output["output_file"])
-  assert_one_line_error(result, *fragments)
+  helpers.assert_one_line_error(result, *fragments)
   assert read_bytes(features_output["output_file"]) == before
 
 
@@ -149,9 +128,10 @@ def test_corrupt_record_is_named_by_file_and_number(tiny_bert, records,
   data[3000] ^= 0xFF
   with open(corrupt, "wb") as f:
     f.write(bytes(data))
-  result = run_script("run_pretraining.py", **pretraining_flags(
+  result = helpers.run_script("run_pretraining.py", pretraining_flags(
       tiny_bert, "%s,%s" % (records, corrupt), output_dir, max_eval_steps=1000))
-  line = assert_one_line_error(result, "--input_file", corrupt, "record ")
+  line = helpers.assert_one_line_error(result, "--input_file", corrupt,
+                                       "record ")
   assert "corrupt or truncated" in line
   assert read_bytes(results_path) == before
 
@@ -168,12 +148,12 @@ def test_incomplete_checkpoint_is_refused_up_front(tiny_bert, records,
   else:
     os.remove(data_file)
   output_dir, results_path, before = good_output
-  result = run_script("run_pretraining.py", **pretraining_flags(
+  result = helpers.run_script("run_pretraining.py", pretraining_flags(
       tiny_bert, records, output_dir, init_checkpoint=prefix))
-  assert_one_line_error(result, "--init_checkpoint=" + prefix)
+  helpers.assert_one_line_error(result, "--init_checkpoint=" + prefix)
   assert read_bytes(results_path) == before
-  result = run_script("extract_features.py",
-                      **dict(features_output, init_checkpoint=prefix))
+  result = helpers.run_script("extract_features.py",
+                              dict(features_output, init_checkpoint=prefix))
   assert_features_kept(features_output, result, "--init_checkpoint=" + prefix)
 
 
@@ -181,8 +161,8 @@ def test_vocab_beyond_the_config_vocab_size(tiny_bert, features_output,
                                             tmp_path):
   config = write_config(tmp_path / "config.json",
                         like=tiny_bert["config_file"], vocab_size=50)
-  result = run_script("extract_features.py",
-                      **dict(features_output, bert_config_file=config))
+  result = helpers.run_script("extract_features.py",
+                              dict(features_output, bert_config_file=config))
   assert_features_kept(features_output, result,
                        "--vocab_file=" + tiny_bert["vocab_file"], config,
                        "vocab_size 50")
@@ -193,8 +173,8 @@ def test_config_without_a_key_says_which_default_was_used(
   config = write_config(tmp_path / "config.json",
                         like=tiny_bert["config_file"],
                         num_attention_heads=None)
-  result = run_script("extract_features.py",
-                      **dict(features_output, bert_config_file=config))
+  result = helpers.run_script("extract_features.py",
+                              dict(features_output, bert_config_file=config))
   assert_features_kept(features_output, result, "--bert_config_file=" + config,
                        "has no `num_attention_heads`: 12 is the default")
 
@@ -203,16 +183,17 @@ def test_paths_of_the_wrong_kind(tiny_bert, records, good_output, tmp_path,
                                  features_output):
   output_dir, results_path, before = good_output
   folder = str(tmp_path)
-  result = run_script("run_pretraining.py", **pretraining_flags(
+  result = helpers.run_script("run_pretraining.py", pretraining_flags(
       tiny_bert, folder, output_dir))
-  assert_one_line_error(result, "--input_file", "is a directory")
-  result = run_script("extract_features.py",
-                      **dict(features_output, vocab_file=folder))
+  helpers.assert_one_line_error(result, "--input_file", "is a directory")
+  result = helpers.run_script("extract_features.py",
+                              dict(features_output, vocab_file=folder))
   assert_features_kept(features_output, result, "--vocab_file",
                        "is a directory")
-  result = run_script("run_pretraining.py", **pretraining_flags(
+  result = helpers.run_script("run_pretraining.py", pretraining_flags(
       tiny_bert, records, results_path))
-  assert_one_line_error(result, "--output_dir=" + results_path, "is a file")
+  helpers.assert_one_line_error(result, "--output_dir=" + results_path,
+                                "is a file")
   assert read_bytes(results_path) == before
 
 
@@ -226,31 +207,33 @@ def test_checkpoint_that_lacks_layers_of_the_model(tiny_bert, records,
   config = write_config(tmp_path / "config.json",
                         like=tiny_bert["config_file"],
                         num_hidden_layers=None)
-  result = run_script("extract_features.py",
-                      **dict(features_output, bert_config_file=config))
+  result = helpers.run_script("extract_features.py",
+                              dict(features_output, bert_config_file=config))
   assert_features_kept(features_output, result,
                        "--init_checkpoint=" + tiny_bert["checkpoint"],
                        "lacks 160 of the model's 199 variables", config)
 
   def pretrain(output_dir, *extra_args):
-    return run_script("run_pretraining.py", *extra_args, **pretraining_flags(
+    return helpers.run_script("run_pretraining.py", pretraining_flags(
         tiny_bert, records, str(tmp_path / output_dir),
         bert_config_file=config, init_checkpoint=tiny_bert["checkpoint"],
-        do_train=True, do_eval=False, num_train_steps=1))
+        do_train=True, do_eval=False, num_train_steps=1), *extra_args)
 
-  assert_one_line_error(pretrain("refused"), "--allow_partial_checkpoint")
-  accepted = pretrain("accepted", "--allow_partial_checkpoint")
-  assert accepted.returncode == 0, accepted.stderr[-2000:]
-  assert "They start from random values" in accepted.stderr
+  helpers.assert_one_line_error(pretrain("refused"),
+                                "--allow_partial_checkpoint")
+  (status, stderr) = pretrain("accepted", "--allow_partial_checkpoint")
+  assert status == 0, stderr[-2000:]
+  assert "They start from random values" in stderr
 
 
 def test_training_loss_that_turns_nan_names_the_step(tiny_bert, records,
                                                      tmp_path):
-  result = run_script("run_pretraining.py", **pretraining_flags(
+  result = helpers.run_script("run_pretraining.py", pretraining_flags(
       tiny_bert, records, str(tmp_path / "output"), do_train=True,
       do_eval=False, learning_rate=1e38, num_train_steps=20,
       num_warmup_steps=0))
-  assert_one_line_error(result, "the training loss is ", " at step ")
+  helpers.assert_one_line_error(result, "the training loss is ",
+                                " at step ")
 
 
 # Traps left behind.
@@ -265,11 +248,10 @@ def test_stale_temporary_files_are_hidden_and_cleaned(tiny_bert, records,
   text = tmp_path / "text.txt"
   text.write_text("the cat sat .\nthe dog ran .\n\nthe sun was warm .\n"
                   "a man said yes .\n", encoding="utf-8")
-  result = run_script(
-      "create_pretraining_data.py", input_file=str(text),
-      output_file=str(output), vocab_file=tiny_bert["vocab_file"],
-      max_seq_length=SEQ_LENGTH, max_predictions_per_seq=MAX_PREDICTIONS)
-  assert result.returncode == 0, result.stderr[-2000:]
+  helpers.run_main(create_pretraining_data, dict(
+      input_file=str(text), output_file=str(output),
+      vocab_file=tiny_bert["vocab_file"], max_seq_length=SEQ_LENGTH,
+      max_predictions_per_seq=MAX_PREDICTIONS))
   assert sorted(os.listdir(str(tmp_path))) == ["out.tfrecord", "text.txt"]
   # Our own temporary names are hidden from the outputs' pattern.
   name = os.path.basename(script_io.temporary_path(str(output)))
@@ -280,27 +262,26 @@ def test_a_second_run_into_a_busy_output_dir_fails_at_once(
     tiny_bert, records, good_output):
   output_dir, results_path, before = good_output
   with script_io.locked_directory(output_dir, "output_dir"):
-    result = run_script("run_pretraining.py", **pretraining_flags(
+    result = helpers.run_script("run_pretraining.py", pretraining_flags(
         tiny_bert, records, output_dir))
-  assert_one_line_error(result, "--output_dir=" + output_dir,
-                        "in use by another run (process %d)" % os.getpid())
+  helpers.assert_one_line_error(
+      result, "--output_dir=" + output_dir,
+      "in use by another run (process %d)" % os.getpid())
   assert read_bytes(results_path) == before
 
 
 def test_a_killed_run_leaves_no_lock(tmp_path):
-  holder = subprocess.Popen(
-      [sys.executable, "-c",
-       "import sys, time; sys.path.insert(0, %r); import script_io\n"
-       "with script_io.locked_directory(%r, 'output_dir'):\n"
-       "  print('locked', flush=True); time.sleep(60)\n" %
-       (ROOT, str(tmp_path))], stdout=subprocess.PIPE,
-      universal_newlines=True)
-  assert holder.stdout.readline().strip() == "locked"
+  context = multiprocessing.get_context("spawn")
+  locked = context.Event()
+  holder = context.Process(target=stand_in_workers.hold_lock,
+                           args=(str(tmp_path), locked))
+  holder.start()
+  assert locked.wait(120)
   with pytest.raises(script_io.InputError, match="process %d" % holder.pid):
     with script_io.locked_directory(str(tmp_path), "output_dir"):
       pass
-  holder.send_signal(signal.SIGKILL)
-  holder.wait()
+  holder.kill()
+  holder.join()
   with script_io.locked_directory(str(tmp_path), "output_dir"):
     pass
 
@@ -310,10 +291,10 @@ def test_a_killed_run_leaves_no_lock(tmp_path):
 
 def test_each_log_line_is_printed_once(evaluated, tiny_bert, records,
                                        tmp_path):
-  result = run_script("run_pretraining.py", **pretraining_flags(
+  (status, stderr) = helpers.run_script("run_pretraining.py", pretraining_flags(
       tiny_bert, records, str(tmp_path / "output")))
-  assert result.returncode == 0, result.stderr[-2000:]
-  assert result.stderr.count("***** Running evaluation *****") == 1
+  assert status == 0, stderr[-2000:]
+  assert stderr.count("***** Running evaluation *****") == 1
 
 
 def test_bytes_that_are_not_utf8_are_counted_once_per_file(tiny_bert,
@@ -321,13 +302,12 @@ def test_bytes_that_are_not_utf8_are_counted_once_per_file(tiny_bert,
   text = tmp_path / "text.txt"
   text.write_bytes(b"the cat sat .\nthe caf\xc3\xa9 \xff\xfe dog ran .\n\n"
                    b"the sun \xff was warm .\na man said yes .\n")
-  result = run_script(
-      "create_pretraining_data.py", input_file=str(text),
-      output_file=str(tmp_path / "out.tfrecord"),
+  (status, stderr) = helpers.run_script("create_pretraining_data.py", dict(
+      input_file=str(text), output_file=str(tmp_path / "out.tfrecord"),
       vocab_file=tiny_bert["vocab_file"], max_seq_length=SEQ_LENGTH,
-      max_predictions_per_seq=MAX_PREDICTIONS)
-  assert result.returncode == 0, result.stderr[-2000:]
-  warnings = [line for line in result.stderr.splitlines()
+      max_predictions_per_seq=MAX_PREDICTIONS))
+  assert status == 0, stderr[-2000:]
+  warnings = [line for line in stderr.splitlines()
               if "not UTF-8" in line]
   assert len(warnings) == 1
   assert warnings[0].endswith(

@@ -9,27 +9,28 @@ halfway. Each script case runs the script as a user does, in a process of
 its own, and checks the exit status 2, a last stderr line `error: ...`
 naming the file or flag, no traceback, that a good output written before is
 byte for byte the same, and that no temporary file is left. Checks of every
-task at once run in this process, on the functions main calls.
+task at once, and of tasks of one's own (classes here), run in this
+process, on main or the functions it calls.
 """
 
+import collections
+import multiprocessing
 import os
+import re
 import shutil
-import subprocess
-import sys
-import tempfile
-import time
 
 from absl import flags
-from absl.testing import flagsaver
 import numpy as np
 import pytest
 
 import create_pretraining_data
+import create_vocab
+import fine_tuning
 import run_classifier
 import script_io
 import tokenization
 import helpers
-from conftest import ROOT
+import stand_in_workers
 
 
 SEQ_LENGTH = 32
@@ -45,47 +46,6 @@ MRPC_ROWS = [["1", "1", "2", "the cat saw the dog .", "a dog saw the cat ."],
 # Helpers.
 
 
-def run_script(script, python_path=(), **flag_values):
-  """Runs `script` (a file name, or ["-c", code]) with --flag=value args.
-
-  `python_path` lists folders to import from before the repository.
-  """
-  command = [sys.executable] + (
-      [os.path.join(ROOT, script)] if isinstance(script, str) else
-      list(script))
-  command += ["--%s=%s" % item for item in sorted(flag_values.items())]
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-  if python_path:
-    env["PYTHONPATH"] = os.pathsep.join(list(python_path) + [ROOT])
-  return subprocess.run(command, stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE, universal_newlines=True,
-                        cwd=ROOT, env=env)
-
-
-def assert_one_line_error(result, *fragments):
-  """Exit status 2, last line `error: ...` holding `fragments`, no trace."""
-  assert result.returncode == 2, result.stderr[-3000:]
-  last_line = result.stderr.strip().splitlines()[-1]
-  assert last_line.startswith("error: "), result.stderr[-3000:]
-  assert "Traceback" not in result.stderr, result.stderr[-3000:]
-  for fragment in fragments:
-    assert fragment in last_line, last_line
-  return last_line
-
-
-def snapshot(folder):
-  """{relative path: bytes} of the files under `folder`, but the lock."""
-  files = {}
-  for (directory, _, names) in os.walk(folder):
-    for name in names:
-      if name == ".lock":
-        continue
-      path = os.path.join(directory, name)
-      with open(path, "rb") as f:
-        files[os.path.relpath(path, folder)] = f.read()
-  return files
-
-
 def temporary_files(folder):
   return [os.path.join(directory, name)
           for (directory, _, names) in os.walk(folder)
@@ -95,7 +55,15 @@ def temporary_files(folder):
 def assert_kept(folder, before):
   """`folder` holds the same files, byte for byte, and no temporary one."""
   assert not temporary_files(folder)
-  assert snapshot(folder) == before
+  assert helpers.snapshot(folder) == before
+
+
+def file_stamps(folder):
+  """{name: (inode, modification time)} of the files in `folder`, but the
+  lock."""
+  return {name: (os.stat(os.path.join(folder, name)).st_ino,
+                 os.stat(os.path.join(folder, name)).st_mtime_ns)
+          for name in os.listdir(folder) if name != ".lock"}
 
 
 def write_tsv(path, rows):
@@ -131,9 +99,9 @@ def classified(tiny_bert, tmp_path_factory):
   folder = tmp_path_factory.mktemp("classified")
   data_dir = write_mrpc(str(folder / "data"))
   output_dir = str(folder / "output")
-  result = run_script("run_classifier.py", do_train=True, **classifier_flags(
-      tiny_bert, data_dir, output_dir, tiny_bert["checkpoint"]))
-  assert result.returncode == 0, result.stderr[-3000:]
+  values = classifier_flags(tiny_bert, data_dir, output_dir,
+                            tiny_bert["checkpoint"])
+  helpers.run_main(run_classifier, dict(values, do_train=True))
   for name in ("train.tf_record", "eval.tf_record", "eval_results.txt",
                "predict.tf_record", "test_results.tsv"):
     assert os.path.getsize(os.path.join(output_dir, name)) > 0
@@ -144,9 +112,10 @@ def classified(tiny_bert, tmp_path_factory):
 def classifier_case(tiny_bert, classified, tmp_path):
   """Good MRPC data, a copy of `classified` and a run to change them.
 
-  `case.run(**flags)` runs run_classifier.py on them, by default with
-  --do_eval --do_predict from the fine-tuned checkpoint; `case.before` is
-  the output folder's snapshot.
+  `case.values(**changes)` are the flags of a run on them, by default with
+  --do_eval --do_predict from the fine-tuned checkpoint; `case.run(**changes)`
+  runs run_classifier.py with them and returns (exit status, stderr);
+  `case.before` is the output folder's snapshot.
   """
 
   class Case(object):
@@ -154,14 +123,17 @@ def classifier_case(tiny_bert, classified, tmp_path):
     output_dir = str(tmp_path / "output")
 
     @classmethod
-    def run(cls, script="run_classifier.py", python_path=(), **changes):
-      values = classifier_flags(tiny_bert, cls.data_dir, cls.output_dir,
-                                cls.output_dir)
-      values.update(changes)
-      return run_script(script, python_path, **values)
+    def values(cls, **changes):
+      return dict(classifier_flags(tiny_bert, cls.data_dir, cls.output_dir,
+                                   cls.output_dir), **changes)
+
+    @classmethod
+    def run(cls, file_size_limit=None, **changes):
+      return helpers.run_script("run_classifier.py", cls.values(**changes),
+                                file_size_limit=file_size_limit)
 
   shutil.copytree(classified, Case.output_dir)
-  Case.before = snapshot(Case.output_dir)
+  Case.before = helpers.snapshot(Case.output_dir)
   return Case
 
 
@@ -171,49 +143,44 @@ def classifier_case(tiny_bert, classified, tmp_path):
     ("train.tsv", {"do_train": True})])
 def test_header_only_set_is_an_error_before_any_output(classifier_case,
                                                        set_file, run_flags):
-  """Was: eval_results.txt replaced with eval_accuracy = 0.0, exit 0 (dev);
-  a missing temporary file (test)."""
+  """Not an empty eval_results.txt, nor a missing temporary file."""
   path = write_tsv(os.path.join(classifier_case.data_dir, set_file),
                    [MRPC_HEADER])
   result = classifier_case.run(**run_flags)
-  assert_one_line_error(
+  helpers.assert_one_line_error(
       result, "error: --data_dir: %s holds no examples (only a header?)" %
       path)
   assert_kept(classifier_case.output_dir, classifier_case.before)
 
 
-USER_TASKS = """
-import run_classifier
-
-
 class NoExamples(run_classifier.MrpcProcessor):
+
   def get_dev_examples(self, data_dir):
     return []
 
 
 class MadeUpLabels(run_classifier.MrpcProcessor):
+
   def get_dev_examples(self, data_dir):
     return [run_classifier.InputExample("dev-1", "the cat", "a dog", "2")]
-"""
 
 
 @pytest.mark.parametrize("task,message", [
-    ("NoExamples", "the dev set of --task_name=user_tasks:NoExamples holds "
-                   "no examples"),  # No file to name: the folder.
-    ("MadeUpLabels", "error: --task_name=user_tasks:MadeUpLabels, dev set: "
-                     "example dev-1: unknown label '2' (the labels are 0, "
-                     "1)"),
+    ("NoExamples", "the dev set of --task_name=test_bad_input_data:"
+                   "NoExamples holds no examples"),  # No file: the folder.
+    ("MadeUpLabels", "--task_name=test_bad_input_data:MadeUpLabels, dev "
+                     "set: example dev-1: unknown label '2' (the labels are "
+                     "0, 1)"),
 ])
 def test_custom_processor_without_examples_or_with_unknown_labels(
-    classifier_case, tmp_path, task, message):
+    classifier_case, task, message):
   """A task of one's own gets the same checks, before any output."""
-  with open(str(tmp_path / "user_tasks.py"), "w") as f:
-    f.write(USER_TASKS)
-  result = classifier_case.run(python_path=[str(tmp_path)],
-                               task_name="user_tasks:" + task,
-                               do_predict=False)
-  assert_one_line_error(result, message)
-  assert "Running evaluation" not in result.stderr
+  stamps = file_stamps(classifier_case.output_dir)
+  with pytest.raises(script_io.InputError, match=re.escape(message)):
+    helpers.run_main(run_classifier, classifier_case.values(
+        task_name="test_bad_input_data:" + task, do_predict=False))
+  # Not even rewritten with the same bytes.
+  assert file_stamps(classifier_case.output_dir) == stamps
   assert_kept(classifier_case.output_dir, classifier_case.before)
 
 
@@ -221,37 +188,37 @@ def test_data_dir_and_data_files_of_the_wrong_kind(classifier_case):
   """Were: "<dir>/dev.tsv/dev.tsv; Not a directory", or (a folder named
   dev.tsv) an evaluation of nothing that exits 0."""
   dev_file = os.path.join(classifier_case.data_dir, "dev.tsv")
-  assert_one_line_error(classifier_case.run(data_dir=dev_file),
-                        "error: --data_dir=%s is a file, not a directory" %
-                        dev_file)
+  helpers.assert_one_line_error(
+      classifier_case.run(data_dir=dev_file),
+      "error: --data_dir=%s is a file, not a directory" % dev_file)
   os.remove(dev_file)
   os.mkdir(dev_file)
-  assert_one_line_error(classifier_case.run(),
-                        "error: %s is a directory, not a file" % dev_file)
+  helpers.assert_one_line_error(
+      classifier_case.run(), "error: %s is a directory, not a file" % dev_file)
   assert_kept(classifier_case.output_dir, classifier_case.before)
 
 
 def test_missing_data_dir_or_data_file(tmp_path):
-  helpers.ensure_flags_parsed()
   processor = run_classifier.MrpcProcessor()
   missing = str(tmp_path / "nothing")
-  with flagsaver.flagsaver(data_dir=missing, do_train=False, do_eval=True,
-                           do_predict=False):
+  with helpers.command_line(values=dict(data_dir=missing, do_eval=True)):
     with pytest.raises(script_io.InputError,
                        match="^--data_dir=%s: no such directory$" % missing):
-      run_classifier._read_examples(processor)
-  with flagsaver.flagsaver(data_dir=str(tmp_path), do_train=False,
-                           do_eval=True, do_predict=False):
+      run_classifier._read_examples(
+          processor, "mrpc", fine_tuning.config_from_flags(flags.FLAGS))
+  with helpers.command_line(values=dict(data_dir=str(tmp_path),
+                                        do_eval=True)):
     with pytest.raises(script_io.InputError,
                        match="^%s: no such file$" % (tmp_path / "dev.tsv")):
-      run_classifier._read_examples(processor)
+      run_classifier._read_examples(
+          processor, "mrpc", fine_tuning.config_from_flags(flags.FLAGS))
 
 
 def test_flag_that_cannot_work(classifier_case):
-  """Was: a ZeroDivisionError traceback, when training starts."""
+  """Not a ZeroDivisionError traceback when training starts."""
   result = classifier_case.run(do_train=True, train_batch_size=0)
-  assert_one_line_error(result,
-                        "error: --train_batch_size=0: must be at least 1")
+  helpers.assert_one_line_error(
+      result, "error: --train_batch_size=0: must be at least 1")
   assert_kept(classifier_case.output_dir, classifier_case.before)
 
 
@@ -268,48 +235,21 @@ def test_flag_that_cannot_work(classifier_case):
 def test_more_flags_that_cannot_work(tiny_bert, change, message):
   """Were: an OverflowError traceback (inf epochs), or messages that named
   no flag ("batch_size must be greater than zero.")."""
-  helpers.ensure_flags_parsed()
   config = run_classifier.modeling.BertConfig.from_json_file(
       tiny_bert["config_file"])
-  values = dict(max_seq_length=SEQ_LENGTH, init_checkpoint=None,
-                do_train=True, train_batch_size=32, eval_batch_size=8,
-                predict_batch_size=8, save_checkpoints_steps=1000,
-                iterations_per_loop=1000, num_train_epochs=3.0)
+  values = dict(max_seq_length=SEQ_LENGTH, do_train=True)
   values.update(change)
-  with flagsaver.flagsaver(**values):
+  with helpers.command_line([], values):
     with pytest.raises(script_io.InputError, match="^" + message):
-      run_classifier._validate_flags(config)
-
-
-FAILING_CONVERSION = """
-import sys
-
-import run_classifier
-import script_io
-from absl import flags
-
-convert = run_classifier.convert_single_example
-
-
-def fail_at_the_third(ex_index, *args, **kwargs):
-  if ex_index == 2:
-    raise OSError("No space left on device (simulated)")
-  return convert(ex_index, *args, **kwargs)
-
-
-run_classifier.convert_single_example = fail_at_the_third
-for name in ("data_dir", "task_name", "vocab_file", "bert_config_file",
-             "output_dir"):
-  flags.mark_flag_as_required(name)
-script_io.run(run_classifier.main)
-"""
+      run_classifier.validate_flags_or_throw(config)
 
 
 def test_features_write_failing_halfway_keeps_the_old_file(classifier_case):
-  result = classifier_case.run(script=["-c", FAILING_CONVERSION],
-                               do_predict=False)
-  assert_one_line_error(result,
-                        "error: No space left on device (simulated)")
+  # A file may grow to half the features: their write fails partway.
+  size = os.path.getsize(os.path.join(classifier_case.output_dir,
+                                      "eval.tf_record"))
+  result = classifier_case.run(file_size_limit=size // 2, do_predict=False)
+  helpers.assert_one_line_error(result, "File too large")
   assert_kept(classifier_case.output_dir, classifier_case.before)
 
 
@@ -334,10 +274,8 @@ TASK_SETS = [(task, set_name) for task in sorted(TASK_FILES)
 def read_set(tmp_path, task, set_name, rows):
   """Writes `rows` as the set's file and reads it as main does."""
   path = write_tsv(str(tmp_path / TASK_FILES[task][set_name]), rows)
-  helpers.ensure_flags_parsed()
-  with flagsaver.flagsaver(data_dir=str(tmp_path), task_name=task):
-    return path, run_classifier._read_set(
-        run_classifier.get_processor(task), set_name)
+  return path, run_classifier._read_set(
+      run_classifier.get_processor(task), set_name, task, str(tmp_path))
 
 
 @pytest.mark.parametrize("task,set_name", TASK_SETS)
@@ -357,16 +295,14 @@ class ForgetsToReturn(run_classifier.MrpcProcessor):
 
 
 def test_a_processor_that_returns_none(tmp_path):
-  """Was: a TypeError traceback (`len(None)`)."""
-  helpers.ensure_flags_parsed()
+  """Not a TypeError traceback (`len(None)`)."""
   task_name = "test_bad_input_data:ForgetsToReturn"
   write_mrpc(str(tmp_path))
-  with flagsaver.flagsaver(data_dir=str(tmp_path), task_name=task_name):
-    with pytest.raises(script_io.InputError,
-                       match="^--task_name=%s: get_test_examples returned "
-                             "None, not a list of examples$" % task_name):
-      run_classifier._read_set(run_classifier.get_processor(task_name),
-                               "test")
+  with pytest.raises(script_io.InputError,
+                     match="^--task_name=%s: get_test_examples returned "
+                           "None, not a list of examples$" % task_name):
+    run_classifier._read_set(run_classifier.get_processor(task_name),
+                             "test", task_name, str(tmp_path))
 
 
 def test_rows_that_are_no_example_of_the_task(tmp_path):
@@ -424,21 +360,22 @@ class ListEstimator(object):
 
 
 def predict_with(tiny_bert, output_dir, examples, predictions):
-  helpers.ensure_flags_parsed()
   tokenizer = tokenization.FullTokenizer(tiny_bert["vocab_file"], True)
-  with flagsaver.flagsaver(output_dir=output_dir, max_seq_length=SEQ_LENGTH,
-                           use_tpu=False, predict_batch_size=2):
+  with helpers.command_line([], dict(output_dir=output_dir,
+                                     max_seq_length=SEQ_LENGTH,
+                                     predict_batch_size=2)):
     run_classifier._predict(ListEstimator(predictions),
                             run_classifier.MrpcProcessor(), tokenizer,
-                            examples)
+                            examples,
+                            fine_tuning.config_from_flags(flags.FLAGS))
 
 
 def test_too_few_predictions_keep_the_old_results(tiny_bert, tmp_path):
-  """Was: a RuntimeError, which is reported with a traceback."""
+  """Not a RuntimeError with a traceback."""
   output_dir = str(tmp_path)
   with open(str(tmp_path / "test_results.tsv"), "w") as f:
     f.write("0.5\t0.5\n")
-  before = snapshot(output_dir)
+  before = helpers.snapshot(output_dir)
   examples = [run_classifier.InputExample("test-%d" % i, "the cat", "a dog",
                                           "0") for i in range(3)]
   probabilities = {"probabilities": np.array([0.25, 0.75])}
@@ -447,7 +384,7 @@ def test_too_few_predictions_keep_the_old_results(tiny_bert, tmp_path):
                            r"examples; the file is left as it was"):
     predict_with(tiny_bert, output_dir, examples, [probabilities] * 2)
   assert not temporary_files(output_dir)
-  after = snapshot(output_dir)
+  after = helpers.snapshot(output_dir)
   del after["predict.tf_record"]  # The features, written before.
   assert after == before
 
@@ -489,32 +426,34 @@ RECORD_FILES = ("a.tfrecord", "b.tfrecord")
 def made_records(tiny_bert, corpus, tmp_path_factory):
   """A folder with two good record files, made by one run."""
   folder = str(tmp_path_factory.mktemp("records"))
-  result = run_script("create_pretraining_data.py", (),
-                      **pretraining_data_flags(tiny_bert, corpus, ",".join(
-                          os.path.join(folder, name)
-                          for name in RECORD_FILES)))
-  assert result.returncode == 0, result.stderr[-3000:]
+  helpers.run_main(create_pretraining_data, pretraining_data_flags(
+      tiny_bert, corpus, ",".join(os.path.join(folder, name)
+                                  for name in RECORD_FILES)))
   return folder
 
 
 @pytest.fixture
 def records_case(tiny_bert, corpus, made_records, tmp_path):
-  """A copy of `made_records`; `case.run(**flags)` reruns the script."""
+  """A copy of `made_records`; `case.run(**flags)` reruns the script.
+
+  It returns (exit status, stderr).
+  """
   folder = str(tmp_path / "records")
 
   class Case(object):
     outputs = [os.path.join(folder, name) for name in RECORD_FILES]
 
     @classmethod
-    def run(cls, script="create_pretraining_data.py", **changes):
+    def run(cls, file_size_limit=None, **changes):
       values = pretraining_data_flags(tiny_bert, corpus,
                                       ",".join(cls.outputs))
       values.update(changes)
-      return run_script(script, (), **values)
+      return helpers.run_script("create_pretraining_data.py", values,
+                                file_size_limit=file_size_limit)
 
   shutil.copytree(made_records, folder)
   Case.folder = folder
-  Case.before = snapshot(folder)
+  Case.before = helpers.snapshot(folder)
   assert len(Case.before) == 2 and all(Case.before.values())
   return Case
 
@@ -538,17 +477,17 @@ def test_pretraining_data_that_would_write_nothing_or_lose_instances(
     change = {"output_file": os.path.join(folder, "no", "c.tfrecord")}
     message = "error: --output_file=%s: the directory %s does not exist" % (
         change["output_file"], os.path.join(folder, "no"))
-  assert_one_line_error(records_case.run(**change), message)
+  helpers.assert_one_line_error(records_case.run(**change), message)
   assert_kept(folder, records_case.before)
 
 
 def test_pretraining_data_accepts_the_original_edge_values(records_case,
                                                           tmp_path):
   output_file = str(tmp_path / "edge.tfrecord")
-  result = records_case.run(output_file=output_file,
-                            max_predictions_per_seq=0, masked_lm_prob=0.0,
-                            short_seq_prob=1.0, num_workers=0, dupe_factor=1)
-  assert result.returncode == 0, result.stderr[-3000:]
+  (status, stderr) = records_case.run(
+      output_file=output_file, max_predictions_per_seq=0,
+      masked_lm_prob=0.0, short_seq_prob=1.0, num_workers=0, dupe_factor=1)
+  assert status == 0, stderr[-3000:]
   assert os.path.getsize(output_file) > 0
 
 
@@ -558,78 +497,52 @@ def test_no_instance_to_write_is_an_error(records_case):
   assert_kept(records_case.folder, records_case.before)
 
 
-FAILING_WRITE = """
-import create_pretraining_data as cpd
-import script_io
-from absl import flags
-
-update = script_io.ProgressLog.update
-
-
-def fail_at_the_third_record(self, count, *args):
-  if self._template.startswith("Wrote") and count == 3:
-    raise OSError("No space left on device (simulated)")
-  return update(self, count, *args)
-
-
-script_io.ProgressLog.update = fail_at_the_third_record
-for name in ("input_file", "output_file", "vocab_file"):
-  flags.mark_flag_as_required(name)
-script_io.run(cpd.main)
-"""
-
-
 def test_pretraining_data_write_failing_halfway_keeps_the_old_files(
     records_case):
-  result = records_case.run(script=["-c", FAILING_WRITE], random_seed=7)
-  assert_one_line_error(result, "error: No space left on device (simulated)")
+  # A file may grow to half an output: the write fails partway.
+  size = min(len(data) for data in records_case.before.values())
+  result = records_case.run(file_size_limit=size // 2, random_seed=7)
+  helpers.assert_one_line_error(result, "File too large")
   assert_kept(records_case.folder, records_case.before)
 
 
-SLEEPING_SHARD = """
-import sys
-import time
-
-import script_io
-
-with open(script_io.temporary_path(sys.argv[1]), "w") as f:
-  f.write("half written")
-time.sleep(120)
-"""
-
-
 def test_a_failed_shard_stops_the_others_and_leaves_no_temporary_file(
-    tmp_path):
-  """Was: the killed shard's half-written temporary file was left."""
-  output_file = str(tmp_path / "b.tfrecord")
-  sleeper = subprocess.Popen([sys.executable, "-c", SLEEPING_SHARD,
-                              output_file], cwd=ROOT)
-  failed = subprocess.Popen(
-      [sys.executable, "-c", "print('error: the shard is bad'); exit(2)"],
-      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    tmp_path, monkeypatch):
+  """The stopped shard's half-written temporary file is removed."""
+  # Stand-ins for the workers: b.txt's starts its output and hangs; a.txt's
+  # fails once it has.
+  context = multiprocessing.get_context("spawn")
+  started = context.Event()
+  workers = {"a.txt": stand_in_workers.fail_once_started,
+             "b.txt": stand_in_workers.write_half_and_hang}
+  processes = []
+
+  def start_stand_in(context, shard_job):
+    (index, shard, output_file, _) = shard_job
+    (receiver, sender) = context.Pipe(duplex=False)
+    processes.append(context.Process(
+        target=workers[os.path.basename(shard)],
+        args=(output_file, started, sender)))
+    processes[-1].start()
+    sender.close()
+    return (index, shard, output_file, processes[-1], receiver)
+
+  monkeypatch.setattr(create_pretraining_data, "_start_shard",
+                      start_stand_in)
+  shards = [str(tmp_path / name) for name in ("a.txt", "b.txt")]
   try:
-    for _ in range(600):
-      if temporary_files(str(tmp_path)) or sleeper.poll() is not None:
-        break
-      time.sleep(0.05)
-    assert len(temporary_files(str(tmp_path))) == 1
-    failed.wait()
-    (failed_log, sleeper_log) = (tempfile.TemporaryFile(),
-                                 tempfile.TemporaryFile())
-    failed_log.write(failed.stdout.read())
     with pytest.raises(script_io.InputError,
-                       match=r"^shard 0 \(a.txt\) failed: error: the shard "
-                             r"is bad$"):
-      create_pretraining_data._finish_shard(
-          (0, "a.txt", failed_log, failed, str(tmp_path / "a.tfrecord")),
-          [(1, "b.txt", sleeper_log, sleeper, output_file)])
-    assert sleeper.poll() is not None
+                       match=r"^shard 0 \(.*a.txt\) failed: the shard is "
+                             r"bad$"):
+      create_pretraining_data._run_shards(
+          shards, [str(tmp_path / "out.tfrecord")],
+          collections.namedtuple("Settings", "random_seed")(12345), 2)
+    assert started.is_set()
+    assert not [p for p in processes if p.is_alive()]
     assert not temporary_files(str(tmp_path))
   finally:
-    failed.stdout.close()
-    if sleeper.poll() is None:
-      sleeper.kill()
-      sleeper.wait()
+    for process in processes:
+      process.kill()
 
 
 # --------------------------------------------------------------------------
@@ -640,10 +553,9 @@ def test_a_failed_shard_stops_the_others_and_leaves_no_temporary_file(
 def made_vocab(corpus, tmp_path_factory):
   """A folder with a good vocab.txt."""
   folder = str(tmp_path_factory.mktemp("vocab"))
-  result = run_script("create_vocab.py", (), input_file=corpus,
-                      output_file=os.path.join(folder, "vocab.txt"),
-                      vocab_size=150)
-  assert result.returncode == 0, result.stderr[-3000:]
+  helpers.run_main(create_vocab, dict(
+      input_file=corpus, output_file=os.path.join(folder, "vocab.txt"),
+      vocab_size=150))
   return folder
 
 
@@ -660,11 +572,11 @@ def vocab_case(corpus, made_vocab, tmp_path):
       values = dict(input_file=corpus, output_file=cls.output_file,
                     vocab_size=150)
       values.update(changes)
-      return run_script("create_vocab.py", (), **values)
+      return helpers.run_script("create_vocab.py", values)
 
   shutil.copytree(made_vocab, folder)
   Case.folder = folder
-  Case.before = snapshot(folder)
+  Case.before = helpers.snapshot(folder)
   return Case
 
 
@@ -686,5 +598,5 @@ def test_vocab_input_with_nothing_to_learn_or_output_that_cannot_be(
     change = {"output_file": str(tmp_path / "no" / "vocab.txt")}
     message = "error: --output_file=%s: the directory %s does not exist" % (
         change["output_file"], tmp_path / "no")
-  assert_one_line_error(vocab_case.run(**change), message)
+  helpers.assert_one_line_error(vocab_case.run(**change), message)
   assert_kept(vocab_case.folder, vocab_case.before)

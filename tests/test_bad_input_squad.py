@@ -9,12 +9,10 @@ earlier outputs are byte for byte as they were, with no temporary file left.
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+import helpers
 
 _CONTEXT = (
     "the old man walked to the river in the morning . he saw a red ship on "
@@ -56,63 +54,16 @@ def _squad_file(path, qas):
       {"title": "t", "paragraphs": [{"context": _CONTEXT, "qas": qas}]}]})
 
 
-def _flags(tiny_bert, out_dir, *extra):
-  return ["--vocab_file=" + tiny_bert["vocab_file"],
-          "--bert_config_file=" + tiny_bert["config_file"],
-          "--init_checkpoint=" + tiny_bert["checkpoint"],
-          "--output_dir=" + str(out_dir), "--max_seq_length=48",
-          "--doc_stride=16", "--max_query_length=12", "--n_best_size=10",
-          "--max_answer_length=8", "--predict_batch_size=8",
-          "--train_batch_size=4", "--num_train_epochs=1",
-          "--use_tpu=False", "--version_2_with_negative=True"] + list(extra)
+# The flags of every run here, over the tiny model's.
+_FLAG_VALUES = dict(n_best_size=10, train_batch_size=4, num_train_epochs=1,
+                    version_2_with_negative=True)
 
 
-# Runs a script with a limit on the size of the files it writes (as a full
-# disk would stop it): python -c _WITH_FILE_SIZE_LIMIT <bytes> <script> ...
-_WITH_FILE_SIZE_LIMIT = """
-import resource, runpy, sys
-limit = int(sys.argv.pop(1))
-resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-sys.argv.pop(0)
-runpy.run_path(sys.argv[0], run_name="__main__")
-"""
-
-
-def _run(script, args, file_size_limit=None):
-  """Runs `script` (in the repo) with `args`; returns (status, stderr)."""
-  command = [sys.executable, script] + list(args)
-  if file_size_limit is not None:
-    command = [sys.executable, "-c", _WITH_FILE_SIZE_LIMIT,
-               str(file_size_limit)] + command[1:]
-  process = subprocess.run(
-      command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-  return process.returncode, process.stderr.decode("utf-8", "replace")
-
-
-def _snapshot(folder):
-  """{relative path: bytes} of every file under `folder`.
-
-  The output_dir's `.lock` is left out: it names the last run's process.
-  """
-  files = {}
-  for (directory, _, names) in os.walk(folder):
-    for name in names:
-      if name == ".lock":
-        continue
-      path = os.path.join(directory, name)
-      with open(path, "rb") as f:
-        files[os.path.relpath(path, folder)] = f.read()
-  return files
-
-
-def _error_line(status, stderr):
-  """Checks the one-line error of a failed run; returns that line."""
-  assert status == 2, stderr
-  assert "Traceback" not in stderr, stderr
-  last_line = stderr.rstrip("\n").splitlines()[-1]
-  assert last_line.startswith("error: "), stderr
-  return last_line
+def _run_squad(tiny_bert, out_dir, *args, file_size_limit=None):
+  """Runs run_squad.py on the tiny model, `args` last; (status, stderr)."""
+  values = dict(helpers.tiny_squad_flags(tiny_bert, out_dir), **_FLAG_VALUES)
+  return helpers.run_script("run_squad.py", values, *args,
+                            file_size_limit=file_size_limit)
 
 
 _PREDICTION_SET = ("predictions.json", "nbest_predictions.json",
@@ -129,10 +80,9 @@ def good_run(tiny_bert, tmp_path_factory):
   folder = tmp_path_factory.mktemp("good_run")
   squad_file = _squad_file(folder / "tiny-v2.json", _qas())
   out_dir = folder / "out"
-  status, stderr = _run("run_squad.py", _flags(
-      tiny_bert, out_dir, "--do_train=True", "--do_predict=True",
-      "--train_file=" + squad_file, "--predict_file=" + squad_file))
-  assert status == 0, stderr
+  helpers.run_tiny_squad(tiny_bert, out_dir, dict(
+      _FLAG_VALUES, do_train=True, do_predict=True, train_file=squad_file,
+      predict_file=squad_file))
   for name in _PREDICTION_SET + ("train.tf_record", "eval.tf_record"):
     assert os.path.getsize(str(out_dir / name)) > 0, name
   return {"out_dir": str(out_dir), "squad_file": squad_file}
@@ -143,7 +93,7 @@ def earlier_outputs(good_run, tmp_path):
   """A copy of the good run's outputs; returns (folder, snapshot of it)."""
   out_dir = str(tmp_path / "out")
   shutil.copytree(good_run["out_dir"], out_dir)
-  return out_dir, _snapshot(out_dir)
+  return out_dir, helpers.snapshot(out_dir)
 
 
 @pytest.mark.parametrize("data", [
@@ -155,25 +105,25 @@ def test_1_predict_file_without_questions(tiny_bert, earlier_outputs,
                                           tmp_path, data):
   out_dir, before = earlier_outputs
   predict_file = _write_json(tmp_path / "empty.json", data)
-  line = _error_line(*_run("run_squad.py", _flags(
+  line = helpers.one_line_error(*_run_squad(
       tiny_bert, out_dir, "--do_predict=True",
-      "--predict_file=" + predict_file)))
+      "--predict_file=" + predict_file))
   assert line == ("error: --predict_file=%s: the file has no questions" %
                   predict_file)
-  assert _snapshot(out_dir) == before
+  assert helpers.snapshot(out_dir) == before
 
 
 def test_1_train_file_without_questions(tiny_bert, earlier_outputs, good_run,
                                         tmp_path):
   out_dir, before = earlier_outputs
   train_file = _write_json(tmp_path / "empty.json", {"data": []})
-  line = _error_line(*_run("run_squad.py", _flags(
+  line = helpers.one_line_error(*_run_squad(
       tiny_bert, out_dir, "--do_train=True", "--do_predict=True",
       "--train_file=" + train_file,
-      "--predict_file=" + good_run["squad_file"])))
+      "--predict_file=" + good_run["squad_file"]))
   assert line == ("error: --train_file=%s: the file has no questions" %
                   train_file)
-  assert _snapshot(out_dir) == before
+  assert helpers.snapshot(out_dir) == before
 
 
 def test_2_prediction_files_are_replaced_together(tiny_bert, earlier_outputs,
@@ -187,14 +137,14 @@ def test_2_prediction_files_are_replaced_together(tiny_bert, earlier_outputs,
   sizes = {name: len(content) for (name, content) in before.items()}
   limit = max(sizes["eval.tf_record"], sizes["predictions.json"])
   assert sizes["nbest_predictions.json"] > limit
-  line = _error_line(*_run("run_squad.py", _flags(
+  line = helpers.one_line_error(*_run_squad(
       tiny_bert, out_dir, "--do_predict=True",
-      "--predict_file=" + predict_file), file_size_limit=limit))
+      "--predict_file=" + predict_file, file_size_limit=limit))
   assert line.startswith(
       "error: %s: cannot write it: " %
       os.path.join(out_dir, "nbest_predictions.json")), line
   assert line.endswith("File too large"), line
-  after = _snapshot(out_dir)
+  after = helpers.snapshot(out_dir)
   for name in _PREDICTION_SET:
     assert after[name] == before[name], name
   assert not [name for name in after if ".tmp-" in name]
@@ -207,12 +157,12 @@ def test_3_wrong_json_type_in_predict_file(tiny_bert, earlier_outputs,
   qas = _qas()
   qas[3]["question"] = None
   predict_file = _squad_file(tmp_path / "dev.json", qas)
-  line = _error_line(*_run("run_squad.py", _flags(
+  line = helpers.one_line_error(*_run_squad(
       tiny_bert, out_dir, "--do_predict=True",
-      "--predict_file=" + predict_file)))
+      "--predict_file=" + predict_file))
   assert line == ('error: --predict_file=%s: question "q4" has question '
                   "null, expected a string" % predict_file)
-  assert _snapshot(out_dir) == before
+  assert helpers.snapshot(out_dir) == before
 
 
 def test_3_wrong_json_type_in_train_file(tiny_bert, earlier_outputs,
@@ -221,12 +171,12 @@ def test_3_wrong_json_type_in_train_file(tiny_bert, earlier_outputs,
   qas = _qas()
   qas[1]["answers"] = {"text": "a red ship", "answer_start": 40}
   train_file = _squad_file(tmp_path / "train.json", qas)
-  line = _error_line(*_run("run_squad.py", _flags(
-      tiny_bert, out_dir, "--do_train=True", "--train_file=" + train_file)))
+  line = helpers.one_line_error(*_run_squad(
+      tiny_bert, out_dir, "--do_train=True", "--train_file=" + train_file))
   assert line == ('error: --train_file=%s: question "q2" has answers '
                   '{"text": "a red ship", "answer_start": 40}, expected a '
                   "list" % train_file)
-  assert _snapshot(out_dir) == before
+  assert helpers.snapshot(out_dir) == before
 
 
 @pytest.fixture
@@ -247,9 +197,9 @@ def good_evaluation(good_run, tmp_path):
 def test_4_evaluate_predictions_that_are_a_list(good_run, good_evaluation,
                                                 tmp_path):
   predictions = _write_json(tmp_path / "pred.json", ["the old man"])
-  line = _error_line(*_run("evaluate_squad.py", [
-      good_run["squad_file"], predictions,
-      "--out-file", good_evaluation["out_file"]]))
+  line = helpers.one_line_error(*helpers.run_script(
+      "evaluate_squad.py", {}, good_run["squad_file"], predictions,
+      "--out-file", good_evaluation["out_file"]))
   assert line == ('error: %s: the file is ["the old man"], expected an '
                   "object of question ids to answers" % predictions)
   with open(good_evaluation["out_file"], "rb") as f:
@@ -262,9 +212,10 @@ def test_4_evaluate_non_numeric_no_answer_score(good_run, good_evaluation,
     null_odds = json.load(f)
   null_odds["q3"] = "high"
   na_file = _write_json(tmp_path / "na.json", null_odds)
-  line = _error_line(*_run("evaluate_squad.py", [
-      good_run["squad_file"], good_evaluation["predictions"],
-      "--na-prob-file", na_file, "--out-file", good_evaluation["out_file"]]))
+  line = helpers.one_line_error(*helpers.run_script(
+      "evaluate_squad.py", {}, good_run["squad_file"],
+      good_evaluation["predictions"], "--na-prob-file", na_file,
+      "--out-file", good_evaluation["out_file"]))
   assert line == ('error: %s: question "q3" has no-answer score "high", '
                   "expected a number" % na_file)
   with open(good_evaluation["out_file"], "rb") as f:
@@ -277,15 +228,15 @@ def test_5_error_while_writing_features_leaves_no_temporary_file(
   out_dir, before = earlier_outputs
   train_file = _squad_file(tmp_path / "train.json", _qas(copies=10))
   limit = len(before["train.tf_record"])
-  status, stderr = _run("run_squad.py", _flags(
-      tiny_bert, out_dir, "--do_train=True", "--train_file=" + train_file),
-                        file_size_limit=limit)
-  line = _error_line(status, stderr)
+  status, stderr = _run_squad(
+      tiny_bert, out_dir, "--do_train=True", "--train_file=" + train_file,
+      file_size_limit=limit)
+  line = helpers.one_line_error(status, stderr)
   assert line.startswith(
       "error: %s: cannot write it: " %
       os.path.join(out_dir, "train.tf_record")), line
   assert "Running training" not in stderr  # It stopped while converting.
-  after = _snapshot(out_dir)
+  after = helpers.snapshot(out_dir)
   assert after["train.tf_record"] == before["train.tf_record"]
   assert not [name for name in after if ".tmp-" in name]
   assert after == before
@@ -299,9 +250,9 @@ def test_vocab_without_sep_token(tiny_bert, earlier_outputs, good_run,
     tokens = f.read().split("\n")
   with open(vocab_file, "w", encoding="utf-8") as f:
     f.write("\n".join("[unused]" if t == "[SEP]" else t for t in tokens))
-  line = _error_line(*_run("run_squad.py", _flags(
+  line = helpers.one_line_error(*_run_squad(
       tiny_bert, out_dir, "--do_predict=True",
       "--predict_file=" + good_run["squad_file"],
-      "--vocab_file=" + vocab_file)))
+      "--vocab_file=" + vocab_file))
   assert line == "error: --vocab_file=%s: no [SEP] token" % vocab_file
-  assert _snapshot(out_dir) == before
+  assert helpers.snapshot(out_dir) == before

@@ -11,31 +11,20 @@ the one-line errors.
 import json
 import os
 import random
-import subprocess
-import sys
 
 from absl import flags
-from absl.testing import flagsaver
 import pytest
 import tensorflow.compat.v1 as tf
 
 import create_pretraining_data as cpd
+import helpers
 import script_io
 import tokenization
-from conftest import ROOT, write_tiny_vocab
+from helpers import write_tiny_vocab
 
 FLAGS = flags.FLAGS
 
 GOLDEN_RUNS = ("a_default_seed12345", "b_wwm_seed7", "c_cased_seq32_seed99")
-
-
-@pytest.fixture(autouse=True)
-def parsed_flags():
-  """Flags marked parsed (at their defaults) and restored after each test."""
-  with flagsaver.flagsaver():
-    if not FLAGS.is_parsed():
-      FLAGS.mark_as_parsed()
-    yield
 
 
 def golden_flags(golden, run, output_file):
@@ -51,11 +40,6 @@ def golden_flags(golden, run, output_file):
   values["output_file"] = output_file
   return {name: FLAGS[name].parser.parse(value)
           for name, value in values.items()}
-
-
-def run_main(**values):
-  with flagsaver.flagsaver(**values):
-    cpd.main(None)
 
 
 def read_golden_records(golden, run):
@@ -84,7 +68,7 @@ def assert_records_match(records, expected):
 @pytest.mark.parametrize("run", GOLDEN_RUNS)
 def test_main_reproduces_golden_run(golden, tmp_path, run):
   output_file = str(tmp_path / "out.tfrecord")
-  run_main(**golden_flags(golden, run, output_file))
+  helpers.run_main(cpd, golden_flags(golden, run, output_file))
   assert_records_match(parse_records(output_file),
                        read_golden_records(golden, run))
   with open(output_file, "rb") as f:
@@ -97,14 +81,15 @@ def test_main_reproduces_golden_run(golden, tmp_path, run):
 
 def test_public_functions_reproduce_golden_run(golden, tmp_path):
   values = golden_flags(golden, "b_wwm_seed7", str(tmp_path / "out.tfrecord"))
-  with flagsaver.flagsaver(**values):
-    tokenizer = tokenization.FullTokenizer(FLAGS.vocab_file,
-                                           FLAGS.do_lower_case)
-    rng = random.Random(FLAGS.random_seed)
+  # Quirk of the original: its functions read --do_whole_word_mask.
+  with helpers.command_line(values=values):
+    tokenizer = tokenization.FullTokenizer(values["vocab_file"],
+                                           values["do_lower_case"])
+    rng = random.Random(values["random_seed"])
     instances = cpd.create_training_instances(
-        [FLAGS.input_file], tokenizer, FLAGS.max_seq_length,
-        FLAGS.dupe_factor, FLAGS.short_seq_prob, FLAGS.masked_lm_prob,
-        FLAGS.max_predictions_per_seq, rng)
+        [values["input_file"]], tokenizer, values["max_seq_length"],
+        values["dupe_factor"], values["short_seq_prob"],
+        values["masked_lm_prob"], values["max_predictions_per_seq"], rng)
     expected = read_golden_records(golden, "b_wwm_seed7")
     assert [i.tokens for i in instances] == [r["tokens"] for r in expected]
     assert [i.masked_lm_labels for i in instances] == [
@@ -112,14 +97,15 @@ def test_public_functions_reproduce_golden_run(golden, tmp_path):
     assert isinstance(instances[0], cpd.TrainingInstance)
     assert "masked_lm_labels: " in str(instances[0])
     cpd.write_instance_to_example_files(
-        instances, tokenizer, FLAGS.max_seq_length,
-        FLAGS.max_predictions_per_seq, [FLAGS.output_file])
+        instances, tokenizer, values["max_seq_length"],
+        values["max_predictions_per_seq"], [values["output_file"]])
   assert_records_match(parse_records(values["output_file"]), expected)
 
 
 def test_output_files_are_filled_round_robin(golden, tmp_path):
   outputs = [str(tmp_path / name) for name in ("x.tfrecord", "y.tfrecord")]
-  run_main(**golden_flags(golden, "a_default_seed12345", ",".join(outputs)))
+  helpers.run_main(cpd, golden_flags(golden, "a_default_seed12345",
+                                     ",".join(outputs)))
   expected = read_golden_records(golden, "a_default_seed12345")
   assert_records_match(parse_records(outputs[0]), expected[0::2])
   assert_records_match(parse_records(outputs[1]), expected[1::2])
@@ -199,7 +185,7 @@ def test_string_and_id_masking_agree(golden):
   vocab_words = list(tokenizer.vocab.keys())
   for whole_word in (False, True):
     for seed in range(10):
-      with flagsaver.flagsaver(do_whole_word_mask=whole_word):
+      with helpers.command_line(values={"do_whole_word_mask": whole_word}):
         by_strings = cpd.create_masked_lm_predictions(
             tokens, 0.3, 5, vocab_words, random.Random(seed))
       masking = cpd._MaskingVocab.of_ids(tokenizer.vocab, whole_word)
@@ -218,8 +204,8 @@ def test_logs_first_examples_and_progress(golden, tmp_path, monkeypatch):
                       lambda msg, *args: lines.append(msg % args if args
                                                       else msg))
   monkeypatch.setattr(cpd, "_PROGRESS_EVERY_SECONDS", 0.0)
-  run_main(**golden_flags(golden, "c_cased_seq32_seed99",
-                          str(tmp_path / "out.tfrecord")))
+  helpers.run_main(cpd, golden_flags(golden, "c_cased_seq32_seed99",
+                                     str(tmp_path / "out.tfrecord")))
   expected = read_golden_records(golden, "c_cased_seq32_seed99")
   assert lines.count("*** Example ***") == 20
   first = lines.index("*** Example ***")
@@ -245,8 +231,8 @@ def test_failed_write_leaves_no_output(golden, tmp_path, monkeypatch):
   monkeypatch.setattr(script_io.ProgressLog, "update",
                       fail_at_the_third_record)
   with pytest.raises(RuntimeError):
-    run_main(**golden_flags(golden, "a_default_seed12345",
-                            str(tmp_path / "out.tfrecord")))
+    helpers.run_main(cpd, golden_flags(golden, "a_default_seed12345",
+                                       str(tmp_path / "out.tfrecord")))
   assert os.listdir(str(tmp_path)) == []
 
 
@@ -270,12 +256,12 @@ def test_num_workers_output_equals_single_runs_per_shard(golden, tmp_path):
   values = golden_flags(golden, "a_default_seed12345",
                         str(tmp_path / "sharded.tfrecord"))
   values.update(input_file=str(tmp_path / "shard-*.txt"), num_workers=2)
-  run_main(**values)
+  helpers.run_main(cpd, values)
   for index, shard in enumerate(shards):
     single = str(tmp_path / ("single-%d.tfrecord" % index))
     values.update(input_file=shard, output_file=single, num_workers=0,
                   random_seed=12345 + index)
-    run_main(**values)
+    helpers.run_main(cpd, values)
     sharded = str(tmp_path / ("sharded.tfrecord-%05d-of-00002" % index))
     with open(sharded, "rb") as f, open(single, "rb") as g:
       sharded_bytes = f.read()
@@ -293,7 +279,7 @@ def test_num_workers_reports_a_failed_shard(golden, tmp_path):
                         str(tmp_path / "b.tfrecord"))
   values.update(input_file=",".join(shards), num_workers=1)
   with pytest.raises(script_io.InputError, match="shard 0 .*no document"):
-    run_main(**values)
+    helpers.run_main(cpd, values)
   assert not [f for f in os.listdir(str(tmp_path)) if "tfrecord" in f]
 
 
@@ -337,29 +323,27 @@ def test_bad_input_is_reported_before_any_work(golden, tmp_path, change,
     change = {"output_file": str(tmp_path)}
   values.update(change)
   with pytest.raises(script_io.InputError, match=message):
-    run_main(**values)
+    helpers.run_main(cpd, values)
   assert not [f for f in os.listdir(str(tmp_path)) if "tfrecord" in f]
 
 
 def test_command_line_error_is_one_line(tmp_path):
   vocab = str(tmp_path / "vocab.txt")
   write_tiny_vocab(vocab)
-  finished = subprocess.run(
-      [sys.executable, os.path.join(ROOT, "create_pretraining_data.py"),
-       "--input_file=" + str(tmp_path / "missing-*.txt"),
-       "--output_file=" + str(tmp_path / "out.tfrecord"),
-       "--vocab_file=" + vocab],
-      stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-  assert finished.returncode == 2
-  errors = [l for l in finished.stderr.decode().splitlines()
-            if l.startswith("error: ")]
+  [(status, stderr)] = helpers.run_scripts("create_pretraining_data.py", [[
+      "--input_file=" + str(tmp_path / "missing-*.txt"),
+      "--output_file=" + str(tmp_path / "out.tfrecord"),
+      "--vocab_file=" + vocab]])
+  assert status == 2
+  errors = [l for l in stderr.splitlines() if l.startswith("error: ")]
   assert errors == ["error: --input_file: no file matches %s" %
                     (tmp_path / "missing-*.txt")]
-  assert "Traceback" not in finished.stderr.decode()
+  assert "Traceback" not in stderr
 
 
 def test_sample_text_is_in_the_input_format():
-  with open(os.path.join(ROOT, "sample_text.txt"), encoding="utf-8") as f:
+  with open(os.path.join(helpers.ROOT, "sample_text.txt"),
+            encoding="utf-8") as f:
     documents = f.read().split("\n\n")
   assert len(documents) >= 40
   for document in documents:

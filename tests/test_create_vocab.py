@@ -1,17 +1,15 @@
 """Tests of create_vocab.py: WordPiece vocab learning."""
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 import create_vocab
+import helpers
 import script_io
 import tokenization
-from conftest import ROOT
 
-SAMPLE_TEXT = os.path.join(ROOT, "sample_text.txt")
+SAMPLE_TEXT = os.path.join(helpers.ROOT, "sample_text.txt")
 
 
 def write_vocab(path, tokens):
@@ -122,22 +120,14 @@ def test_too_small_vocab_is_a_clear_error():
     create_vocab.learn_vocab({"abcdef": 3}, 10)
 
 
-def run_script(args):
-  return subprocess.run(
-      [sys.executable, os.path.join(ROOT, "create_vocab.py")] + args,
-      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-      universal_newlines=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-
-
 def test_script_writes_a_vocab_the_tokenizer_reads(tmp_path):
   corpus = tmp_path / "corpus.txt"
   corpus.write_text("the lighthouse keeper lit the lamp\n\n"
                     "the keepers lit the lamps\n" * 3, encoding="utf-8")
   vocab_file = tmp_path / "vocab.txt"
-  result = run_script(["--input_file=%s" % corpus,
-                       "--output_file=%s" % vocab_file, "--vocab_size=200",
-                       "--num_unused=2"])
-  assert result.returncode == 0, result.stderr
+  helpers.run_main(create_vocab, {
+      "input_file": str(corpus), "output_file": str(vocab_file),
+      "vocab_size": 200, "num_unused": 2})
   tokenizer = tokenization.FullTokenizer(str(vocab_file))
   assert tokenizer.tokenize("The keepers lit the lamps") == [
       "the", "keepers", "lit", "the", "lamps"]
@@ -147,26 +137,27 @@ def test_script_writes_a_vocab_the_tokenizer_reads(tmp_path):
   assert tokenizer.convert_tokens_to_ids(["[PAD]", "[unused1]"]) == [0, 6]
   assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
 
-  result = run_script(["--input_file=%s" % corpus,
-                       "--output_file=%s" % (tmp_path / "small.txt"),
-                       "--vocab_size=30", "--add_ascii_characters=false"])
-  assert result.returncode == 2
-  assert result.stderr.strip().splitlines()[-1].startswith(
+
+def test_command_line_error_is_one_line(tmp_path):
+  corpus = tmp_path / "corpus.txt"
+  corpus.write_text("the lighthouse keeper lit the lamp\n\n"
+                    "the keepers lit the lamps\n" * 3, encoding="utf-8")
+  [(status, stderr)] = helpers.run_scripts("create_vocab.py", [[
+      "--input_file=%s" % corpus,
+      "--output_file=%s" % (tmp_path / "small.txt"), "--vocab_size=30",
+      "--add_ascii_characters=false"]])
+  assert status == 2
+  assert "Traceback" not in stderr
+  assert stderr.strip().splitlines()[-1].startswith(
       "error: --vocab_size=30 is too small")
   assert not (tmp_path / "small.txt").exists()
 
 
 @pytest.fixture
 def vocab_flags(tmp_path):
-  """Flags of a good run, parsed, restored after the test."""
-  from absl import flags  # pylint: disable=g-import-not-at-top
-  from absl.testing import flagsaver  # pylint: disable=g-import-not-at-top
-  if not flags.FLAGS.is_parsed():
-    flags.FLAGS.mark_as_parsed()
-  with flagsaver.flagsaver(input_file=SAMPLE_TEXT,
-                           output_file=str(tmp_path / "vocab.txt"),
-                           vocab_size=300, num_unused=0):
-    yield flags.FLAGS
+  """The flag values of a good run."""
+  return {"input_file": SAMPLE_TEXT, "output_file": str(tmp_path / "vocab.txt"),
+          "vocab_size": 300, "num_unused": 0}
 
 
 @pytest.mark.parametrize("change,message", [
@@ -188,10 +179,8 @@ def test_bad_flags_and_inputs_stop_before_any_output(vocab_flags, tmp_path,
   elif change == "blank_lines":
     (tmp_path / "blank.txt").write_text("\n  \n\n", encoding="utf-8")
     change = {"input_file": str(tmp_path / "blank.txt")}
-  for (name, value) in change.items():
-    setattr(vocab_flags, name, value)
   with pytest.raises(script_io.InputError, match=message):
-    create_vocab.main([])
+    helpers.run_main(create_vocab, dict(vocab_flags, **change))
   assert not (tmp_path / "vocab.txt").exists()
   assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
 

@@ -1,38 +1,44 @@
 """Runs demo.py --quick (every stage, the real scripts) and checks outputs."""
 
+import contextlib
+import io
 import json
 import math
 import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from conftest import ROOT
-
 import demo
+import helpers
 import plots
 
 STAGES = ["vocab", "pretraining_data", "pretraining", "classifier", "squad",
           "features"]
 
 
+def run_demo(values):
+  """Runs demo.py's main with the flag `values`; returns what it printed."""
+  with contextlib.redirect_stdout(io.StringIO()) as printed:
+    helpers.run_main(demo, values)
+  return printed.getvalue()
+
+
+def run_demo_command(output_dir, *args):
+  """Runs demo.py as a command; returns (exit status, stderr)."""
+  return helpers.run_script("demo.py", {"output_dir": output_dir}, *args)
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
   """Runs the quick demo once; returns (output_dir, summary, stdout)."""
   output_dir = str(tmp_path_factory.mktemp("demo"))
-  result = subprocess.run(
-      [sys.executable, os.path.join(ROOT, "demo.py"), "--quick",
-       "--output_dir=%s" % output_dir],
-      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-      universal_newlines=True)
-  assert result.returncode == 0, result.stdout[-3000:]
+  stdout = run_demo(dict(quick=True, output_dir=output_dir))
   with open(os.path.join(output_dir, "summary.json")) as f:
     summary = json.load(f)
-  return output_dir, summary, result.stdout
+  return output_dir, summary, stdout
 
 
 def figures_of(summary, stage):
@@ -50,7 +56,7 @@ def test_every_stage_ran_and_its_outputs_exist(demo_run):
     for path in entry["outputs"]:
       if "model.ckpt" in path:
         path += ".index"
-      assert os.path.getsize(os.path.join(ROOT, path)) > 0, path
+      assert os.path.getsize(os.path.join(helpers.ROOT, path)) > 0, path
   assert "===== Summary" in stdout
 
 
@@ -97,7 +103,7 @@ def test_confusion_matrix_agrees_with_the_dev_evaluation(demo_run):
   # give the accuracy run_classifier.py's evaluation measured.
   output_dir, summary, _ = demo_run
   sentences, _ = plots.read_classifier_tsv(
-      os.path.join(ROOT, demo.CLASSIFICATION_DIR, "dev.tsv"))
+      os.path.join(helpers.ROOT, demo.CLASSIFICATION_DIR, "dev.tsv"))
   with open(os.path.join(output_dir, "classifier", "dev", "test.tsv"),
             encoding="utf-8") as f:
     assert f.read().splitlines() == ["index\tsentence"] + [
@@ -113,7 +119,7 @@ def test_squad_predictions_and_metrics(demo_run):
   output_dir, summary, _ = demo_run
   figures = figures_of(summary, "squad")
   assert 0.0 <= figures["exact match"] <= figures["F1"] <= 100.0
-  with open(os.path.join(ROOT, "samples", "squad", "dev.json")) as f:
+  with open(os.path.join(helpers.ROOT, "samples", "squad", "dev.json")) as f:
     dataset = json.load(f)
   question_ids = {qa["id"] for article in dataset["data"]
                   for paragraph in article["paragraphs"]
@@ -194,10 +200,10 @@ def test_a_released_model_dir_replaces_the_tiny_model(demo_run, tmp_path):
     shutil.copy(prefix + suffix, str(model_dir / ("bert_model.ckpt" + suffix)))
   for name in ("vocab.txt", "bert_config.json"):
     shutil.copy(os.path.join(output_dir, name), str(model_dir / name))
-  result = run_demo(tmp_path / "out", "--quick", "--stages=features",
-                    "--bert_model_dir=%s" % model_dir)
-  assert result.returncode == 0, result.stderr[-2000:]
-  command = [line for line in result.stdout.splitlines()
+  stdout = run_demo(dict(quick=True, stages=["features"],
+                        output_dir=str(tmp_path / "out"),
+                        bert_model_dir=str(model_dir)))
+  command = [line for line in stdout.splitlines()
              if "extract_features.py" in line][0]
   for flag in ("vocab_file=%s/vocab.txt",
                "bert_config_file=%s/bert_config.json",
@@ -208,18 +214,11 @@ def test_a_released_model_dir_replaces_the_tiny_model(demo_run, tmp_path):
 
 
 def test_a_released_model_dir_rules_out_the_tiny_model_stages(tmp_path):
-  result = run_demo(tmp_path, "--bert_model_dir=%s" % tmp_path,
-                    "--stages=pretraining,classifier")
-  assert result.returncode != 0
-  assert "--bert_model_dir replaces" in result.stderr
-
-
-def run_demo(output_dir, *args):
-  return subprocess.run(
-      [sys.executable, os.path.join(ROOT, "demo.py"),
-       "--output_dir=%s" % output_dir] + list(args),
-      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-      universal_newlines=True)
+  (status, stderr) = run_demo_command(tmp_path,
+                                      "--bert_model_dir=%s" % tmp_path,
+                                      "--stages=pretraining,classifier")
+  assert status != 0
+  assert "--bert_model_dir replaces" in stderr
 
 
 def test_a_failing_stage_is_reported(demo_run, tmp_path):
@@ -234,26 +233,25 @@ def test_a_failing_stage_is_reported(demo_run, tmp_path):
     with open(os.path.join(output_dir, name)) as source:
       with open(os.path.join(tmp_path, name), "w") as copy:
         copy.write(source.read())
-  result = run_demo(tmp_path, "--quick", "--stages=classifier")
-  assert result.returncode != 0
-  assert "error: stage classifier failed: run_classifier.py exited" in (
-      result.stderr)
-  log_tail = result.stderr.split("Last lines of its log")[1]
+  (status, stderr) = run_demo_command(tmp_path, "--quick",
+                                      "--stages=classifier")
+  assert status != 0
+  assert "error: stage classifier failed: run_classifier.py exited" in stderr
+  log_tail = stderr.split("Last lines of its log")[1]
   assert len(log_tail.strip().splitlines()) >= 2
 
 
 def test_a_missing_earlier_stage_is_named(tmp_path):
-  result = run_demo(tmp_path, "--stages=features")
-  assert result.returncode != 0
-  assert "error: stage features failed: it needs the checkpoint" in (
-      result.stderr)
-  assert "run that stage first" in result.stderr
+  (status, stderr) = run_demo_command(tmp_path, "--stages=features")
+  assert status != 0
+  assert "error: stage features failed: it needs the checkpoint" in stderr
+  assert "run that stage first" in stderr
 
 
 def test_unknown_stage_is_rejected(tmp_path):
-  result = run_demo(tmp_path, "--stages=vocab,foo")
-  assert result.returncode != 0
-  assert "unknown stage(s) foo" in result.stderr
+  (status, stderr) = run_demo_command(tmp_path, "--stages=vocab,foo")
+  assert status != 0
+  assert "unknown stage(s) foo" in stderr
 
 
 def test_pca_finds_the_direction_of_largest_variance():

@@ -9,13 +9,11 @@ each engine.
 import json
 import os
 
-from absl.testing import flagsaver
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
 import run_classifier
-import run_squad
 import script_io
 import training_loop
 import helpers
@@ -210,25 +208,17 @@ def test_restarts_report_each_seed_and_a_seed_repeats(tiny_bert, tmp_path):
     assert same == restart["best"]
 
 
-@pytest.fixture
-def parse_flags():
-  """Parses run_squad's command line into FLAGS; restores them after."""
-  with flagsaver.flagsaver():
-    yield lambda *args: run_squad.FLAGS(["run_squad"] + list(args))
-
-
-def test_squad_evaluates_as_it_trains(tiny_bert, tmp_path, parse_flags):
+def test_squad_evaluates_as_it_trains(tiny_bert, tmp_path):
   qas = [dict(qa, answers=qa["answers"][:1])
          for qa in test_run_squad._tiny_qas(False)]
   path = test_run_squad._squad_file(tmp_path / "tiny-v1.json", qas,
                                     test_run_squad._TINY_CONTEXT,
                                     version="1.1")
-  out_dir = test_run_squad._run_main(
-      tiny_bert, tmp_path, parse_flags, "--do_train=True",
-      "--do_predict=True", "--train_file=" + path, "--predict_file=" + path,
-      "--train_batch_size=4", "--num_train_epochs=2", "--learning_rate=1e-3",
-      "--version_2_with_negative=False", "--eval_every_n_steps=2",
-      "--keep_best_metric=f1")
+  out_dir = helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
+      do_train=True, do_predict=True, train_file=path, predict_file=path,
+      train_batch_size=4, num_train_epochs=2.0, learning_rate=1e-3,
+      version_2_with_negative=False, eval_every_n_steps=2,
+      keep_best_metric="f1"))
 
   history = read_jsonl(os.path.join(out_dir, "eval_history.jsonl"))
   assert [line["step"] for line in history] == [2, 4]
@@ -246,8 +236,7 @@ def test_squad_evaluates_as_it_trains(tiny_bert, tmp_path, parse_flags):
   assert best.endswith("model.ckpt-%d" % best_line["step"])
 
 
-def test_squad_evaluation_needs_gold_answers(tiny_bert, tmp_path,
-                                             parse_flags):
+def test_squad_evaluation_needs_gold_answers(tiny_bert, tmp_path):
   qas = [{"id": qa["id"], "question": qa["question"]}
          for qa in test_run_squad._tiny_qas(False)]
   test_file = test_run_squad._squad_file(tmp_path / "test.json", qas,
@@ -258,9 +247,7 @@ def test_squad_evaluation_needs_gold_answers(tiny_bert, tmp_path,
        for qa in test_run_squad._tiny_qas(False)],
       test_run_squad._TINY_CONTEXT)
   with pytest.raises(script_io.InputError, match="without gold answers"):
-    test_run_squad._run_main(
-        tiny_bert, tmp_path, parse_flags, "--do_train=True",
-        "--do_predict=True", "--train_file=" + train_file,
-        "--predict_file=" + test_file, "--train_batch_size=4",
-        "--eval_every_n_steps=2")
+    helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
+        do_train=True, do_predict=True, train_file=train_file,
+        predict_file=test_file, train_batch_size=4, eval_every_n_steps=2))
   assert not os.path.exists(str(tmp_path / "out"))

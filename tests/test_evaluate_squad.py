@@ -121,23 +121,28 @@ def test_evaluate_v2_applies_the_no_answer_threshold():
   assert "best_f1" not in result and result["exact"] == 50.0
 
 
+def _missing_input_error(dataset, predictions, na_probs, message):
+  """The MissingInputError of `evaluate`, checked to match `message`."""
+  with pytest.raises(evaluate_squad.MissingInputError,
+                     match=message) as raised:
+    evaluate_squad.evaluate(dataset, predictions, na_probs)
+  return raised.value
+
+
 def test_evaluate_v2_reports_missing_prediction_or_score():
   dataset, predictions, na_probs = _v2_case()
   del predictions["q3"]
-  with pytest.raises(evaluate_squad.MissingInputError,
-                     match='^no prediction for question "q3"$') as raised:
-    evaluate_squad.evaluate(dataset, predictions, na_probs)
-  assert raised.value.source == "predictions"
+  assert _missing_input_error(
+      dataset, predictions, na_probs,
+      '^no prediction for question "q3"$').source == "predictions"
   del predictions["q1"]
-  with pytest.raises(
-      ValueError, match='^no prediction for question "q1" \\(and 1 more\\)$'):
-    evaluate_squad.evaluate(dataset, predictions, na_probs)
+  _missing_input_error(dataset, predictions, na_probs,
+                       '^no prediction for question "q1" \\(and 1 more\\)$')
   dataset, predictions, na_probs = _v2_case()
   del na_probs["q4"]
-  with pytest.raises(evaluate_squad.MissingInputError,
-                     match='no no-answer score for question "q4"') as raised:
-    evaluate_squad.evaluate(dataset, predictions, na_probs)
-  assert raised.value.source == "na_probs"
+  assert _missing_input_error(
+      dataset, predictions, na_probs,
+      'no no-answer score for question "q4"').source == "na_probs"
 
 
 def test_version_detection():

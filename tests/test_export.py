@@ -1,9 +1,8 @@
 """Tests of --export_dir: SavedModels that serve what --do_predict computes.
 
 Each SavedModel is loaded in a separate TensorFlow 2 process (the tf3
-virtualenv when there is one) with `tf.saved_model.load(...)
-.signatures["serving_default"]`, run on the features the script wrote, and
-compared with the script's own outputs.
+virtualenv when there is one) by tests/serve_saved_model.py, run on the
+features the script wrote, and compared with the script's own outputs.
 """
 
 import json
@@ -11,7 +10,6 @@ import os
 import subprocess
 import sys
 
-from absl.testing import flagsaver
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -22,29 +20,15 @@ import run_classifier
 import run_squad
 import runner
 import script_io
-from conftest import ROOT
 import task_checkpoints
 import helpers
 import test_run_classifier
 import test_run_squad
 
-# Loads a SavedModel in TensorFlow 2 eager mode and runs its serving
-# signature on the inputs of an .npz file; writes its outputs to another.
-_LOADER = """
-import sys
-import numpy as np
-import tensorflow as tf
-inputs = np.load(sys.argv[2])
-serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
-outputs = serve(**{name: tf.constant(inputs[name]) for name in inputs.files})
-np.savez(sys.argv[3], **{name: value.numpy()
-                         for (name, value) in outputs.items()})
-"""
-
 
 def _tf2_python():
   """A Python with TensorFlow 2, to load SavedModels in."""
-  tf3 = os.path.join(ROOT, ".venv", "tf3", "bin", "python")
+  tf3 = os.path.join(helpers.ROOT, ".venv", "tf3", "bin", "python")
   if os.path.exists(tf3):
     return tf3
   if tf.__version__.startswith("2."):
@@ -58,8 +42,11 @@ def serve_in_tf2(export_dir, inputs, tmp_path):
   outputs_file = str(tmp_path / "outputs.npz")
   np.savez(inputs_file, **{name: np.asarray(value, np.int32)
                            for (name, value) in inputs.items()})
-  subprocess.run([_tf2_python(), "-c", _LOADER, export_dir, inputs_file,
-                  outputs_file], check=True, cwd=ROOT,
+  # Another Python (maybe another TensorFlow line): not `run_scripts`.
+  subprocess.run([_tf2_python(),
+                  os.path.join(helpers.ROOT, "tests", "serve_saved_model.py"),
+                  export_dir, inputs_file, outputs_file], check=True,
+                 cwd=helpers.ROOT,
                  env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
   with np.load(outputs_file) as outputs:
     return {name: outputs[name] for name in outputs.files}
@@ -100,18 +87,15 @@ def test_classifier_export_serves_the_test_results(tiny_bert, tmp_path):
   assert not [n for n in os.listdir(str(tmp_path)) if ".tmp-" in n]
 
 
-def test_squad_export_serves_the_raw_logits(tiny_bert, tmp_path,
-                                            parse_flags):
+def test_squad_export_serves_the_raw_logits(tiny_bert, tmp_path):
   path = test_run_squad._squad_file(tmp_path / "tiny-v1.json",
                                     test_run_squad._tiny_qas(False),
                                     test_run_squad._TINY_CONTEXT)
   export_dir = str(tmp_path / "export")
   checkpoint = task_checkpoints.squad_checkpoint(tiny_bert, str(tmp_path))
-  out_dir = test_run_squad._run_main(
-      tiny_bert, tmp_path, parse_flags, "--do_train=False",
-      "--do_predict=True", "--predict_file=" + path,
-      "--version_2_with_negative=False", "--export_dir=" + export_dir,
-      "--init_checkpoint=" + checkpoint)
+  out_dir = helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
+      do_predict=True, predict_file=path, version_2_with_negative=False,
+      export_dir=export_dir, init_checkpoint=checkpoint))
 
   # The raw results --do_predict computed, recomputed on its eval.tf_record.
   eval_file = os.path.join(out_dir, "eval.tf_record")
@@ -135,19 +119,17 @@ def test_extract_features_export_serves_the_written_vectors(tiny_bert,
   input_file.write_text(u"the cat sat ||| a dog ran\nthe red sky\n")
   output_file = str(tmp_path / "features.jsonl")
   export_dir = str(tmp_path / "export")
-  with flagsaver.flagsaver(
+  helpers.run_main(extract_features, dict(
       input_file=str(input_file), output_file=output_file,
       vocab_file=tiny_bert["vocab_file"],
       bert_config_file=tiny_bert["config_file"],
       init_checkpoint=tiny_bert["checkpoint"], layers="-1,-2",
       max_seq_length=16, write_pooled_output=True, export_dir=export_dir,
-      output_format="jsonl", do_lower_case=True, batch_size=8,
-      use_tpu=False, runner="auto"):
-    extract_features.main(None)
-    tokenizer = extract_features.tokenization.FullTokenizer(
-        tiny_bert["vocab_file"], True)
-    features = extract_features.convert_examples_to_features(
-        extract_features.read_examples(str(input_file)), 16, tokenizer)
+      output_format="jsonl", batch_size=8))
+  tokenizer = extract_features.tokenization.FullTokenizer(
+      tiny_bert["vocab_file"], True)
+  features = extract_features.convert_examples_to_features(
+      extract_features.read_examples(str(input_file)), 16, tokenizer)
 
   inputs = {"input_ids": [f.input_ids for f in features],
             "input_mask": [f.input_mask for f in features],
@@ -164,13 +146,6 @@ def test_extract_features_export_serves_the_written_vectors(tiny_bert,
       for (j, layer) in enumerate(token["layers"]):
         np.testing.assert_allclose(
             outputs["layer_output_%d" % j][i][t], layer["values"], atol=1e-5)
-
-
-@pytest.fixture
-def parse_flags():
-  """Parses run_squad's command line into FLAGS; restores them after."""
-  with flagsaver.flagsaver():
-    yield lambda *args: run_squad.FLAGS(["run_squad"] + list(args))
 
 
 def test_export_dir_that_is_not_empty_is_refused_before_anything(tiny_bert,

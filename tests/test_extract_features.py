@@ -5,26 +5,20 @@ import os
 import random
 import re
 import shlex
-import subprocess
-import sys
 import weakref
 
 from absl import flags
-from absl.testing import flagsaver
 import numpy as np
 import pytest
-import tensorflow.compat.v1 as tf
 
 import extract_features
+import helpers
 import modeling
 import runner
 import script_io
 import tokenization
-from conftest import ROOT
-from conftest import TINY_WORDS
-from conftest import write_tiny_vocab
-
-SCRIPT = os.path.join(ROOT, "extract_features.py")
+from helpers import TINY_WORDS
+from helpers import write_tiny_vocab
 
 
 def _write_bytes(path, data):
@@ -33,12 +27,16 @@ def _write_bytes(path, data):
   return str(path)
 
 
-def _run_script(args, cwd=None):
-  """Runs extract_features.py; returns the CompletedProcess."""
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-  return subprocess.run([sys.executable, SCRIPT] + args, cwd=cwd, env=env,
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        universal_newlines=True)
+def _run_scripts(*flag_values):
+  """Runs extract_features.py once per dict of flag values.
+
+  Returns:
+    (exit status, stderr) of each run, in order.
+  """
+  return helpers.run_scripts(
+      "extract_features.py",
+      [["--%s=%s" % item for item in values.items()]
+       for values in flag_values])
 
 
 def _read_jsonl(path):
@@ -46,8 +44,12 @@ def _read_jsonl(path):
     return [json.loads(line) for line in f]
 
 
-def _golden_args(golden, **overrides):
-  """The flags of golden/extract_features/output.cmd, paths made absolute."""
+def _golden_flags(golden, **overrides):
+  """The flags of golden/extract_features/output.cmd, paths made absolute.
+
+  Returns:
+    A dict of flag names to their values as on a command line.
+  """
   with open(os.path.join(golden, "extract_features", "output.cmd")) as f:
     words = shlex.split(f.read())
   args = {}
@@ -57,20 +59,21 @@ def _golden_args(golden, **overrides):
       value = os.path.join(golden, value)
     args[name] = value
   args.update(overrides)
-  return ["--%s=%s" % item for item in args.items()]
+  return args
 
 
-def _run_main(args):
-  """Runs extract_features.main in this process with flags `args`."""
-  with flagsaver.flagsaver():
-    flags.FLAGS(["extract_features.py"] + args)
-    extract_features.main(None)
+def _run_main(flag_values):
+  """Runs extract_features.main in this process with `flag_values`."""
+  helpers.run_main(extract_features, {
+      name: flags.FLAGS[name].parser.parse(value)
+      for (name, value) in flag_values.items()})
 
 
-def _assert_one_line_error(process, *fragments):
-  assert process.returncode == 2, process.stderr[-3000:]
-  assert "Traceback" not in process.stderr
-  last_line = process.stderr.strip().splitlines()[-1]
+def _assert_one_line_error(run, *fragments):
+  (status, stderr) = run
+  assert status == 2, stderr[-3000:]
+  assert "Traceback" not in stderr
+  last_line = stderr.strip().splitlines()[-1]
   assert last_line.startswith("error: "), last_line
   for fragment in fragments:
     assert fragment in last_line
@@ -205,8 +208,7 @@ def _sentences(num_lines, seed=0):
 
 
 def _estimator(tiny_bert, tmp_path, layer_indexes, batch_size):
-  if not flags.FLAGS.is_parsed():
-    flags.FLAGS.mark_as_parsed()
+  helpers.ensure_flags_parsed()
   config = modeling.BertConfig.from_json_file(tiny_bert["config_file"])
   model_fn = extract_features.model_fn_builder(
       config, tiny_bert["checkpoint"], layer_indexes, use_tpu=False,
@@ -310,7 +312,7 @@ def test_partial_output_is_removed_on_error(tmp_path):
 
 def test_reproduces_the_golden_output(golden, tmp_path):
   output_file = str(tmp_path / "output.jsonl")
-  _run_main(_golden_args(golden, output_file=output_file))
+  _run_main(_golden_flags(golden, output_file=output_file))
   assert os.listdir(str(tmp_path)) == ["output.jsonl"]
   expected_file = os.path.join(golden, "extract_features", "output.jsonl")
   with open(output_file) as got_lines, open(expected_file) as expected_lines:
@@ -349,26 +351,29 @@ def golden_runs(golden, tmp_path_factory):
   input_file = _write_bytes(out_dir / "input.txt",
                             b"\n".join(lines[:2] + [b""] + lines[2:]))
   runs = {"input_file": input_file}
-  for output_format in ("jsonl", "npz"):
-    output_file = str(out_dir / ("features." + output_format))
-    runs[output_format] = output_file
-    runs[output_format + "_process"] = _run_script(_golden_args(
-        golden, input_file=input_file, output_file=output_file,
-        output_format=output_format, write_pooled_output="true"))
+  formats = ("jsonl", "npz")
+  for output_format in formats:
+    runs[output_format] = str(out_dir / ("features." + output_format))
+  results = _run_scripts(*[_golden_flags(
+      golden, input_file=input_file, output_file=runs[output_format],
+      output_format=output_format, write_pooled_output="true")
+                           for output_format in formats])
+  for (output_format, result) in zip(formats, results):
+    runs[output_format + "_process"] = result
   return runs
 
 
 def test_empty_line_gives_cls_sep_and_a_warning(golden_runs):
-  process = golden_runs["jsonl_process"]
-  assert process.returncode == 0, process.stderr[-3000:]
-  assert "line 3 is empty" in process.stderr
+  (status, stderr) = golden_runs["jsonl_process"]
+  assert status == 0, stderr[-3000:]
+  assert "line 3 is empty" in stderr
   lines = _read_jsonl(golden_runs["jsonl"])
   assert [line["linex_index"] for line in lines] == list(range(6))
   assert [f["token"] for f in lines[2]["features"]] == ["[CLS]", "[SEP]"]
 
 
 def test_progress_is_logged(golden_runs):
-  stderr = golden_runs["jsonl_process"].stderr
+  (_, stderr) = golden_runs["jsonl_process"]
   assert re.search(r"Wrote 6 lines to \S+features\.jsonl, [\d.]+ lines/s",
                    stderr)
 
@@ -389,8 +394,8 @@ def _docstring_snippet():
 
 
 def test_npz_matches_jsonl_and_is_much_smaller(golden_runs):
-  assert golden_runs["npz_process"].returncode == 0, (
-      golden_runs["npz_process"].stderr[-3000:])
+  (status, stderr) = golden_runs["npz_process"]
+  assert status == 0, stderr[-3000:]
   json_lines = _read_jsonl(golden_runs["jsonl"])
   data = np.load(golden_runs["npz"])
   assert list(data["layers"]) == [-1, -2]
@@ -442,7 +447,7 @@ def test_empty_input_file_is_an_input_error(golden, tmp_path):
   input_file = _write_bytes(tmp_path / "empty.txt", b"")
   output_file = str(tmp_path / "out.jsonl")
   with pytest.raises(script_io.InputError) as error:
-    _run_main(_golden_args(golden, input_file=input_file,
+    _run_main(_golden_flags(golden, input_file=input_file,
                            output_file=output_file))
   assert str(error.value).startswith("--input_file=%s: " % input_file)
   assert "empty" in str(error.value)
@@ -452,13 +457,13 @@ def test_empty_input_file_is_an_input_error(golden, tmp_path):
 def test_layer_outside_the_model_is_an_input_error(golden, tmp_path):
   output_file = str(tmp_path / "out.jsonl")
   with pytest.raises(script_io.InputError) as error:
-    _run_main(_golden_args(golden, output_file=output_file, layers="-1,2"))
+    _run_main(_golden_flags(golden, output_file=output_file, layers="-1,2"))
   assert str(error.value).startswith("--layers=-1,2: index 2 ")
   assert os.listdir(str(tmp_path)) == []
 
 
 @pytest.mark.parametrize("flag_values,message", [
-    ({"max_seq_length": "65"}, "--max_seq_length=65 is longer than"),
+    ({"max_seq_length": "65"}, "--max_seq_length=65: cannot use this sequence length"),
     ({"max_seq_length": "2"}, "--max_seq_length=2 is too short"),
     ({"vocab_file": "/nonexistent/vocab.txt"},
      "--vocab_file=/nonexistent/vocab.txt: no such file"),
@@ -468,7 +473,7 @@ def test_layer_outside_the_model_is_an_input_error(golden, tmp_path):
 def test_bad_flags_are_input_errors(golden, tmp_path, flag_values, message):
   output_file = str(tmp_path / "out.jsonl")
   with pytest.raises(script_io.InputError) as error:
-    _run_main(_golden_args(golden, output_file=output_file, **flag_values))
+    _run_main(_golden_flags(golden, output_file=output_file, **flag_values))
   assert str(error.value).startswith(message)
   assert os.listdir(str(tmp_path)) == []
 
@@ -481,8 +486,8 @@ def test_checkpoint_of_another_config_is_a_one_line_error(golden, tmp_path):
   with open(config_file, "w") as f:
     json.dump(config, f)
   output_file = str(tmp_path / "out.jsonl")
-  process = _run_script(_golden_args(golden, output_file=output_file,
-                                     bert_config_file=config_file))
-  _assert_one_line_error(process, "--init_checkpoint=", "intermediate",
+  (run,) = _run_scripts(_golden_flags(golden, output_file=output_file,
+                                      bert_config_file=config_file))
+  _assert_one_line_error(run, "--init_checkpoint=", "intermediate",
                          "shape")
   assert sorted(os.listdir(str(tmp_path))) == ["bert_config.json"]

@@ -13,8 +13,8 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import modeling
-from conftest import SHARED
-from conftest import tiny_config_dict
+from helpers import SHARED
+from helpers import tiny_config_dict
 
 # The hidden-state outputs of BertModel in golden/modeling/expected.npz.
 GOLDEN_OUTPUTS = ("embedding_output", "all_encoder_layers_0",

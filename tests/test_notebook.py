@@ -13,7 +13,7 @@ import re
 import pytest
 import tensorflow as tf
 
-from conftest import ROOT
+from helpers import ROOT
 
 NOTEBOOK = os.path.join(ROOT, "notebooks", "bert_pipeline.ipynb")
 PICTURES = ["pretraining_curves.png", "fine_tuning_curves.png",

@@ -18,9 +18,9 @@ import zipfile
 import pytest
 
 import _cli
-from conftest import ROOT
-from conftest import tiny_config_dict
-from conftest import write_tiny_vocab
+from helpers import ROOT
+from helpers import tiny_config_dict
+from helpers import write_tiny_vocab
 import tokenization
 
 

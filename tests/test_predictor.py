@@ -9,13 +9,11 @@ predictions.
 import json
 import os
 
-from absl.testing import flagsaver
 import numpy as np
 import pytest
 
 import predictor
 import run_classifier
-import run_squad
 import task_checkpoints
 import helpers
 import test_run_classifier
@@ -74,35 +72,26 @@ def test_classifier_predictor_of_single_sentences(tiny_bert, mrpc_run):
   classifier.close()
 
 
-@pytest.fixture
-def parse_flags():
-  """Parses run_squad's command line into FLAGS; restores them after."""
-  with flagsaver.flagsaver():
-    yield lambda *args: run_squad.FLAGS(["run_squad"] + list(args))
-
-
-def _squad_predictions(tiny_bert, tmp_path, parse_flags, path, *flags):
+def _squad_predictions(tiny_bert, tmp_path, path, **values):
   """predictions.json of run_squad.py --do_predict with the test's flags."""
-  out_dir = test_run_squad._run_main(
-      tiny_bert, tmp_path, parse_flags, "--do_train=False",
-      "--do_predict=True", "--predict_file=" + path, "--n_best_size=10",
-      *flags)
+  out_dir = helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
+      values, do_predict=True, predict_file=path, n_best_size=10))
   with open(os.path.join(out_dir, "predictions.json")) as f:
     return json.load(f)
 
 
 @pytest.mark.parametrize("version_2", [False, True])
 def test_squad_predictor_gives_the_predictions(tiny_bert, tmp_path,
-                                               parse_flags, version_2):
+                                               version_2):
   qas = test_run_squad._tiny_qas(version_2)
   path = test_run_squad._squad_file(tmp_path / "tiny.json", qas,
                                     test_run_squad._TINY_CONTEXT)
   export_dir = str(tmp_path / "export")
   checkpoint = task_checkpoints.squad_checkpoint(tiny_bert, str(tmp_path))
-  flags = ["--init_checkpoint=" + checkpoint,
-           "--version_2_with_negative=%s" % version_2]
-  expected = _squad_predictions(tiny_bert, tmp_path, parse_flags, path,
-                                "--export_dir=" + export_dir, *flags)
+  values = dict(init_checkpoint=checkpoint,
+                version_2_with_negative=version_2)
+  expected = _squad_predictions(tiny_bert, tmp_path, path,
+                                export_dir=export_dir, **values)
   threshold = 0.0
   if version_2:
     # A threshold between the null odds, so that some questions get no
@@ -110,9 +99,8 @@ def test_squad_predictor_gives_the_predictions(tiny_bert, tmp_path,
     with open(str(tmp_path / "out" / "null_odds.json")) as f:
       threshold = float(np.median(list(json.load(f).values())))
     expected = _squad_predictions(
-        tiny_bert, tmp_path, parse_flags, path,
-        "--null_score_diff_threshold=%r" % threshold, "--export_dir=",
-        *flags)
+        tiny_bert, tmp_path, path, null_score_diff_threshold=threshold,
+        **values)
     assert 0 < list(expected.values()).count("") < len(qas)
   assert len(set(expected.values())) > 1
 

@@ -9,22 +9,15 @@ skip when ../shared is absent. The fine-tuning runs use a tiny random BERT
 
 import json
 import os
-import subprocess
-import sys
 
-from absl import flags
-from absl.testing import flagsaver
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+import helpers
 import run_classifier
 import script_io
 import tokenization
-import helpers
-from conftest import ROOT
-
-FLAGS = flags.FLAGS
 
 FEATURE_NAMES = ("input_ids", "input_mask", "segment_ids", "label_ids",
                  "is_real_example")
@@ -241,13 +234,8 @@ def test_in_memory_and_file_input_fns_give_the_same_batches(tiny_tokenizer,
 
 
 def test_create_model_variables_and_losses():
-  config = run_classifier.modeling.BertConfig(
-      vocab_size=30, hidden_size=8, num_hidden_layers=1,
-      num_attention_heads=2, intermediate_size=16)
   with tf.Graph().as_default():
-    input_ids = tf.constant([[2, 5, 6, 3], [2, 7, 3, 0]])
-    mask = tf.constant([[1, 1, 1, 1], [1, 1, 1, 0]])
-    segments = tf.zeros([2, 4], tf.int32)
+    (config, input_ids, mask, segments) = helpers.tiny_model_inputs()
     (loss, per_example_loss, logits, probabilities) = (
         run_classifier.create_model(config, False, input_ids, mask, segments,
                                     tf.constant([2, 0]), 3, False))
@@ -524,21 +512,6 @@ def numpy_metrics(names, labels, predictions):
   return {name: NUMPY_METRICS[name](labels, predictions) for name in names}
 
 
-def run_metric_fn(metric_fn, batches):
-  """Runs the eval metric_fn over batches of its four inputs."""
-  with tf.Graph().as_default():
-    placeholders = [
-        tf.placeholder(tf.as_dtype(value.dtype), [None] + list(value.shape[1:]))
-        for value in batches[0]]
-    metrics = metric_fn(*placeholders)
-    with tf.Session() as sess:
-      sess.run(tf.local_variables_initializer())
-      for batch in batches:
-        sess.run([update for (_, update) in metrics.values()],
-                 dict(zip(placeholders, batch)))
-      return sess.run({name: value for (name, (value, _)) in metrics.items()})
-
-
 def test_classification_metrics_skip_padding_examples():
   rng = np.random.RandomState(3)
   labels = rng.randint(0, 2, size=40).astype(np.int32)
@@ -549,7 +522,7 @@ def test_classification_metrics_skip_padding_examples():
   metric_fn = run_classifier._metric_fn_builder(False, ("f1", "matthews_corr"))
   batches = [(losses[i:i + 8], labels[i:i + 8], logits[i:i + 8],
               is_real[i:i + 8]) for i in range(0, 40, 8)]
-  got = run_metric_fn(metric_fn, batches)
+  got = helpers.run_metric_fn(metric_fn, batches)
   real = is_real > 0
   predictions = logits.argmax(-1)
   expected = numpy_metrics(["f1", "matthews_corr"], labels[real],
@@ -575,7 +548,7 @@ def test_regression_metrics_with_ties_skip_padding_examples():
   metric_fn = run_classifier._metric_fn_builder(True, ("pearson", "spearman"))
   batches = [((scores[i:i + 8] - labels[i:i + 8])**2, labels[i:i + 8],
               scores[i:i + 8], is_real[i:i + 8]) for i in range(0, 30, 8)]
-  got = run_metric_fn(metric_fn, batches)
+  got = helpers.run_metric_fn(metric_fn, batches)
   real = is_real > 0
   expected = numpy_metrics(["pearson", "spearman"], labels[real],
                            scores[real])
@@ -593,21 +566,26 @@ def test_degenerate_metrics_are_zero():
       False, ("f1", "matthews_corr"))
   batch = (np.zeros(3, np.float32), np.zeros(3, np.int32),
            np.array([[1, 0]] * 3, np.float32), np.ones(3, np.float32))
-  got = run_metric_fn(metric_fn, [batch])
+  got = helpers.run_metric_fn(metric_fn, [batch])
   assert (got["eval_f1"], got["eval_matthews_corr"]) == (0.0, 0.0)
 
 
-def test_dev_and_test_sets_are_padded_to_whole_batches_on_tpu_only():
-  helpers.ensure_flags_parsed()
-  examples = [run_classifier.InputExample("t-%d" % i, "a") for i in range(5)]
-  with flagsaver.flagsaver(use_tpu=False):
-    assert run_classifier._pad_for_tpu(examples, 4) == 5
-  assert len(examples) == 5
-  with flagsaver.flagsaver(use_tpu=True):
-    assert run_classifier._pad_for_tpu(examples, 4) == 5
-  assert len(examples) == 8
-  assert all(isinstance(e, run_classifier.PaddingInputExample)
-             for e in examples[5:])
+@pytest.mark.parametrize("use_tpu,num_written", [(False, 5), (True, 8)])
+def test_dev_and_test_sets_are_padded_to_whole_batches_on_tpu_only(
+    tiny_tokenizer, tmp_path, use_tpu, num_written):
+  examples = [run_classifier.InputExample("dev-%d" % i, "the cat", None, "1")
+              for i in range(5)]
+  (_, num_actual, num_examples) = run_classifier._padded_set(
+      "eval", examples, 4, run_classifier.Sst2Processor(), tiny_tokenizer,
+      helpers.fine_tuning_config(output_dir=str(tmp_path),
+                                 max_seq_length=SEQ_LENGTH, use_tpu=use_tpu))
+  assert (num_actual, num_examples) == (5, num_written)
+  assert len(examples) == 5  # The caller's list is left as it was.
+  records = parse_records(str(tmp_path / "eval.tf_record"))
+  assert [r["is_real_example"] for r in records] == (
+      [[1]] * 5 + [[0]] * (num_written - 5))
+  assert [r["label_ids"] for r in records] == (
+      [[1]] * 5 + [[0]] * (num_written - 5))
 
 
 def test_unknown_metric_is_refused():
@@ -673,19 +651,11 @@ def write_task_data(data_dir, task, rng):
 
 def base_flags(tiny_bert, data_dir, output_dir, task):
   """Every flag of the script, so other scripts' defaults do not leak in."""
-  return {
-      "data_dir": data_dir, "task_name": task,
-      "bert_config_file": tiny_bert["config_file"],
-      "vocab_file": tiny_bert["vocab_file"], "output_dir": output_dir,
-      "init_checkpoint": tiny_bert["checkpoint"], "do_lower_case": True,
-      "max_seq_length": SEQ_LENGTH, "do_train": True, "do_eval": True,
-      "do_predict": True, "train_batch_size": 4, "eval_batch_size": 4,
-      "predict_batch_size": 4, "learning_rate": 1e-3,
-      "num_train_epochs": 1.0, "warmup_proportion": 0.1,
-      "save_checkpoints_steps": 1000, "iterations_per_loop": 1000,
-      "use_tpu": False, "tpu_name": None, "tpu_zone": None,
-      "gcp_project": None, "master": None, "num_tpu_cores": 8,
-  }
+  return helpers.fine_tuning_flags(
+      tiny_bert, data_dir, output_dir, task_name=task, label_separator=",",
+      labels_file=None, multi_label_threshold=0.5, max_seq_length=SEQ_LENGTH,
+      train_batch_size=4, eval_batch_size=4, predict_batch_size=4,
+      learning_rate=1e-3, num_train_epochs=1.0)
 
 
 @pytest.mark.parametrize("task,extra_keys", [
@@ -765,6 +735,21 @@ def test_registered_task():
   run_classifier.register_processor("My-Task", ReversedSst2Processor)
   assert isinstance(run_classifier.get_processor("my-task"),
                     ReversedSst2Processor)
+
+
+class NoDevExamples(run_classifier.Sst2Processor):
+  """A user's task whose dev set reads no file and holds no example."""
+
+  def get_dev_examples(self, data_dir):
+    return []
+
+
+def test_a_set_read_from_no_file_and_without_examples(tmp_path):
+  with pytest.raises(script_io.InputError) as error:
+    run_classifier._read_set(NoDevExamples(), "dev", "no-dev", str(tmp_path))
+  assert str(error.value) == (
+      "--data_dir=%s: the dev set of --task_name=no-dev holds no examples" %
+      tmp_path)
 
 
 @pytest.mark.parametrize("task_name,message", [
@@ -856,18 +841,21 @@ def test_missing_checkpoint_and_no_action(bad_input_run, tmp_path):
   assert "At least one of" in message
 
 
+def test_vocab_without_cls_or_sep(bad_input_run, tmp_path):
+  """The original fails at the first example then, with a KeyError."""
+  vocab_file = tmp_path / "vocab.txt"
+  vocab_file.write_text("[PAD]\n[UNK]\n[CLS]\nthe\ncat\n")
+  message = bad_input_run(vocab_file=str(vocab_file))
+  assert message == "--vocab_file=%s: no [SEP] token" % vocab_file
+
+
 def test_xnli_has_no_test_set(bad_input_run):
   message = bad_input_run(task_name="xnli", do_train=False, do_eval=False)
   assert message.startswith("--task_name=xnli: this task has no test set")
 
 
-USER_TASK_MODULE = """
-import run_classifier
-
-
 class UserMrpc(run_classifier.MrpcProcessor):
-  pass
-"""
+  """A user's task, named on the command line as module:Class."""
 
 
 def test_command_line_error_is_one_line(tiny_bert, tmp_path):
@@ -876,23 +864,17 @@ def test_command_line_error_is_one_line(tiny_bert, tmp_path):
   write_task_data(data_dir, "mrpc", np.random.RandomState(0))
   with open(os.path.join(data_dir, "train.tsv"), "a") as f:
     f.write("2\t5\t6\tthe cat .\tthe dog .\n")
-  with open(str(tmp_path / "user_tasks.py"), "w") as f:
-    f.write(USER_TASK_MODULE)
-  command = [sys.executable, os.path.join(ROOT, "run_classifier.py"),
-             "--task_name=user_tasks:UserMrpc", "--data_dir=" + data_dir,
-             "--vocab_file=" + tiny_bert["vocab_file"],
-             "--bert_config_file=" + tiny_bert["config_file"],
-             "--output_dir=" + str(tmp_path / "output"), "--do_train"]
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2",
-             PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
-  finished = subprocess.run(command, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, cwd=ROOT,
-                            universal_newlines=True)
-  assert finished.returncode == 2
-  error_lines = [line for line in finished.stderr.splitlines()
+  [(status, stderr)] = helpers.run_scripts("run_classifier.py", [[
+      "--task_name=test_run_classifier:UserMrpc", "--data_dir=" + data_dir,
+      "--vocab_file=" + tiny_bert["vocab_file"],
+      "--bert_config_file=" + tiny_bert["config_file"],
+      "--output_dir=" + str(tmp_path / "output"), "--do_train"]],
+      python_path=[os.path.dirname(os.path.abspath(__file__))])
+  assert status == 2
+  error_lines = [line for line in stderr.splitlines()
                  if line.startswith("error: ")]
   assert error_lines == [
       "error: %s, line 14: unknown label '2' (the labels of this task are "
       "0, 1)" % os.path.join(data_dir, "train.tsv")]
-  assert "Traceback" not in finished.stderr
+  assert "Traceback" not in stderr
   assert not os.path.exists(str(tmp_path / "output"))

@@ -11,7 +11,6 @@ cases as a user does, in processes of their own.
 import os
 import random
 
-from absl import flags
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -19,8 +18,7 @@ import tensorflow.compat.v1 as tf
 import helpers
 import run_classifier
 import script_io
-
-FLAGS = flags.FLAGS
+import test_run_classifier
 
 
 def write_text(path, text):
@@ -70,21 +68,6 @@ IS_REAL = [1.0, 1.0, 1.0, 1.0, 0.0]
 LOSSES = [0.5, 1.0, 1.5, 2.0, 100.0]
 
 
-def run_metric_fn(metric_fn, batches):
-  """Runs an eval metric_fn over batches of its four inputs."""
-  with tf.Graph().as_default():
-    placeholders = [
-        tf.placeholder(tf.as_dtype(value.dtype), [None] + list(value.shape[1:]))
-        for value in batches[0]]
-    metrics = metric_fn(*placeholders)
-    with tf.Session() as sess:
-      sess.run(tf.local_variables_initializer())
-      for batch in batches:
-        sess.run([update for (_, update) in metrics.values()],
-                 dict(zip(placeholders, batch)))
-      return sess.run({name: value for (name, (value, _)) in metrics.items()})
-
-
 def table_batches(logits, sizes=(3, 2)):
   """The table as batches of (losses, label ids, logits, is_real)."""
   columns = (np.array(LOSSES, np.float32), np.array(GOLD, np.int32),
@@ -96,7 +79,7 @@ def table_batches(logits, sizes=(3, 2)):
 
 def test_metric_fn_on_a_table_worked_out_by_hand():
   logits = 6.0 * np.array(PREDICTED) - 3.0  # Probabilities .05 or .95.
-  got = run_metric_fn(
+  got = helpers.run_metric_fn(
       run_classifier._multi_label_metric_fn_builder(LABELS, 0.5),
       table_batches(logits))
   assert sorted(got) == ["eval_exact_match", "eval_f1_A", "eval_f1_B",
@@ -116,13 +99,13 @@ def test_metric_fn_on_a_table_worked_out_by_hand():
 def test_metric_fn_threshold():
   # Probability .73 everywhere: predicted at .5, not at .8 (no label then).
   logits = np.ones([5, 3])
-  at_half = run_metric_fn(
+  at_half = helpers.run_metric_fn(
       run_classifier._multi_label_metric_fn_builder(LABELS, 0.5),
       table_batches(logits, (5,)))
   # Every label predicted: 6 true pos., 6 false pos., no false neg.
   assert at_half["eval_micro_f1"] == pytest.approx(12 / 18)
   assert at_half["eval_exact_match"] == 0.0
-  at_high = run_metric_fn(
+  at_high = helpers.run_metric_fn(
       run_classifier._multi_label_metric_fn_builder(LABELS, 0.8),
       table_batches(logits, (5,)))
   assert at_high["eval_micro_f1"] == 0.0
@@ -187,16 +170,12 @@ def test_features_hold_one_indicator_per_label(tmp_path):
 
 
 def test_sigmoid_head_keeps_the_originals_variables():
-  config = run_classifier.modeling.BertConfig(
-      vocab_size=30, hidden_size=8, num_hidden_layers=1,
-      num_attention_heads=2, intermediate_size=16)
   labels = np.array([[1, 0, 1], [0, 0, 0]], np.int32)
   with tf.Graph().as_default():
-    input_ids = tf.constant([[2, 5, 6, 3], [2, 7, 3, 0]])
-    mask = tf.constant([[1, 1, 1, 1], [1, 1, 1, 0]])
+    (config, input_ids, mask, segments) = helpers.tiny_model_inputs()
     outputs = run_classifier.create_model(
-        config, False, input_ids, mask, tf.zeros([2, 4], tf.int32),
-        tf.constant(labels), 3, False, multi_label=True)
+        config, False, input_ids, mask, segments, tf.constant(labels), 3,
+        False, multi_label=True)
     names = {v.op.name: v.shape.as_list() for v in tf.global_variables()}
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
@@ -245,25 +224,15 @@ def write_set(path, rows):
 
 
 def base_flags(tiny_bert, data_dir, output_dir):
-  """Every flag of the script, so other scripts' defaults do not leak in."""
-  return {
-      "data_dir": data_dir, "task_name": "multilabel",
-      "label_separator": ",", "labels_file": None,
-      "multi_label_threshold": 0.5,
-      "bert_config_file": tiny_bert["config_file"],
-      "vocab_file": tiny_bert["vocab_file"], "output_dir": output_dir,
-      "init_checkpoint": tiny_bert["checkpoint"], "do_lower_case": True,
-      "max_seq_length": SEQ_LENGTH, "do_train": True, "do_eval": True,
-      "do_predict": True, "train_batch_size": 16, "eval_batch_size": 16,
-      "predict_batch_size": 16, "learning_rate": 2e-3,
-      "num_train_epochs": 32.0, "warmup_proportion": 0.1,
-      "save_checkpoints_steps": 1000, "iterations_per_loop": 1000,
-      "use_tpu": False, "tpu_name": None, "tpu_zone": None,
-      "gcp_project": None, "master": None, "num_tpu_cores": 8,
-      "runner": "auto", "allow_partial_checkpoint": False,
+  """Every flag of the script, for a seeded multi-label run."""
+  values = test_run_classifier.base_flags(tiny_bert, data_dir, output_dir,
+                                          "multilabel")
+  values.update(
+      max_seq_length=SEQ_LENGTH, train_batch_size=16, eval_batch_size=16,
+      predict_batch_size=16, learning_rate=2e-3, num_train_epochs=32.0,
       # A seeded run: the same weights, so the same result, every time.
-      "seed": 1,
-  }
+      seed=1)
+  return values
 
 
 def test_fine_tuning_learns_the_labels_and_predicts_row_for_row(tiny_bert,

@@ -10,17 +10,14 @@ import csv
 import os
 import random
 
-from absl import flags
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
 import helpers
 import run_multiple_choice
-import script_io
 import tokenization
 
-FLAGS = flags.FLAGS
 
 # The SWAG release's header: a leading unnamed index column, no label in
 # test.csv.
@@ -247,6 +244,38 @@ def test_fine_tuning_picks_the_ending_that_shares_the_marker(tiny_bert,
   assert right >= 0.7 * len(test_rows)
 
 
+def test_float16_training_scales_the_loss_and_keeps_float32_variables(
+    tiny_bert, tmp_path):
+  data_dir = str(tmp_path / "data")
+  output_dir = str(tmp_path / "output")
+  rng = random.Random(3)
+  write_csv(os.path.join(data_dir, "train.csv"), made_up_rows(24, rng))
+  write_csv(os.path.join(data_dir, "val.csv"), made_up_rows(8, rng))
+  values = base_flags(tiny_bert, data_dir, output_dir)
+  values.update(do_predict=False, num_train_epochs=1.0, precision="float16")
+  helpers.run_main(run_multiple_choice, values)
+
+  results = helpers.read_eval_results(
+      os.path.join(output_dir, "eval_results.txt"))
+  assert results["global_step"] == 3  # 24 / 8 steps.
+  assert np.isfinite(results["loss"]) and np.isfinite(results["eval_loss"])
+  dtypes = tf.train.load_checkpoint(tf.train.latest_checkpoint(
+      output_dir)).get_variable_to_dtype_map()
+  assert [name for name in dtypes if name.startswith("loss_scale")]
+  assert set(dtype for (name, dtype) in dtypes.items()
+             if name.startswith(("bert/", "cls/"))) == {tf.float32}
+
+
+def test_a_batch_that_does_not_split_is_refused_before_any_output(tiny_bert,
+                                                                   tmp_path):
+  values = base_flags(tiny_bert, str(tmp_path / "data"),
+                      str(tmp_path / "output"))
+  values.update(train_batch_size=6, num_accumulation_steps=4)
+  assert helpers.input_error(run_multiple_choice, values) == (
+      "--train_batch_size=6 is not divisible by 1 replica(s) x "
+      "--num_accumulation_steps=4")
+
+
 # --------------------------------------------------------------------------
 # Bad input: exit status 2, one line naming the file and line, no output.
 
@@ -306,27 +335,19 @@ MORE_BAD_INPUT = {
 }
 
 
+def bad_data_flags(tiny_bert):
+  values = base_flags(tiny_bert, None, None)
+  values["init_checkpoint"] = None  # Not needed to find bad data.
+  return values
+
+
 @pytest.fixture(scope="module")
 def bad_input_runs(tiny_bert, tmp_path_factory):
-  """Runs every BAD_INPUT case; returns {name: (status, stderr, data_dir,
-  output_dir)}."""
-  names = sorted(BAD_INPUT)
-  folders = {}
-  argvs = []
-  for name in names:
-    folder = tmp_path_factory.mktemp(name)
-    data_dir = str(folder / "data")
-    for (file_name, rows) in BAD_INPUT[name][0].items():
-      write_csv(os.path.join(data_dir, file_name), rows)
-    output_dir = str(folder / "output")
-    folders[name] = (data_dir, output_dir)
-    values = base_flags(tiny_bert, data_dir, output_dir)
-    values["init_checkpoint"] = None  # Not needed to find bad data.
-    argvs.append(["--%s=%s" % item for item in sorted(values.items())
-                  if item[1] is not None])
-  results = helpers.run_scripts("run_multiple_choice.py", argvs)
-  return {name: result + folders[name]
-          for (name, result) in zip(names, results)}
+  """{case of BAD_INPUT: (status, stderr, data_dir, output_dir)}."""
+  return helpers.run_bad_data(
+      "run_multiple_choice.py",
+      {name: case[0] for (name, case) in BAD_INPUT.items()}, write_csv,
+      bad_data_flags(tiny_bert), tmp_path_factory)
 
 
 @pytest.mark.parametrize("name", sorted(BAD_INPUT))
@@ -334,15 +355,8 @@ def test_bad_input_is_a_one_line_error_naming_file_and_line(bad_input_runs,
                                                             name):
   (status, stderr, data_dir, output_dir) = bad_input_runs[name]
   (_, file_name, message) = BAD_INPUT[name]
-  assert status == 2, stderr[-3000:]
-  assert "Traceback" not in stderr, stderr[-3000:]
-  error_lines = [line for line in stderr.splitlines()
-                 if line.startswith("error: ")]
-  assert error_lines == [
-      "error: " + os.path.join(data_dir, file_name) + message], (
-          stderr[-3000:])
-  assert stderr.rstrip("\n").splitlines()[-1] == error_lines[0]
-  assert not os.path.exists(output_dir)  # Nothing written.
+  helpers.check_one_line_error(
+      status, stderr, os.path.join(data_dir, file_name) + message, output_dir)
 
 
 @pytest.mark.parametrize("name", sorted(MORE_BAD_INPUT))
@@ -350,12 +364,8 @@ def test_more_bad_input_is_a_one_line_error_naming_the_file(tiny_bert,
                                                             tmp_path, name):
   (files, file_name, message) = MORE_BAD_INPUT[name]
   data_dir = str(tmp_path / "data")
-  for (data_file, rows) in files.items():
-    write_csv(os.path.join(data_dir, data_file), rows)
-  output_dir = str(tmp_path / "output")
-  values = base_flags(tiny_bert, data_dir, output_dir)
-  values["init_checkpoint"] = None
-  with pytest.raises(script_io.InputError) as error:
-    helpers.run_main(run_multiple_choice, values)
-  assert str(error.value) == (os.path.join(data_dir, file_name) + message)
-  assert not os.path.exists(output_dir)
+  helpers.write_data(data_dir, files, write_csv)
+  values = dict(bad_data_flags(tiny_bert), data_dir=data_dir,
+                output_dir=str(tmp_path / "output"))
+  assert helpers.input_error(run_multiple_choice, values) == (
+      os.path.join(data_dir, file_name) + message)

@@ -11,7 +11,6 @@ time).
 import os
 import random
 
-from absl import flags
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -20,8 +19,6 @@ import helpers
 import run_ner
 import script_io
 import tokenization
-
-FLAGS = flags.FLAGS
 
 
 # --------------------------------------------------------------------------
@@ -566,6 +563,39 @@ def test_labels_that_differ_from_the_models_are_refused(tiny_bert,
     helpers.run_main(run_ner, values)
 
 
+def test_accumulated_micro_batches_take_the_same_steps(tiny_bert, tmp_path):
+  data_dir = str(tmp_path / "data")
+  output_dir = str(tmp_path / "output")
+  rng = random.Random(3)
+  write_conll(os.path.join(data_dir, "train.txt"), 40, rng)
+  write_conll(os.path.join(data_dir, "dev.txt"), 5, rng)
+  values = base_flags(tiny_bert, data_dir, output_dir)
+  values.update(do_predict=False, num_train_epochs=1.0,
+                num_accumulation_steps=2)
+  helpers.run_main(run_ner, values)
+
+  num_windows = sum(1 for _ in tf.python_io.tf_record_iterator(
+      os.path.join(output_dir, "train.tf_record")))
+  results = helpers.read_eval_results(
+      os.path.join(output_dir, "eval_results.txt"))
+  # Optimizer steps of the global batch of 16, each two micro-batches.
+  assert results["global_step"] == num_windows // 16 > 1
+  assert np.isfinite(results["loss"]) and np.isfinite(results["eval_loss"])
+  names = [name for (name, _) in tf.train.list_variables(
+      tf.train.latest_checkpoint(output_dir))]
+  assert "cls/ner/output_weights/accum_grad" in names
+
+
+def test_a_batch_that_does_not_split_is_refused_before_any_output(tiny_bert,
+                                                                   tmp_path):
+  values = base_flags(tiny_bert, str(tmp_path / "data"),
+                      str(tmp_path / "output"))
+  values.update(train_batch_size=6, num_accumulation_steps=4)
+  assert helpers.input_error(run_ner, values) == (
+      "--train_batch_size=6 is not divisible by 1 replica(s) x "
+      "--num_accumulation_steps=4")
+
+
 # --------------------------------------------------------------------------
 # Bad input: exit status 2, one line naming the file and line, no output.
 
@@ -614,27 +644,18 @@ MORE_BAD_INPUT = {
 }
 
 
+def bad_data_flags(tiny_bert):
+  values = base_flags(tiny_bert, None, None)
+  values["init_checkpoint"] = None  # Not needed to find bad data.
+  return values
+
+
 @pytest.fixture(scope="module")
 def bad_input_runs(tiny_bert, tmp_path_factory):
-  """Runs every BAD_INPUT case; returns {name: (status, stderr, data_dir,
-  output_dir)}."""
-  names = sorted(BAD_INPUT)
-  folders = {}
-  argvs = []
-  for name in names:
-    folder = tmp_path_factory.mktemp(name)
-    data_dir = str(folder / "data")
-    for (file_name, text) in BAD_INPUT[name][0].items():
-      write_text(os.path.join(data_dir, file_name), text)
-    output_dir = str(folder / "output")
-    folders[name] = (data_dir, output_dir)
-    values = base_flags(tiny_bert, data_dir, output_dir)
-    values["init_checkpoint"] = None  # Not needed to find bad data.
-    argvs.append(["--%s=%s" % item for item in sorted(values.items())
-                  if item[1] is not None])
-  results = helpers.run_scripts("run_ner.py", argvs)
-  return {name: result + folders[name]
-          for (name, result) in zip(names, results)}
+  """{case of BAD_INPUT: (status, stderr, data_dir, output_dir)}."""
+  return helpers.run_bad_data(
+      "run_ner.py", {name: case[0] for (name, case) in BAD_INPUT.items()},
+      write_text, bad_data_flags(tiny_bert), tmp_path_factory)
 
 
 @pytest.mark.parametrize("name", sorted(BAD_INPUT))
@@ -642,15 +663,10 @@ def test_bad_input_is_a_one_line_error_naming_file_and_line(bad_input_runs,
                                                             name):
   (status, stderr, data_dir, output_dir) = bad_input_runs[name]
   (_, file_name, message) = BAD_INPUT[name]
-  assert status == 2, stderr[-3000:]
-  assert "Traceback" not in stderr, stderr[-3000:]
-  error_lines = [line for line in stderr.splitlines()
-                 if line.startswith("error: ")]
-  assert error_lines == [
-      "error: " + os.path.join(data_dir, file_name) +
-      message.format(data=data_dir)], stderr[-3000:]
-  assert stderr.rstrip("\n").splitlines()[-1] == error_lines[0]
-  assert not os.path.exists(output_dir)  # Nothing written.
+  helpers.check_one_line_error(
+      status, stderr,
+      os.path.join(data_dir, file_name) + message.format(data=data_dir),
+      output_dir)
 
 
 @pytest.mark.parametrize("name", sorted(MORE_BAD_INPUT))
@@ -658,13 +674,8 @@ def test_more_bad_input_is_a_one_line_error_naming_the_file(tiny_bert,
                                                             tmp_path, name):
   (files, file_name, message) = MORE_BAD_INPUT[name]
   data_dir = str(tmp_path / "data")
-  for (data_file, text) in files.items():
-    write_text(os.path.join(data_dir, data_file), text)
-  output_dir = str(tmp_path / "output")
-  values = base_flags(tiny_bert, data_dir, output_dir)
-  values["init_checkpoint"] = None
-  with pytest.raises(script_io.InputError) as error:
-    helpers.run_main(run_ner, values)
-  assert str(error.value) == (os.path.join(data_dir, file_name) +
-                              message.format(data=data_dir))
-  assert not os.path.exists(output_dir)
+  helpers.write_data(data_dir, files, write_text)
+  values = dict(bad_data_flags(tiny_bert), data_dir=data_dir,
+                output_dir=str(tmp_path / "output"))
+  assert helpers.input_error(run_ner, values) == (
+      os.path.join(data_dir, file_name) + message.format(data=data_dir))

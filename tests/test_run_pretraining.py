@@ -1,8 +1,8 @@
 """Tests of run_pretraining.py: heads, input pipeline, resume and bad input.
 
 The heads are checked against ../shared/golden/modeling (the original's
-outputs); the script itself runs in a subprocess on a tiny model, killed
-mid-training and run again, as a crashed pre-training run would be.
+outputs); the script itself runs on a tiny model, killed mid-training and
+run again, as a crashed pre-training run would be.
 """
 
 import json
@@ -13,22 +13,18 @@ import subprocess
 import sys
 import time
 
-from absl import flags
-from absl.testing import flagsaver
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 # The Saver writes its `checkpoint` state file through this module.
 from tensorflow.python.lib.io import file_io
 
+import helpers
 import modeling
 import optimization
 import run_pretraining
 import runner
 import script_io
-from conftest import ROOT
-
-FLAGS = flags.FLAGS
 
 SEQ_LENGTH = 32
 MAX_PREDICTIONS = 5
@@ -38,61 +34,15 @@ EVAL_KEYS = ["global_step", "loss", "masked_lm_accuracy", "masked_lm_loss",
              "next_sentence_accuracy", "next_sentence_loss"]
 
 
-def int_feature(values):
-  return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
-
-
-def float_feature(values):
-  return tf.train.Feature(float_list=tf.train.FloatList(value=list(values)))
-
-
-def pretraining_example(rng, first_id, vocab_size, seq_length,
-                        max_predictions):
-  """A random record shaped like create_pretraining_data.py's.
-
-  Its first token id (after [CLS]) is `first_id`, so tests can tell records
-  apart; 3 of the `max_predictions` slots are real predictions.
-  """
-  length = rng.randint(max_predictions + 3, seq_length + 1)
-  input_ids = [2, first_id] + list(rng.randint(5, vocab_size, length - 2))
-  padding = [0] * (seq_length - length)
-  positions = sorted(rng.choice(np.arange(2, length), 3, replace=False))
-  unused = max_predictions - len(positions)
-  features = {
-      "input_ids": int_feature(input_ids + padding),
-      "input_mask": int_feature([1] * length + padding),
-      "segment_ids": int_feature([0] * (length // 2) +
-                                 [1] * (length - length // 2) + padding),
-      "masked_lm_positions": int_feature(list(positions) + [0] * unused),
-      "masked_lm_ids": int_feature([input_ids[p] for p in positions] +
-                                   [0] * unused),
-      "masked_lm_weights": float_feature([1.0] * len(positions) +
-                                         [0.0] * unused),
-      "next_sentence_labels": int_feature([rng.randint(2)]),
-  }
-  return tf.train.Example(features=tf.train.Features(feature=features))
-
-
-def write_records(path, first_ids, vocab_size, seq_length=SEQ_LENGTH,
-                  max_predictions=MAX_PREDICTIONS, seed=0):
-  """Writes one pre-training record per entry of `first_ids`."""
-  rng = np.random.RandomState(seed)
-  with tf.io.TFRecordWriter(path) as writer:
-    for first_id in first_ids:
-      writer.write(pretraining_example(rng, first_id, vocab_size, seq_length,
-                                       max_predictions).SerializeToString())
-  return path
-
-
 @pytest.fixture(scope="module")
 def records(tiny_bert, tmp_path_factory):
   """Two TFRecord files of 64 records each for the tiny model."""
   data_dir = tmp_path_factory.mktemp("pretraining_records")
   vocab_size = len(tiny_bert["tokens"])
   for index in range(2):
-    write_records(str(data_dir / ("part-%d.tfrecord" % index)),
-                  range(5 + 64 * index, 5 + 64 * (index + 1)), vocab_size,
-                  seed=index)
+    helpers.write_pretraining_records(
+        str(data_dir / ("part-%d.tfrecord" % index)),
+        range(5 + 64 * index, 5 + 64 * (index + 1)), vocab_size, seed=index)
   return str(data_dir / "part-*.tfrecord")
 
 
@@ -226,8 +176,8 @@ def test_gather_indexes_picks_positions_of_each_sequence():
 
 def test_decode_record_casts_int64_features_to_int32(tiny_bert):
   rng = np.random.RandomState(0)
-  example = pretraining_example(rng, 7, len(tiny_bert["tokens"]), SEQ_LENGTH,
-                                MAX_PREDICTIONS)
+  example = helpers.pretraining_example(rng, 7, len(tiny_bert["tokens"]),
+                                       SEQ_LENGTH, MAX_PREDICTIONS)
   name_to_features = {
       "input_ids": tf.io.FixedLenFeature([SEQ_LENGTH], tf.int64),
       "masked_lm_weights": tf.io.FixedLenFeature([MAX_PREDICTIONS],
@@ -246,8 +196,9 @@ def test_decode_record_casts_int64_features_to_int32(tiny_bert):
 
 def test_eval_input_reads_in_order_repeats_and_keeps_batches_full(
     tiny_bert, tmp_path):
-  path = write_records(str(tmp_path / "eval.tfrecord"), range(10, 20),
-                       len(tiny_bert["tokens"]))
+  path = helpers.write_pretraining_records(str(tmp_path / "eval.tfrecord"),
+                                           range(10, 20),
+                                           len(tiny_bert["tokens"]))
   input_fn = run_pretraining.input_fn_builder(
       [path], SEQ_LENGTH, MAX_PREDICTIONS, is_training=False)
   (shapes, batches) = dataset_batches(input_fn, 4, 3)
@@ -307,7 +258,7 @@ def test_learning_rate_summary_is_the_rate_the_optimizer_applies():
     loss = tf.reduce_sum(3.0 * bias)
     train_op = optimization.create_optimizer(
         loss, init_lr, num_train_steps, num_warmup_steps, use_tpu=False)
-    learning_rate = run_pretraining.scheduled_learning_rate(
+    learning_rate = optimization.learning_rate_schedule(
         init_lr, num_train_steps, num_warmup_steps)
     global_step = tf.train.get_global_step()
     rates = {}
@@ -359,18 +310,6 @@ def test_saver_names_a_checkpoint_only_after_writing_it(tmp_path,
 # The script: a killed run resumes; progress, summaries, eval results.
 
 
-def pretraining_command(tiny_bert, records, output_dir, *extra_flags):
-  return [
-      sys.executable, os.path.join(ROOT, "run_pretraining.py"),
-      "--input_file=%s" % records,
-      "--bert_config_file=%s" % tiny_bert["config_file"],
-      "--init_checkpoint=%s" % tiny_bert["checkpoint"],
-      "--output_dir=%s" % output_dir,
-      "--max_seq_length=%d" % SEQ_LENGTH,
-      "--max_predictions_per_seq=%d" % MAX_PREDICTIONS,
-  ] + list(extra_flags)
-
-
 def checkpoint_step(output_dir):
   """The step of the checkpoint the `checkpoint` state file names, or -1."""
   try:
@@ -390,7 +329,7 @@ def start_and_kill_after_checkpoint(command, output_dir, log_path, step):
   """
   with open(log_path, "w") as log:
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                               cwd=ROOT)
+                               cwd=helpers.ROOT)
     deadline = time.time() + 300
     while process.poll() is None and time.time() < deadline:
       if checkpoint_step(output_dir) >= step:
@@ -405,20 +344,21 @@ def read_log(path):
     return f.read()
 
 
-def latest_run_summary_tags(output_dir):
-  """The summary tags of the newest events file (the last run's)."""
+def latest_run_summaries(output_dir):
+  """{step: {tag: value}} of the newest events file (the last run's)."""
   paths = tf.gfile.Glob(os.path.join(output_dir, "events.out.tfevents*"))
-  tags = set()
+  summaries = {}
   for event in tf.train.summary_iterator(sorted(paths)[-1]):
-    tags.update(value.tag for value in event.summary.value)
-  return tags
+    for value in event.summary.value:
+      summaries.setdefault(event.step, {})[value.tag] = value.simple_value
+  return summaries
 
 
 def test_killed_training_resumes_from_its_last_checkpoint(
     tiny_bert, records, tmp_path):
   output_dir = str(tmp_path / "output")
   num_train_steps, save_steps = 150, 25
-  command = pretraining_command(
+  argv = helpers.pretraining_argv(
       tiny_bert, records, output_dir, "--do_train", "--do_eval",
       "--train_batch_size=32", "--eval_batch_size=4", "--max_eval_steps=5",
       "--num_train_steps=%d" % num_train_steps, "--num_warmup_steps=10",
@@ -426,19 +366,16 @@ def test_killed_training_resumes_from_its_last_checkpoint(
       "--iterations_per_loop=10")
 
   first_log = str(tmp_path / "first.log")
-  status = start_and_kill_after_checkpoint(command, output_dir, first_log,
-                                           save_steps)
+  status = start_and_kill_after_checkpoint(
+      [sys.executable, os.path.join(helpers.ROOT, "run_pretraining.py")] +
+      argv, output_dir, first_log, save_steps)
   assert status == -signal.SIGKILL, read_log(first_log)[-3000:]
   saved_step = checkpoint_step(output_dir)
   assert save_steps <= saved_step < num_train_steps
   assert not os.path.exists(os.path.join(output_dir, "eval_results.txt"))
 
-  second_log = str(tmp_path / "second.log")
-  with open(second_log, "w") as log:
-    finished = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
-                              cwd=ROOT)
-  log_text = read_log(second_log)
-  assert finished.returncode == 0, log_text[-3000:]
+  [(status, log_text)] = helpers.run_scripts("run_pretraining.py", [argv])
+  assert status == 0, log_text[-3000:]
 
   # The second run restored the last checkpoint, not the initial weights...
   restored = re.findall(r"Restoring parameters from \S*model\.ckpt-(\d+)",
@@ -468,7 +405,18 @@ def test_killed_training_resumes_from_its_last_checkpoint(
       name for (name, _) in tf.train.list_variables(tiny_bert["checkpoint"]))
   assert set(variables.values()) == {", *INIT_FROM_CKPT*"}
 
-  assert {"loss", "learning_rate"} <= latest_run_summary_tags(output_dir)
+  summaries = {step: tags for (step, tags) in
+               latest_run_summaries(output_dir).items()
+               if "masked_lm_loss" in tags}
+  assert summaries
+  for (step, tags) in summaries.items():
+    assert {"loss", "learning_rate", "next_sentence_loss"} <= set(tags)
+    # The heads' losses add up to the loss.
+    assert tags["masked_lm_loss"] + tags["next_sentence_loss"] == (
+        pytest.approx(tags["loss"], rel=1e-5))
+    # The decay after the warm-up (within a step's decrease).
+    assert tags["learning_rate"] == pytest.approx(
+        1e-3 * (1.0 - step / num_train_steps), abs=1e-5)
 
   with open(os.path.join(output_dir, "eval_results.txt")) as f:
     lines = f.read().splitlines()
@@ -484,9 +432,8 @@ def test_killed_training_resumes_from_its_last_checkpoint(
 
 @pytest.fixture
 def script_flags(tiny_bert, records, tmp_path):
-  """Returns a context manager running with the given flags over defaults."""
-  FLAGS.mark_as_parsed()
-  defaults = {
+  """The flag values of a run that would train one step."""
+  return {
       "input_file": records,
       "bert_config_file": tiny_bert["config_file"],
       "output_dir": str(tmp_path / "output"),
@@ -501,18 +448,10 @@ def script_flags(tiny_bert, records, tmp_path):
       "use_tpu": False,
   }
 
-  def with_flags(**overrides):
-    values = dict(defaults)
-    values.update(overrides)
-    return flagsaver.flagsaver(**values)
-
-  return with_flags
-
 
 def main_error(script_flags, **overrides):
-  with script_flags(**overrides):
-    with pytest.raises(script_io.InputError) as error:
-      run_pretraining.main([])
+  with pytest.raises(script_io.InputError) as error:
+    helpers.run_main(run_pretraining, dict(script_flags, **overrides))
   message = str(error.value)
   assert "\n" not in message
   return message
@@ -553,7 +492,8 @@ def test_error_when_input_file_is_not_tfrecord(script_flags, tmp_path):
 
 def test_error_when_input_files_hold_no_record(script_flags, tiny_bert,
                                               tmp_path):
-  empty = write_records(str(tmp_path / "empty.tfrecord"), [],
+  empty = helpers.write_pretraining_records(str(tmp_path / "empty.tfrecord"),
+                                            [],
                         len(tiny_bert["tokens"]))
   message = main_error(script_flags, input_file=empty)
   assert message == "--input_file: no record in %s" % empty
@@ -563,8 +503,9 @@ def test_error_when_max_seq_length_exceeds_the_config(script_flags,
                                                        tiny_bert):
   message = main_error(script_flags, max_seq_length=256)
   assert message == (
-      "--max_seq_length=256 is longer than max_position_embeddings=128 of "
-      "--bert_config_file=%s" % tiny_bert["config_file"])
+      "--max_seq_length=256: cannot use this sequence length because the "
+      "BERT model was only trained up to sequence length 128 "
+      "(max_position_embeddings in %s)" % tiny_bert["config_file"])
 
 
 def test_error_when_init_checkpoint_is_missing(script_flags, tmp_path):
@@ -581,15 +522,14 @@ def test_checkpoint_of_another_shape_is_a_one_line_error(
   config.intermediate_size = 40
   config_file = tmp_path / "bert_config.json"
   config_file.write_text(config.to_json_string())
-  command = pretraining_command(tiny_bert, records, str(tmp_path / "output"),
-                                "--do_train", "--num_train_steps=1")
-  command[3] = "--bert_config_file=%s" % config_file
-  finished = subprocess.run(command, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=ROOT,
-                            universal_newlines=True)
-  assert finished.returncode == 2
-  assert "Traceback" not in finished.stderr
-  last_line = finished.stderr.strip().splitlines()[-1]
+  argv = helpers.pretraining_argv(tiny_bert, records,
+                                  str(tmp_path / "output"), "--do_train",
+                                  "--num_train_steps=1")
+  argv[1] = "--bert_config_file=%s" % config_file
+  [(status, stderr)] = helpers.run_scripts("run_pretraining.py", [argv])
+  assert status == 2
+  assert "Traceback" not in stderr
+  last_line = stderr.strip().splitlines()[-1]
   assert last_line.startswith("error: --init_checkpoint=%s: variable "
                               % tiny_bert["checkpoint"])
   assert "[32, 37] there but [32, 40] in this model" in last_line

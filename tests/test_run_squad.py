@@ -3,48 +3,43 @@
 import json
 import logging
 import os
-import subprocess
-import sys
 
-from absl import flags
-from absl.testing import flagsaver
 import pytest
 import tensorflow.compat.v1 as tf
 
+import evaluate_squad
+import helpers
 import modeling
 import run_squad
 import script_io
 import tokenization
-from conftest import write_tiny_vocab
-
-FLAGS = flags.FLAGS
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The flags the golden README gives (verbose_logging stays False).
-GOLDEN_FLAG_VALUES = [
-    "--do_lower_case=True", "--max_seq_length=64", "--doc_stride=16",
-    "--max_query_length=12", "--n_best_size=5", "--max_answer_length=10",
-    "--version_2_with_negative=True", "--null_score_diff_threshold=0.0",
-    "--verbose_logging=False"
-]
+GOLDEN_FLAG_VALUES = {
+    "do_lower_case": True, "max_seq_length": 64, "doc_stride": 16,
+    "max_query_length": 12, "n_best_size": 5, "max_answer_length": 10,
+    "version_2_with_negative": True, "null_score_diff_threshold": 0.0,
+    "verbose_logging": False,
+}
 
 
 @pytest.fixture
-def parse_flags():
-  """Parses flags into FLAGS, as the original's callers do; restores them."""
-  with flagsaver.flagsaver():
+def set_flags():
+  """Sets flags, as the original's callers do; restores them after."""
+  with helpers.command_line():
 
-    def parse(*args):
-      FLAGS(["run_squad"] + list(args))
+    def set_values(**values):
+      for (name, value) in values.items():
+        setattr(run_squad.FLAGS, name, value)
 
-    yield parse
+    yield set_values
 
 
 @pytest.fixture
-def golden_squad(golden, parse_flags):
-  """Paths of the SQuAD fixtures, with the golden flags parsed."""
+def golden_squad(golden, set_flags):
+  """Paths of the SQuAD fixtures, with the golden flags set."""
   vocab_file = os.path.join(golden, "tokenization", "vocab.txt")
-  parse_flags("--vocab_file=" + vocab_file, *GOLDEN_FLAG_VALUES)
+  set_flags(vocab_file=vocab_file, **GOLDEN_FLAG_VALUES)
   return {
       "dir": os.path.join(golden, "squad"),
       "input": os.path.join(golden, "squad", "squad_v2_tiny.json"),
@@ -65,11 +60,15 @@ class _LogRecords(logging.Handler):
 
 @pytest.fixture
 def tf_log():
+  """Collects what TensorFlow logs at INFO level and above."""
   handler = _LogRecords()
   logger = tf.get_logger()
+  level = logger.level
+  logger.setLevel(logging.INFO)
   logger.addHandler(handler)
   yield handler
   logger.removeHandler(handler)
+  logger.setLevel(level)
 
 
 def _read_jsonl(path):
@@ -228,9 +227,9 @@ def test_n_best_size_one_with_null_winning_does_not_crash(golden_squad,
   assert predictions["sd-01"] == "flour and water"
 
 
-def test_version_1_predictions_ignore_null(golden_squad, parse_flags,
+def test_version_1_predictions_ignore_null(golden_squad, set_flags,
                                            tmp_path):
-  parse_flags("--version_2_with_negative=False")
+  set_flags(version_2_with_negative=False)
   examples, features, results = _golden_eval_inputs(golden_squad)
   paths = _write_predictions(examples, features, results, tmp_path)
   predictions = json.loads(_read_bytes(paths[0]).decode("utf-8"))
@@ -273,8 +272,8 @@ def test_compute_softmax():
   assert probs[2] < probs[0]
 
 
-def test_get_final_text(parse_flags):
-  parse_flags("--verbose_logging=False")
+def test_get_final_text(set_flags):
+  set_flags(verbose_logging=False)
   assert run_squad.get_final_text("steve smith", "Steve Smith's",
                                   True) == "Steve Smith"
   assert run_squad.get_final_text("Café", "Café,", False) == "Café"
@@ -284,6 +283,21 @@ def test_get_final_text(parse_flags):
   orig = u"San\u00a0Francisco, where"
   assert run_squad.get_final_text("francisco", orig, True) == orig
   assert run_squad.get_final_text("absent", "Some text", True) == "Some text"
+
+
+def test_get_final_text_logs_failed_alignments_when_verbose(set_flags,
+                                                            tf_log):
+  set_flags(verbose_logging=False)
+  run_squad.get_final_text("absent", "First text", True)
+  run_squad.get_final_text("absent", "Second text", True,
+                           verbose_logging=True)
+  set_flags(verbose_logging=True)
+  run_squad.get_final_text("absent", "Third text", True)
+  run_squad.get_final_text("absent", "Fourth text", True,
+                           verbose_logging=False)
+  assert [m for m in tf_log.messages if m.startswith("Unable to find")] == [
+      "Unable to find text: 'absent' in 'Second text'",
+      "Unable to find text: 'absent' in 'Third text'"]
 
 
 def test_check_is_max_context():
@@ -444,9 +458,9 @@ def test_question_without_text_names_the_id(tmp_path):
     (lambda d: _qa(d).update(question=["x" * 100]), False,
      'question "q1" has question ["' + "x" * 58 + '..., expected a string'),
 ])
-def test_squad_json_of_wrong_layout(tmp_path, parse_flags, change,
+def test_squad_json_of_wrong_layout(tmp_path, set_flags, change,
                                     is_training, message):
-  parse_flags("--version_2_with_negative=False")
+  set_flags(version_2_with_negative=False)
   with open(_squad_file(tmp_path / "good.json", [
       {"id": "q1", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": 0}]}])) as f:
@@ -473,22 +487,27 @@ def test_squad_json_without_questions(tmp_path):
       run_squad.read_squad_examples(path, False, "train_file")
 
 
-def test_version_2_training_needs_is_impossible(tmp_path, parse_flags):
+def test_version_2_training_needs_is_impossible(tmp_path, set_flags):
   path = _squad_file(tmp_path / "v2.json", [
       {"id": "q1", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": 0}]}])
-  parse_flags("--version_2_with_negative=False")
+  set_flags(version_2_with_negative=False)
   assert len(run_squad.read_squad_examples(path, True)) == 1
-  parse_flags("--version_2_with_negative=True")
+  set_flags(version_2_with_negative=True)
   assert len(run_squad.read_squad_examples(path, False)) == 1
   with pytest.raises(script_io.InputError,
                      match='question "q1" has no "is_impossible"$'):
     run_squad.read_squad_examples(path, True)
+  # The argument, when given, is read instead of the flag.
+  assert len(run_squad.read_squad_examples(path, True, version_2=False)) == 1
+  set_flags(version_2_with_negative=False)
+  with pytest.raises(script_io.InputError, match='no "is_impossible"$'):
+    run_squad.read_squad_examples(path, True, version_2=True)
 
 
 def test_answer_not_at_answer_start_is_skipped_with_warning(
-    tmp_path, parse_flags, tf_log):
-  parse_flags("--version_2_with_negative=False")
+    tmp_path, set_flags, tf_log):
+  set_flags(version_2_with_negative=False)
   path = _squad_file(tmp_path / "moved.json", [
       {"id": "good", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": 0}]},
@@ -509,8 +528,8 @@ def test_answer_not_at_answer_start_is_skipped_with_warning(
   assert len(run_squad.read_squad_examples(path, False)) == 4
 
 
-def test_answer_start_that_is_not_a_number(tmp_path, parse_flags):
-  parse_flags("--version_2_with_negative=False")
+def test_answer_start_that_is_not_a_number(tmp_path, set_flags):
+  set_flags(version_2_with_negative=False)
   path = _squad_file(tmp_path / "str.json", [
       {"id": "q5", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": "0"}]}])
@@ -527,8 +546,8 @@ def test_golden_unrecoverable_answer_warning_names_question(golden_squad,
   assert len(warnings) == 1 and "lh-06" in warnings[0]
 
 
-def test_training_needs_exactly_one_answer(tmp_path, parse_flags):
-  parse_flags("--version_2_with_negative=False")
+def test_training_needs_exactly_one_answer(tmp_path, set_flags):
+  set_flags(version_2_with_negative=False)
   path = _squad_file(tmp_path / "two.json", [
       {"id": "q2", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": 0},
@@ -543,27 +562,27 @@ class _Config(object):
   max_position_embeddings = 512
 
 
-def test_validate_flags_or_throw_messages(parse_flags):
-  parse_flags("--do_train=False", "--do_predict=False", "--init_checkpoint=")
+def test_validate_flags_or_throw_messages(set_flags):
+  set_flags(do_train=False, do_predict=False, init_checkpoint="")
   with pytest.raises(ValueError, match="At least one of `do_train` or "
                      "`do_predict` must be True."):
     run_squad.validate_flags_or_throw(_Config())
-  parse_flags("--do_train=True", "--train_file=")
+  set_flags(do_train=True, train_file="")
   with pytest.raises(ValueError, match="`train_file` must be specified"):
     run_squad.validate_flags_or_throw(_Config())
-  parse_flags("--train_file=x.json", "--max_seq_length=1024")
+  set_flags(train_file="x.json", max_seq_length=1024)
   with pytest.raises(ValueError, match="Cannot use sequence length 1024 "
                      "because the BERT model was only trained up to "
                      "sequence length 512"):
     run_squad.validate_flags_or_throw(_Config())
-  parse_flags("--max_seq_length=67", "--max_query_length=64")
+  set_flags(max_seq_length=67, max_query_length=64)
   with pytest.raises(ValueError, match=r"The max_seq_length \(67\) must be "
                      r"greater than max_query_length \(64\) \+ 3"):
     run_squad.validate_flags_or_throw(_Config())
-  parse_flags("--max_seq_length=68", "--doc_stride=0")
+  set_flags(max_seq_length=68, doc_stride=0)
   with pytest.raises(ValueError, match=r"doc_stride \(0\) must be positive"):
     run_squad.validate_flags_or_throw(_Config())
-  parse_flags("--doc_stride=128")
+  set_flags(doc_stride=128)
   run_squad.validate_flags_or_throw(_Config())
 
 
@@ -577,19 +596,13 @@ def test_window_too_small_for_question_names_it(golden_squad):
 def test_command_line_reports_bad_predict_file(tiny_bert, tmp_path):
   bad = tmp_path / "bad.json"
   bad.write_text(u"[1, 2, 3]")
-  process = subprocess.run(
-      [sys.executable, os.path.join(ROOT, "run_squad.py"),
-       "--vocab_file=" + tiny_bert["vocab_file"],
-       "--bert_config_file=" + tiny_bert["config_file"],
-       "--output_dir=" + str(tmp_path / "out"), "--do_predict=True",
-       "--predict_file=" + str(bad), "--max_seq_length=64",
-       "--max_query_length=12"],
-      stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-  stderr = process.stderr.decode("utf-8")
-  assert process.returncode == 2, stderr
-  assert "Traceback" not in stderr
-  assert stderr.splitlines()[-1] == (
+  ((status, stderr),) = helpers.run_scripts("run_squad.py", [[
+      "--vocab_file=" + tiny_bert["vocab_file"],
+      "--bert_config_file=" + tiny_bert["config_file"],
+      "--output_dir=" + str(tmp_path / "out"), "--do_predict=True",
+      "--predict_file=" + str(bad), "--max_seq_length=64",
+      "--max_query_length=12"]])
+  assert helpers.one_line_error(status, stderr) == (
       "error: --predict_file=%s: the file is [1, 2, 3], expected an object" %
       bad)
   assert not os.path.exists(str(tmp_path / "out"))
@@ -605,8 +618,8 @@ def dev_v1(shared_data):
           "tokenizer": tokenization.FullTokenizer(vocab_file, True)}
 
 
-def test_real_dev_set_converts_for_prediction(dev_v1, parse_flags):
-  parse_flags("--version_2_with_negative=False")
+def test_real_dev_set_converts_for_prediction(dev_v1, set_flags):
+  set_flags(version_2_with_negative=False)
   examples = run_squad.read_squad_examples(dev_v1["path"], False)
   assert len(examples) == 10570
   windows = []
@@ -622,8 +635,8 @@ def test_real_dev_set_converts_for_prediction(dev_v1, parse_flags):
   assert sorted(set(e for e, _ in windows)) == list(range(len(examples)))
 
 
-def test_real_dev_set_in_training_mode(dev_v1, parse_flags, tmp_path):
-  parse_flags("--version_2_with_negative=False")
+def test_real_dev_set_in_training_mode(dev_v1, set_flags, tmp_path):
+  set_flags(version_2_with_negative=False)
   # Every dev question has several answers: training mode refuses them.
   with pytest.raises(script_io.InputError,
                      match="answers, expected exactly 1 for training"):
@@ -717,27 +730,6 @@ def _tiny_qas(version_2):
   return result
 
 
-def _main_flags(tiny_bert, out_dir, *extra):
-  return ["--vocab_file=" + tiny_bert["vocab_file"],
-          "--bert_config_file=" + tiny_bert["config_file"],
-          "--init_checkpoint=" + tiny_bert["checkpoint"],
-          "--output_dir=" + str(out_dir), "--max_seq_length=48",
-          "--doc_stride=16", "--max_query_length=12", "--n_best_size=4",
-          "--max_answer_length=8", "--predict_batch_size=8",
-          "--use_tpu=False", "--save_checkpoints_steps=1000",
-          "--iterations_per_loop=2", "--do_lower_case=True",
-          "--null_score_diff_threshold=0.0", "--verbose_logging=False"
-         ] + list(extra)
-
-
-def _run_main(tiny_bert, tmp_path, parse_flags, *extra):
-  """Runs main with the tiny model; returns the output folder."""
-  out_dir = str(tmp_path / "out")
-  parse_flags(*_main_flags(tiny_bert, out_dir, *extra))
-  run_squad.main(None)
-  return out_dir
-
-
 def _read_json(path):
   with open(path, encoding="utf-8") as f:
     return json.load(f)
@@ -761,16 +753,15 @@ def _check_prediction_files(out_dir, ids, n_best_size, version_2):
   return predictions
 
 
-def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, parse_flags,
-                                          tf_log, monkeypatch):
+def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, tf_log,
+                                          monkeypatch):
   monkeypatch.setattr(run_squad, "_PROGRESS_EVERY_SECONDS", 0.0)
   path = _squad_file(tmp_path / "tiny-v2.json", _tiny_qas(True),
                      _TINY_CONTEXT, version="v2.0")
-  out_dir = _run_main(
-      tiny_bert, tmp_path, parse_flags, "--do_train=True", "--do_predict=True",
-      "--train_file=" + path, "--predict_file=" + path,
-      "--train_batch_size=4", "--num_train_epochs=2", "--learning_rate=1e-3",
-      "--version_2_with_negative=True")
+  out_dir = helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
+      do_train=True, do_predict=True, train_file=path, predict_file=path,
+      train_batch_size=4, num_train_epochs=2, learning_rate=1e-3,
+      version_2_with_negative=True))
   assert tf.train.latest_checkpoint(out_dir).endswith("model.ckpt-5")
   assert os.path.exists(os.path.join(out_dir, "train.tf_record"))
   ids = [qa["id"] for qa in _tiny_qas(True)]
@@ -794,7 +785,6 @@ def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, parse_flags,
   for key in ("exact", "f1", "best_exact", "best_f1"):
     assert 0.0 <= results[key] <= 100.0
   assert results["best_f1"] >= 20.0  # answering nothing gets 2 of 10 right
-  import evaluate_squad  # pylint: disable=g-import-not-at-top
   assert results == evaluate_squad.evaluate_files(
       path, os.path.join(out_dir, "predictions.json"),
       os.path.join(out_dir, "null_odds.json"), na_prob_thresh=0.0)
@@ -806,23 +796,61 @@ def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, parse_flags,
   assert not [p for p in os.listdir(out_dir) if ".tmp-" in p]
 
 
-def test_main_predicts_squad_1_with_metrics(tiny_bert, tmp_path, parse_flags):
+def test_main_predicts_squad_1_with_metrics(tiny_bert, tmp_path):
   path = _squad_file(tmp_path / "tiny-v1.json", _tiny_qas(False),
                      _TINY_CONTEXT, version="1.1")
-  out_dir = _run_main(tiny_bert, tmp_path, parse_flags, "--do_train=False",
-                      "--do_predict=True", "--predict_file=" + path,
-                      "--version_2_with_negative=False")
+  out_dir = helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
+      do_train=False, do_predict=True, predict_file=path,
+      version_2_with_negative=False))
   ids = [qa["id"] for qa in _tiny_qas(False)]
   predictions = _check_prediction_files(out_dir, ids, 4, False)
   assert all(predictions.values())
   assert not os.path.exists(os.path.join(out_dir, "null_odds.json"))
   results = _read_json(os.path.join(out_dir, "eval_results.json"))
   assert list(results) == ["exact_match", "f1"]
-  assert 0.0 <= results["exact_match"] <= results["f1"] <= 100.0
+  assert results == evaluate_squad.evaluate_files(
+      path, os.path.join(out_dir, "predictions.json"))
+  # The windows of the flags (48 tokens, stride 16, questions cut to 12).
+  windows = []
+  _convert(run_squad.read_squad_examples(path, False, version_2=False),
+           tokenization.FullTokenizer(tiny_bert["vocab_file"]), False,
+           lambda feature: windows.append(feature.input_ids), 48, 16, 12)
+  records = tf.io.tf_record_iterator(os.path.join(out_dir, "eval.tf_record"))
+  assert [list(tf.train.Example.FromString(record).features
+               .feature["input_ids"].int64_list.value)
+          for record in records] == windows
+  assert len(windows) > len(ids)
 
 
-def test_main_without_gold_answers_skips_metrics(tiny_bert, tmp_path,
-                                                 parse_flags):
+def test_main_answers_squad_2_unless_the_null_wins_by_the_threshold(
+    tiny_bert, tmp_path):
+  # Past this threshold the null answer never wins: every question with a
+  # valid span gets its best one.
+  path = _squad_file(tmp_path / "tiny-v2.json", _tiny_qas(True),
+                     _TINY_CONTEXT, version="v2.0")
+  out_dir = helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
+      do_predict=True, predict_file=path, version_2_with_negative=True,
+      null_score_diff_threshold=1e9))
+  predictions = _read_json(os.path.join(out_dir, "predictions.json"))
+  nbest = _read_json(os.path.join(out_dir, "nbest_predictions.json"))
+  best_spans = {qas_id: ([e["text"] for e in entries if e["text"]] + [""])[0]
+                for (qas_id, entries) in nbest.items()}
+  assert predictions == best_spans
+  assert any(predictions.values())
+
+
+def test_train_file_too_small_for_one_step(tiny_bert, tmp_path):
+  path = _squad_file(tmp_path / "one.json", _tiny_qas(True)[:3],
+                     _TINY_CONTEXT)
+  values = dict(helpers.tiny_squad_flags(tiny_bert, tmp_path / "out"),
+                do_train=True, train_file=path, version_2_with_negative=True,
+                train_batch_size=2, num_train_epochs=0.5)
+  assert helpers.input_error(run_squad, values) == (
+      "--do_train: 3 training questions at --train_batch_size=2 for "
+      "--num_train_epochs=0.5 make no training step")
+
+
+def test_main_without_gold_answers_skips_metrics(tiny_bert, tmp_path):
   qas = [{"id": qa["id"], "question": qa["question"]}
          for qa in _tiny_qas(False)[:2]]
   path = _squad_file(tmp_path / "test.json", qas, _TINY_CONTEXT)
@@ -831,9 +859,9 @@ def test_main_without_gold_answers_skips_metrics(tiny_bert, tmp_path,
   os.makedirs(str(tmp_path / "out"))
   for name in ("null_odds.json", "eval_results.json", "predictions.json"):
     (tmp_path / "out" / name).write_text(u"{}")
-  out_dir = _run_main(tiny_bert, tmp_path, parse_flags, "--do_train=False",
-                      "--do_predict=True", "--predict_file=" + path,
-                      "--version_2_with_negative=False")
+  out_dir = helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
+      do_train=False, do_predict=True, predict_file=path,
+      version_2_with_negative=False))
   _check_prediction_files(out_dir, ["q1", "q2"], 4, False)
   assert not os.path.exists(os.path.join(out_dir, "eval_results.json"))
   assert not os.path.exists(os.path.join(out_dir, "null_odds.json"))
@@ -843,35 +871,26 @@ def test_main_without_gold_answers_skips_metrics(tiny_bert, tmp_path,
 @pytest.mark.parametrize("threshold,expected", [
     (3.0, "dog"), (1.0, ""), (-1.0, "")])
 def test_null_answer_when_its_score_beats_the_span_by_the_threshold(
-    tmp_path, threshold, expected):
+    tmp_path, set_flags, threshold, expected):
   vocab_file = str(tmp_path / "vocab.txt")
-  write_tiny_vocab(vocab_file)
+  helpers.write_tiny_vocab(vocab_file)
   input_file = tmp_path / "dev.json"
   input_file.write_text(json.dumps({"data": [{"paragraphs": [{
       "context": "the cat saw the dog",
       "qas": [{"id": "q", "question": "who", "answers": [],
                "is_impossible": True}]}]}]}))
   tokenizer = tokenization.FullTokenizer(vocab_file)
-  with flagsaver.flagsaver():
-    FLAGS(["run_squad.py", "--version_2_with_negative",
-           "--null_score_diff_threshold=%s" % threshold])
-    examples = run_squad.read_squad_examples(str(input_file), False)
-    features = []
-    run_squad.convert_examples_to_features(examples, tokenizer, 16, 8, 4,
-                                           False, features.append)
-    (feature,) = features
-    dog = feature.tokens.index("dog")
-    start_logits = [0.0] * 16
-    end_logits = [0.0] * 16
-    # The null answer scores 6 + 6, the span "dog" 5 + 5: 2 more.
-    start_logits[0] = end_logits[0] = 6.0
-    start_logits[dog] = end_logits[dog] = 5.0
-    results = [run_squad.RawResult(feature.unique_id, start_logits,
-                                   end_logits)]
-    paths = [str(tmp_path / name) for name in
-             ("predictions.json", "nbest.json", "null_odds.json")]
-    run_squad.write_predictions(examples, features, results, 5, 10, True,
-                                *paths)
+  set_flags(version_2_with_negative=True,
+            null_score_diff_threshold=threshold)
+  (examples, feature) = helpers.read_one_squad_feature(input_file, tokenizer,
+                                                       16)
+  # The null answer scores 6 + 6, the span "dog" 5 + 5: 2 more.
+  logits = {"[CLS]": 6.0, "dog": 5.0}
+  results = [helpers.squad_raw_result(feature, logits, logits)]
+  paths = [str(tmp_path / name) for name in
+           ("predictions.json", "nbest.json", "null_odds.json")]
+  run_squad.write_predictions(examples, [feature], results, 5, 10, True,
+                              *paths)
   with open(paths[0]) as f:
     assert json.load(f) == {"q": expected}
   with open(paths[2]) as f:

@@ -5,14 +5,15 @@ import shutil
 import subprocess
 import sys
 
-from conftest import ROOT
+from helpers import ROOT
 
 
 def _run_pytest_without_shared(tmp_path, ci):
   """Runs a two-test suite with our conftest where ../shared is absent."""
   tests = tmp_path / "repo" / "tests"
   tests.mkdir(parents=True)
-  shutil.copy(os.path.join(ROOT, "tests", "conftest.py"), str(tests))
+  for name in ("conftest.py", "helpers.py"):
+    shutil.copy(os.path.join(ROOT, "tests", name), str(tests))
   (tests / "test_sample.py").write_text(
       "def test_needs_golden(golden):\n  pass\n\n\n"
       "def test_needs_nothing():\n  pass\n")

@@ -18,7 +18,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import runner
-from conftest import ROOT
+from helpers import ROOT
 
 TF1_PYTHON = os.path.join(ROOT, ".venv", "tf1", "bin", "python")
 

@@ -29,7 +29,7 @@ except ImportError:  # Then the property tests skip; the others run.
 
 import tokenization
 from benchmarks import reference_tokenizer
-from conftest import write_tiny_vocab
+from helpers import write_tiny_vocab
 
 needs_hypothesis = pytest.mark.skipif(
     hypothesis is None,

@@ -9,7 +9,6 @@ import json
 import os
 
 from absl import flags
-from absl.testing import flagsaver
 import pytest
 import tensorflow.compat.v1 as tf
 
@@ -19,7 +18,8 @@ import extract_features
 import run_squad
 import script_io
 import tokenization
-from conftest import write_tiny_vocab
+import helpers
+from helpers import write_tiny_vocab
 
 FLAGS = flags.FLAGS
 
@@ -27,18 +27,11 @@ FLAGS = flags.FLAGS
 MARKERS = ["[E1]", "[E2]"]
 
 
-def _run_main(module, argv):
-  with flagsaver.flagsaver():
-    FLAGS([module.__name__ + ".py"] + argv)
-    module.main(None)
-
-
 def test_unset_flags_give_the_original_tokenizer_options():
-  with flagsaver.flagsaver():
-    FLAGS(["script.py"])
+  with helpers.command_line([]):
     assert script_io.tokenizer_options(FLAGS) == dict(strip_accents=None,
                                                       never_split=None)
-    FLAGS(["script.py", "--nostrip_accents", "--never_split=[E1],[E2]"])
+  with helpers.command_line(["--nostrip_accents", "--never_split=[E1],[E2]"]):
     assert script_io.tokenizer_options(FLAGS) == dict(strip_accents=False,
                                                       never_split=MARKERS)
 
@@ -48,7 +41,7 @@ def test_create_vocab_keeps_markers_whole_and_accents(tmp_path):
   corpus.write_text("[E1] Über [E2] café crème\n\nthe café\n" * 3,
                     encoding="utf-8")
   vocab_file = str(tmp_path / "vocab.txt")
-  _run_main(create_vocab, [
+  helpers.run_main(create_vocab, argv=[
       "--input_file=%s" % corpus, "--output_file=%s" % vocab_file,
       "--vocab_size=200", "--nostrip_accents", "--never_split=[E1],[E2]",
       "--min_frequency=1"])
@@ -87,13 +80,13 @@ def test_create_pretraining_data_passes_the_options_to_its_workers(tmp_path):
   shards = _shards(str(tmp_path))
   common = ["--vocab_file=" + vocab_file, "--never_split=[E1],[E2]",
             "--max_seq_length=32", "--dupe_factor=1"]
-  _run_main(create_pretraining_data, common + [
+  helpers.run_main(create_pretraining_data, argv=common + [
       "--input_file=" + str(tmp_path / "shard-*.txt"),
       "--output_file=" + str(tmp_path / "sharded.tfrecord"),
       "--num_workers=2"])
   for index, shard in enumerate(shards):
     single = str(tmp_path / ("single-%d.tfrecord" % index))
-    _run_main(create_pretraining_data, common + [
+    helpers.run_main(create_pretraining_data, argv=common + [
         "--input_file=" + shard, "--output_file=" + single,
         "--random_seed=%d" % (12345 + index), "--num_workers=0"])
     sharded = str(tmp_path / ("sharded.tfrecord-%05d-of-00002" % index))
@@ -109,7 +102,7 @@ def test_extract_features_tokenizes_with_the_options(tiny_bert, tmp_path):
 
   def tokens(*options):
     output_file = str(tmp_path / "output.jsonl")
-    _run_main(extract_features, [
+    helpers.run_main(extract_features, argv=[
         "--input_file=%s" % input_file, "--output_file=" + output_file,
         "--vocab_file=" + tiny_bert["vocab_file"],
         "--bert_config_file=" + tiny_bert["config_file"],
@@ -148,25 +141,15 @@ def test_squad_predictions_use_the_tokenizer_options(tmp_path):
       "qas": [{"id": "q1", "question": "the sky", "answers": []}]}]}]}))
   options = dict(strip_accents=None, never_split=MARKERS)
   tokenizer = tokenization.FullTokenizer(vocab_file, **options)
-  with flagsaver.flagsaver():
-    FLAGS(["run_squad.py"])
-    examples = run_squad.read_squad_examples(str(input_file), False)
-    features = []
-    run_squad.convert_examples_to_features(examples, tokenizer, 32, 16, 8,
-                                           False, features.append)
-    (feature,) = features
-    start = feature.tokens.index("[E1]")
-    end = feature.tokens.index("garden")
-    start_logits = [0.0] * 32
-    end_logits = [0.0] * 32
-    start_logits[start] = end_logits[end] = 10.0
-    results = [run_squad.RawResult(feature.unique_id, start_logits,
-                                   end_logits)]
+  (examples, feature) = helpers.read_one_squad_feature(input_file, tokenizer,
+                                                       32)
+  results = [helpers.squad_raw_result(feature, {"[E1]": 10.0},
+                                      {"garden": 10.0})]
 
-    def answer(**tokenizer_options):
-      texts = run_squad.prediction_texts(examples, features, results, 5, 10,
-                                         True, **tokenizer_options)
-      return json.loads(texts[0])["q1"]
+  def answer(**tokenizer_options):
+    texts = run_squad.prediction_texts(examples, [feature], results, 5, 10,
+                                       True, **tokenizer_options)
+    return json.loads(texts[0])["q1"]
 
   # Without the options the answer does not align with the context, and
   # the original's fallback gives the whole words of the span.

@@ -8,17 +8,15 @@ optimizer (empty keyword arguments).
 import collections
 import json
 import os
-import subprocess
 
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
 import distribution_worker
+import helpers
 import script_io
-import test_run_pretraining
 import training_options
-from conftest import ROOT
 
 Flags = collections.namedtuple("Flags", [
     "distribution_strategy", "num_gpus", "num_accumulation_steps",
@@ -159,22 +157,23 @@ def test_reduced_precision_and_accumulation_train_close_to_float32(tmp_path):
   np.testing.assert_allclose(means, losses["float32"], atol=1e-5)
 
 
-def run_pretraining(tiny_bert, records, output_dir, *extra_flags):
-  """Runs run_pretraining.py for 2 steps; returns (status, stderr)."""
-  command = test_run_pretraining.pretraining_command(
-      tiny_bert, records, output_dir, "--do_train", "--num_train_steps=2",
-      "--num_warmup_steps=1", "--train_batch_size=4",
-      "--save_checkpoints_steps=2", *extra_flags)
-  process = subprocess.run(
-      command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-      universal_newlines=True, cwd=ROOT,
-      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-  return (process.returncode, process.stderr)
+def run_pretraining(tiny_bert, records, output_dirs, runs_flags):
+  """Runs run_pretraining.py for 2 steps per run, each to its output_dir.
+
+  Returns:
+    (exit status, stderr) of each run, in order.
+  """
+  return helpers.run_scripts("run_pretraining.py", [
+      helpers.pretraining_argv(
+          tiny_bert, records, output_dir, "--do_train", "--num_train_steps=2",
+          "--num_warmup_steps=1", "--train_batch_size=4",
+          "--save_checkpoints_steps=2", *extra_flags)
+      for (output_dir, extra_flags) in zip(output_dirs, runs_flags)])
 
 
 def test_run_pretraining_with_every_option_keeps_the_checkpoint_names(
     tiny_bert, tmp_path):
-  records = test_run_pretraining.write_records(
+  records = helpers.write_pretraining_records(
       str(tmp_path / "records.tfrecord"), range(5, 21),
       len(tiny_bert["tokens"]))
   runs = {
@@ -185,18 +184,21 @@ def test_run_pretraining_with_every_option_keeps_the_checkpoint_names(
                       ["--use_xla"]),
       "accumulation": ["--num_accumulation_steps=2", "--precision=float16"],
   }
+  names = sorted(runs)
+  output_dirs = [str(tmp_path / name) for name in names]
+  results = run_pretraining(tiny_bert, records, output_dirs,
+                            [runs[name] for name in names])
   variables = {}
-  for (name, extra_flags) in runs.items():
-    output_dir = str(tmp_path / name)
-    (status, stderr) = run_pretraining(tiny_bert, records, output_dir,
-                                       *extra_flags)
+  for (name, output_dir, (status, stderr)) in zip(names, output_dirs,
+                                                  results):
     assert status == 0, (name, stderr.strip().splitlines()[-1])
     checkpoint = tf.train.latest_checkpoint(output_dir)
     assert checkpoint.endswith("model.ckpt-2")
     variables[name] = dict(tf.train.list_variables(checkpoint))
+  (_, accumulation_stderr) = results[names.index("accumulation")]
   if "Per replica and run: 2 (1 replica(s) x 2 accumulation step(s))" not in (
-      stderr):
-    pytest.fail("no batch split in the log: " + stderr[-2000:])
+      accumulation_stderr):
+    pytest.fail("no batch split in the log: " + accumulation_stderr[-2000:])
   # The original's variables (model, heads, Adam slots, global step) and,
   # with accumulation and loss scaling, only extra optimizer state.
   original = variables["options"]
@@ -218,8 +220,8 @@ def test_run_pretraining_with_every_option_keeps_the_checkpoint_names(
 def test_run_pretraining_bad_options_fail_before_training(
     tiny_bert, tmp_path, extra_flags, message):
   output_dir = str(tmp_path / "out")
-  (status, stderr) = run_pretraining(tiny_bert, str(tmp_path / "none"),
-                                     output_dir, *extra_flags)
+  [(status, stderr)] = run_pretraining(tiny_bert, str(tmp_path / "none"),
+                                       [output_dir], [extra_flags])
   assert status != 0
   assert message in stderr.strip().splitlines()[-1]
   assert not os.path.exists(output_dir)
