@@ -28,11 +28,13 @@ import collections
 import math
 import os
 
+import tensorflow.compat.v1 as tf
+
+import optimization
 import runner
 import script_io
 import tokenization
 import training_options
-import tensorflow.compat.v1 as tf
 
 InputError = script_io.InputError
 
@@ -179,6 +181,49 @@ def log_set(num_items, num_actual, batch_size, unit="examples", detail=""):
 def record_path(config, name):
   """Where a set's features go: `<output_dir>/<name>.tf_record`."""
   return os.path.join(config.output_dir, name + ".tf_record")
+
+
+def log_features(features):
+  """Logs the names and shapes of a `model_fn`'s features, as the original."""
+  tf.logging.info("*** Features ***")
+  for name in sorted(features.keys()):
+    tf.logging.info("  name = %s, shape = %s", name, features[name].shape)
+
+
+def model_spec(mode, total_loss, eval_metrics, predictions, init_checkpoint,
+               schedule, use_tpu, training):
+  """What a fine-tuning `model_fn` returns in `mode`, as run_classifier's.
+
+  Args:
+    mode: the `runner.ModeKeys` of the call.
+    total_loss: the mean loss [].
+    eval_metrics: (metric_fn, tensors), for evaluation.
+    predictions: {name: tensor}, for prediction.
+    init_checkpoint: checkpoint to start from, or None.
+    schedule: (learning_rate, num_train_steps, num_warmup_steps) of
+      `optimization.create_optimizer`.
+    use_tpu: bool.
+    training: `training_options.TrainingSettings`.
+
+  Returns:
+    A `runner.TPUEstimatorSpec`.
+  """
+  scaffold_fn = runner.init_from_checkpoint(init_checkpoint, use_tpu)
+  if mode == runner.ModeKeys.TRAIN:
+    runner.track_training_loss(total_loss, use_tpu)
+    (learning_rate, num_train_steps, num_warmup_steps) = schedule
+    train_op = optimization.create_optimizer(
+        total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu,
+        **training_options.optimizer_kwargs(training))
+    return runner.TPUEstimatorSpec(
+        mode=mode, loss=total_loss, train_op=train_op,
+        scaffold_fn=scaffold_fn)
+  if mode == runner.ModeKeys.EVAL:
+    return runner.TPUEstimatorSpec(
+        mode=mode, loss=total_loss, eval_metrics=eval_metrics,
+        scaffold_fn=scaffold_fn)
+  return runner.TPUEstimatorSpec(
+      mode=mode, predictions=predictions, scaffold_fn=scaffold_fn)
 
 
 def build_runner(model_fn, setup, config, model_dir=None):

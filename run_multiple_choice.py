@@ -78,7 +78,6 @@ import tensorflow.compat.v1 as tf
 
 import fine_tuning
 import modeling
-import optimization
 import runner
 import script_io
 import tokenization
@@ -486,10 +485,7 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
   def model_fn(features, labels, mode, params):
     """The `model_fn` for TPUEstimator."""
     del labels, params  # The labels come in `features`.
-
-    tf.logging.info("*** Features ***")
-    for name in sorted(features.keys()):
-      tf.logging.info("  name = %s, shape = %s", name, features[name].shape)
+    fine_tuning.log_features(features)
 
     label_ids = features["label_ids"]
     is_real_example = tf.cast(features["is_real_example"], tf.float32)
@@ -499,26 +495,11 @@ def model_fn_builder(bert_config, init_checkpoint, learning_rate,
         features["input_mask"], features["segment_ids"], label_ids,
         use_one_hot_embeddings,
         training_options.model_kwargs(training, is_training))
-
-    scaffold_fn = runner.init_from_checkpoint(init_checkpoint, use_tpu)
-
-    if mode == runner.ModeKeys.TRAIN:
-      runner.track_training_loss(total_loss, use_tpu)
-      train_op = optimization.create_optimizer(
-          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu,
-          **training_options.optimizer_kwargs(training))
-      return runner.TPUEstimatorSpec(
-          mode=mode, loss=total_loss, train_op=train_op,
-          scaffold_fn=scaffold_fn)
-    if mode == runner.ModeKeys.EVAL:
-      eval_metrics = (metric_fn, [per_example_loss, label_ids, logits,
-                                  is_real_example])
-      return runner.TPUEstimatorSpec(
-          mode=mode, loss=total_loss, eval_metrics=eval_metrics,
-          scaffold_fn=scaffold_fn)
-    return runner.TPUEstimatorSpec(
-        mode=mode, predictions={"probabilities": probabilities},
-        scaffold_fn=scaffold_fn)
+    return fine_tuning.model_spec(
+        mode, total_loss,
+        (metric_fn, [per_example_loss, label_ids, logits, is_real_example]),
+        {"probabilities": probabilities}, init_checkpoint,
+        (learning_rate, num_train_steps, num_warmup_steps), use_tpu, training)
 
   return model_fn
 

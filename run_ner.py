@@ -89,7 +89,6 @@ import tensorflow.compat.v1 as tf
 
 import fine_tuning
 import modeling
-import optimization
 import runner
 import script_io
 import tokenization
@@ -857,10 +856,7 @@ def model_fn_builder(bert_config, label_list, init_checkpoint, learning_rate,
   def model_fn(features, labels, mode, params):
     """The `model_fn` for TPUEstimator."""
     del labels, params  # The labels come in `features`.
-
-    tf.logging.info("*** Features ***")
-    for name in sorted(features.keys()):
-      tf.logging.info("  name = %s, shape = %s", name, features[name].shape)
+    fine_tuning.log_features(features)
 
     is_training = (mode == runner.ModeKeys.TRAIN)
     (total_loss, per_token_loss, _, predictions) = create_model(
@@ -869,29 +865,14 @@ def model_fn_builder(bert_config, label_list, init_checkpoint, learning_rate,
         features["label_ids"], features["label_weights"], len(label_list),
         use_one_hot_embeddings,
         training_options.model_kwargs(training, is_training))
-
-    scaffold_fn = runner.init_from_checkpoint(init_checkpoint, use_tpu)
-
-    if mode == runner.ModeKeys.TRAIN:
-      runner.track_training_loss(total_loss, use_tpu)
-      train_op = optimization.create_optimizer(
-          total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu,
-          **training_options.optimizer_kwargs(training))
-      return runner.TPUEstimatorSpec(
-          mode=mode, loss=total_loss, train_op=train_op,
-          scaffold_fn=scaffold_fn)
-    if mode == runner.ModeKeys.EVAL:
-      eval_metrics = (metric_fn, [
-          per_token_loss, features["label_weights"],
-          features["example_index"], features["word_ids"],
-          features["label_ids"], predictions
-      ])
-      return runner.TPUEstimatorSpec(
-          mode=mode, loss=total_loss, eval_metrics=eval_metrics,
-          scaffold_fn=scaffold_fn)
-    return runner.TPUEstimatorSpec(
-        mode=mode, predictions={"predictions": predictions},
-        scaffold_fn=scaffold_fn)
+    eval_metrics = (metric_fn, [
+        per_token_loss, features["label_weights"], features["example_index"],
+        features["word_ids"], features["label_ids"], predictions
+    ])
+    return fine_tuning.model_spec(
+        mode, total_loss, eval_metrics, {"predictions": predictions},
+        init_checkpoint, (learning_rate, num_train_steps, num_warmup_steps),
+        use_tpu, training)
 
   return model_fn
 
