@@ -26,11 +26,12 @@ import pytest
 import create_pretraining_data
 import create_vocab
 import fine_tuning
+import helpers
 import run_classifier
 import script_io
-import tokenization
-import helpers
 import stand_in_workers
+import task_data
+import tokenization
 
 
 SEQ_LENGTH = 32
@@ -66,20 +67,14 @@ def file_stamps(folder):
           for name in os.listdir(folder) if name != ".lock"}
 
 
-def write_tsv(path, rows):
-  os.makedirs(os.path.dirname(path), exist_ok=True)
-  with open(path, "w", encoding="utf-8") as f:
-    f.write("".join("\t".join(row) + "\n" for row in rows))
-  return path
-
-
 # --------------------------------------------------------------------------
 # run_classifier.py
 
 
 def write_mrpc(data_dir):
   for name in ("train", "dev", "test"):
-    write_tsv(os.path.join(data_dir, name + ".tsv"), [MRPC_HEADER] + MRPC_ROWS)
+    task_data.write_tsv(os.path.join(data_dir, name + ".tsv"),
+                        [MRPC_HEADER] + MRPC_ROWS)
   return data_dir
 
 
@@ -144,8 +139,8 @@ def classifier_case(tiny_bert, classified, tmp_path):
 def test_header_only_set_is_an_error_before_any_output(classifier_case,
                                                        set_file, run_flags):
   """Not an empty eval_results.txt, nor a missing temporary file."""
-  path = write_tsv(os.path.join(classifier_case.data_dir, set_file),
-                   [MRPC_HEADER])
+  path = task_data.write_tsv(os.path.join(classifier_case.data_dir, set_file),
+                             [MRPC_HEADER])
   result = classifier_case.run(**run_flags)
   helpers.assert_one_line_error(
       result, "error: --data_dir: %s holds no examples (only a header?)" %
@@ -273,7 +268,7 @@ TASK_SETS = [(task, set_name) for task in sorted(TASK_FILES)
 
 def read_set(tmp_path, task, set_name, rows):
   """Writes `rows` as the set's file and reads it as main does."""
-  path = write_tsv(str(tmp_path / TASK_FILES[task][set_name]), rows)
+  path = task_data.write_tsv(str(tmp_path / TASK_FILES[task][set_name]), rows)
   return path, run_classifier._read_set(
       run_classifier.get_processor(task), set_name, task, str(tmp_path))
 

@@ -13,12 +13,11 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+import helpers
 import run_classifier
 import script_io
+import task_data
 import training_loop
-import helpers
-import test_run_classifier
-import test_run_squad
 
 
 def settings(**overrides):
@@ -134,9 +133,9 @@ def test_bad_settings(overrides, do_train, can_evaluate, message):
 def classifier_flags(tiny_bert, tmp_path, output_name="output", **overrides):
   data_dir = str(tmp_path / "data")
   if not os.path.isdir(data_dir):
-    test_run_classifier.write_task_data(data_dir, "mrpc",
-                                        np.random.RandomState(5))
-  values = test_run_classifier.base_flags(
+    task_data.write_task_data(data_dir, "mrpc",
+                              np.random.RandomState(5))
+  values = task_data.classifier_flags(
       tiny_bert, data_dir, str(tmp_path / output_name), "mrpc")
   values.update(do_predict=False, num_train_epochs=2.0)
   values.update(overrides)
@@ -210,10 +209,10 @@ def test_restarts_report_each_seed_and_a_seed_repeats(tiny_bert, tmp_path):
 
 def test_squad_evaluates_as_it_trains(tiny_bert, tmp_path):
   qas = [dict(qa, answers=qa["answers"][:1])
-         for qa in test_run_squad._tiny_qas(False)]
-  path = test_run_squad._squad_file(tmp_path / "tiny-v1.json", qas,
-                                    test_run_squad._TINY_CONTEXT,
-                                    version="1.1")
+         for qa in task_data.tiny_qas(False)]
+  path = task_data.squad_file(tmp_path / "tiny-v1.json", qas,
+                              task_data.TINY_CONTEXT,
+                              version="1.1")
   out_dir = helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
       do_train=True, do_predict=True, train_file=path, predict_file=path,
       train_batch_size=4, num_train_epochs=2.0, learning_rate=1e-3,
@@ -238,14 +237,14 @@ def test_squad_evaluates_as_it_trains(tiny_bert, tmp_path):
 
 def test_squad_evaluation_needs_gold_answers(tiny_bert, tmp_path):
   qas = [{"id": qa["id"], "question": qa["question"]}
-         for qa in test_run_squad._tiny_qas(False)]
-  test_file = test_run_squad._squad_file(tmp_path / "test.json", qas,
-                                         test_run_squad._TINY_CONTEXT)
-  train_file = test_run_squad._squad_file(
+         for qa in task_data.tiny_qas(False)]
+  test_file = task_data.squad_file(tmp_path / "test.json", qas,
+                                   task_data.TINY_CONTEXT)
+  train_file = task_data.squad_file(
       tmp_path / "train.json",
       [dict(qa, answers=qa["answers"][:1])
-       for qa in test_run_squad._tiny_qas(False)],
-      test_run_squad._TINY_CONTEXT)
+       for qa in task_data.tiny_qas(False)],
+      task_data.TINY_CONTEXT)
   with pytest.raises(script_io.InputError, match="without gold answers"):
     helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
         do_train=True, do_predict=True, train_file=train_file,

@@ -16,14 +16,13 @@ import tensorflow.compat.v1 as tf
 
 import export
 import extract_features
+import helpers
 import run_classifier
 import run_squad
 import runner
 import script_io
 import task_checkpoints
-import helpers
-import test_run_classifier
-import test_run_squad
+import task_data
 
 
 def _tf2_python():
@@ -67,10 +66,10 @@ def test_classifier_export_serves_the_test_results(tiny_bert, tmp_path):
   data_dir = str(tmp_path / "data")
   output_dir = str(tmp_path / "output")
   export_dir = str(tmp_path / "export")
-  test_run_classifier.write_task_data(data_dir, "mrpc",
-                                      np.random.RandomState(3))
-  values = test_run_classifier.base_flags(tiny_bert, data_dir, output_dir,
-                                          "mrpc")
+  task_data.write_task_data(data_dir, "mrpc",
+                            np.random.RandomState(3))
+  values = task_data.classifier_flags(tiny_bert, data_dir, output_dir,
+                                      "mrpc")
   values.update(do_train=False, do_eval=False, export_dir=export_dir,
                 init_checkpoint=task_checkpoints.classifier_checkpoint(
                     tiny_bert, str(tmp_path)))
@@ -88,9 +87,9 @@ def test_classifier_export_serves_the_test_results(tiny_bert, tmp_path):
 
 
 def test_squad_export_serves_the_raw_logits(tiny_bert, tmp_path):
-  path = test_run_squad._squad_file(tmp_path / "tiny-v1.json",
-                                    test_run_squad._tiny_qas(False),
-                                    test_run_squad._TINY_CONTEXT)
+  path = task_data.squad_file(tmp_path / "tiny-v1.json",
+                              task_data.tiny_qas(False),
+                              task_data.TINY_CONTEXT)
   export_dir = str(tmp_path / "export")
   checkpoint = task_checkpoints.squad_checkpoint(tiny_bert, str(tmp_path))
   out_dir = helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
@@ -154,8 +153,8 @@ def test_export_dir_that_is_not_empty_is_refused_before_anything(tiny_bert,
   export_dir.mkdir()
   (export_dir / "saved_model.pb").write_text(u"an older model")
   output_dir = str(tmp_path / "output")
-  values = test_run_classifier.base_flags(tiny_bert, str(tmp_path / "data"),
-                                          output_dir, "mrpc")
+  values = task_data.classifier_flags(tiny_bert, str(tmp_path / "data"),
+                                      output_dir, "mrpc")
   values.update(export_dir=str(export_dir))
   with pytest.raises(script_io.InputError, match="exists and is not empty"):
     helpers.run_main(run_classifier, values)

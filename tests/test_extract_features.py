@@ -463,7 +463,8 @@ def test_layer_outside_the_model_is_an_input_error(golden, tmp_path):
 
 
 @pytest.mark.parametrize("flag_values,message", [
-    ({"max_seq_length": "65"}, "--max_seq_length=65: cannot use this sequence length"),
+    ({"max_seq_length": "65"},
+     "--max_seq_length=65: cannot use this sequence length"),
     ({"max_seq_length": "2"}, "--max_seq_length=2 is too short"),
     ({"vocab_file": "/nonexistent/vocab.txt"},
      "--vocab_file=/nonexistent/vocab.txt: no such file"),

@@ -12,12 +12,11 @@ import os
 import numpy as np
 import pytest
 
+import helpers
 import predictor
 import run_classifier
 import task_checkpoints
-import helpers
-import test_run_classifier
-import test_run_squad
+import task_data
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +24,10 @@ def mrpc_run(tiny_bert, tmp_path_factory):
   """A fine-tuned tiny MRPC model: its flags and test rows."""
   tmp_path = tmp_path_factory.mktemp("mrpc")
   data_dir = str(tmp_path / "data")
-  rows = test_run_classifier.write_task_data(data_dir, "mrpc",
-                                             np.random.RandomState(11))
-  values = test_run_classifier.base_flags(tiny_bert, data_dir,
-                                          str(tmp_path / "output"), "mrpc")
+  rows = task_data.write_task_data(data_dir, "mrpc",
+                                   np.random.RandomState(11))
+  values = task_data.classifier_flags(tiny_bert, data_dir,
+                                      str(tmp_path / "output"), "mrpc")
   values.update(do_train=False, do_eval=False,
                 export_dir=str(tmp_path / "export"),
                 init_checkpoint=task_checkpoints.classifier_checkpoint(
@@ -83,9 +82,9 @@ def _squad_predictions(tiny_bert, tmp_path, path, **values):
 @pytest.mark.parametrize("version_2", [False, True])
 def test_squad_predictor_gives_the_predictions(tiny_bert, tmp_path,
                                                version_2):
-  qas = test_run_squad._tiny_qas(version_2)
-  path = test_run_squad._squad_file(tmp_path / "tiny.json", qas,
-                                    test_run_squad._TINY_CONTEXT)
+  qas = task_data.tiny_qas(version_2)
+  path = task_data.squad_file(tmp_path / "tiny.json", qas,
+                              task_data.TINY_CONTEXT)
   export_dir = str(tmp_path / "export")
   checkpoint = task_checkpoints.squad_checkpoint(tiny_bert, str(tmp_path))
   values = dict(init_checkpoint=checkpoint,
@@ -105,7 +104,7 @@ def test_squad_predictor_gives_the_predictions(tiny_bert, tmp_path,
   assert len(set(expected.values())) > 1
 
   # The context takes several windows at max_seq_length 48.
-  questions = [(qa["question"], test_run_squad._TINY_CONTEXT) for qa in qas]
+  questions = [(qa["question"], task_data.TINY_CONTEXT) for qa in qas]
   for source in ({"checkpoint": checkpoint},
                  {"saved_model_dir": export_dir}):
     squad = predictor.SquadPredictor(

@@ -17,19 +17,12 @@ import tensorflow.compat.v1 as tf
 import helpers
 import run_classifier
 import script_io
+import task_data
 import tokenization
 
 FEATURE_NAMES = ("input_ids", "input_mask", "segment_ids", "label_ids",
                  "is_real_example")
 
-
-def write_tsv(path, rows):
-  """Writes rows (lists of columns) as tab-separated lines."""
-  os.makedirs(os.path.dirname(path), exist_ok=True)
-  with open(path, "w", encoding="utf-8") as f:
-    for row in rows:
-      f.write("\t".join(row) + "\n")
-  return path
 
 
 def read_jsonl(path):
@@ -269,9 +262,9 @@ def test_create_model_variables_and_losses():
 
 def test_cola_header_rules(tmp_path):
   data_dir = str(tmp_path)
-  write_tsv(os.path.join(data_dir, "train.tsv"), [
+  task_data.write_tsv(os.path.join(data_dir, "train.tsv"), [
       ["src", "1", "", "Good sentence ."], ["src", "0", "*", "Bad one ."]])
-  write_tsv(os.path.join(data_dir, "test.tsv"), [
+  task_data.write_tsv(os.path.join(data_dir, "test.tsv"), [
       ["index", "sentence"], ["0", "First test ."], ["1", "Second ."]])
   processor = run_classifier.ColaProcessor()
   train = processor.get_train_examples(data_dir)
@@ -291,11 +284,11 @@ def mnli_row(pair_id, text_a, text_b, label=None):
 def test_mnli_matched_and_mismatched(tmp_path):
   data_dir = str(tmp_path)
   header = mnli_row("index", "sentence1", "sentence2", "gold_label")
-  write_tsv(os.path.join(data_dir, "dev_matched.tsv"), [
+  task_data.write_tsv(os.path.join(data_dir, "dev_matched.tsv"), [
       header, mnli_row("7", "A man .", "A person .", "entailment")])
-  write_tsv(os.path.join(data_dir, "dev_mismatched.tsv"), [
+  task_data.write_tsv(os.path.join(data_dir, "dev_mismatched.tsv"), [
       header, mnli_row("9", "Rain .", "Sun .", "contradiction")])
-  write_tsv(os.path.join(data_dir, "test_mismatched.tsv"), [
+  task_data.write_tsv(os.path.join(data_dir, "test_mismatched.tsv"), [
       header[:10], mnli_row("3", "Sea .", "Sky .")])
   matched = run_classifier.MnliProcessor().get_dev_examples(data_dir)
   assert [(e.guid, e.text_a, e.text_b, e.label) for e in matched] == [
@@ -313,11 +306,12 @@ def test_mnli_matched_and_mismatched(tmp_path):
 
 def test_xnli_reads_chinese_rows_only_and_counts_every_row(tmp_path):
   data_dir = str(tmp_path)
-  write_tsv(os.path.join(data_dir, "multinli", "multinli.train.zh.tsv"), [
-      ["premise", "hypo", "label"], ["\u4eca\u5929", "\u660e\u5929",
-                                     "contradictory"]])
+  train_file = os.path.join(data_dir, "multinli", "multinli.train.zh.tsv")
+  task_data.write_tsv(train_file, [
+      ["premise", "hypo", "label"],
+      ["\u4eca\u5929", "\u660e\u5929", "contradictory"]])
   dev_header = ["language", "gold_label", "a", "b", "c", "d", "s1", "s2"]
-  write_tsv(os.path.join(data_dir, "xnli.dev.tsv"), [
+  task_data.write_tsv(os.path.join(data_dir, "xnli.dev.tsv"), [
       dev_header, ["en", "neutral", "", "", "", "", "One", "Two"],
       ["zh", "entailment", "", "", "", "", "\u4e00", "\u4e8c"], ["de"]])
   processor = run_classifier.XnliProcessor()
@@ -578,7 +572,8 @@ def test_dev_and_test_sets_are_padded_to_whole_batches_on_tpu_only(
   (_, num_actual, num_examples) = run_classifier._padded_set(
       "eval", examples, 4, run_classifier.Sst2Processor(), tiny_tokenizer,
       helpers.fine_tuning_config(output_dir=str(tmp_path),
-                                 max_seq_length=SEQ_LENGTH, use_tpu=use_tpu))
+                                 max_seq_length=task_data.SEQ_LENGTH,
+                                 use_tpu=use_tpu))
   assert (num_actual, num_examples) == (5, num_written)
   assert len(examples) == 5  # The caller's list is left as it was.
   records = parse_records(str(tmp_path / "eval.tf_record"))
@@ -597,67 +592,6 @@ def test_unknown_metric_is_refused():
 # --------------------------------------------------------------------------
 # Short real fine-tuning runs of a tiny model, one per task type.
 
-SEQ_LENGTH = 32
-WORDS = ("the a cat dog sun moon tree river house sea ship man woman child "
-         "old new good small big red green blue white black cold warm").split()
-
-
-def made_up_sentence(rng, length):
-  return " ".join(rng.choice(WORDS, size=length)) + " ."
-
-
-def format_row(task, set_name, index, text_a, text_b, label):
-  """One row of `set_name`.tsv in the GLUE layout of `task`."""
-  if task == "mrpc":
-    first = str(index) if set_name == "test" else label
-    return [first, "1", "2", text_a, text_b]
-  if task == "sst-2":
-    return [str(index), text_a] if set_name == "test" else [text_a, label]
-  row = [str(index), "g", "f", "y", "o", "s1", "s2", text_a, text_b]
-  return row if set_name == "test" else row + [label]
-
-
-HEADERS = {
-    "mrpc": ["Quality", "#1 ID", "#2 ID", "#1 String", "#2 String"],
-    "sst-2": ["sentence", "label"],
-    "sts-b": ["index"] * 10,
-}
-
-
-def write_task_data(data_dir, task, rng):
-  """A dozen train rows and six dev rows in the GLUE layout of `task`.
-
-  test.tsv holds the dev rows again (without labels), so that the eval
-  metrics can be checked against the predictions. Returns the dev rows as
-  (text_a, text_b, label).
-  """
-  rows = {}
-  for (set_name, num_rows) in (("train", 12), ("dev", 6)):
-    rows[set_name] = []
-    for i in range(num_rows):
-      label = "%.3f" % (i % 6) if task == "sts-b" else str(i % 2)
-      rows[set_name].append((made_up_sentence(rng, rng.randint(3, 20)),
-                             made_up_sentence(rng, rng.randint(3, 20)),
-                             label))
-  rows["test"] = rows["dev"]
-  for (set_name, items) in rows.items():
-    header = HEADERS[task]
-    if set_name == "test" and task == "sst-2":
-      header = ["index", "sentence"]
-    write_tsv(os.path.join(data_dir, set_name + ".tsv"), [header] + [
-        format_row(task, set_name, i, *item) for (i, item) in enumerate(items)])
-  return rows["dev"]
-
-
-def base_flags(tiny_bert, data_dir, output_dir, task):
-  """Every flag of the script, so other scripts' defaults do not leak in."""
-  return helpers.fine_tuning_flags(
-      tiny_bert, data_dir, output_dir, task_name=task, label_separator=",",
-      labels_file=None, multi_label_threshold=0.5, max_seq_length=SEQ_LENGTH,
-      train_batch_size=4, eval_batch_size=4, predict_batch_size=4,
-      learning_rate=1e-3, num_train_epochs=1.0)
-
-
 @pytest.mark.parametrize("task,extra_keys", [
     ("mrpc", ["eval_accuracy", "eval_f1"]),
     ("sst-2", ["eval_accuracy"]),
@@ -666,9 +600,10 @@ def test_fine_tuning_run_writes_metrics_and_predictions(tiny_bert, tmp_path,
                                                         task, extra_keys):
   data_dir = str(tmp_path / "data")
   output_dir = str(tmp_path / "output")
-  dev_rows = write_task_data(data_dir, task, np.random.RandomState(len(task)))
-  helpers.run_main(run_classifier,
-                   base_flags(tiny_bert, data_dir, output_dir, task))
+  dev_rows = task_data.write_task_data(data_dir, task,
+                                       np.random.RandomState(len(task)))
+  helpers.run_main(run_classifier, task_data.classifier_flags(
+      tiny_bert, data_dir, output_dir, task))
 
   results = helpers.read_eval_results(
       os.path.join(output_dir, "eval_results.txt"))
@@ -681,7 +616,7 @@ def test_fine_tuning_run_writes_metrics_and_predictions(tiny_bert, tmp_path,
   for name in ("train", "eval", "predict"):
     records = parse_records(os.path.join(output_dir, name + ".tf_record"))
     assert len(records) == {"train": 12, "eval": 6, "predict": 6}[name]
-    assert all(len(r["input_ids"]) == SEQ_LENGTH for r in records)
+    assert all(len(r["input_ids"]) == task_data.SEQ_LENGTH for r in records)
   assert not [n for n in os.listdir(output_dir) if ".tmp-" in n]
 
   # test.tsv holds the dev rows: the metrics must follow from the
@@ -755,7 +690,7 @@ def test_a_set_read_from_no_file_and_without_examples(tmp_path):
 @pytest.mark.parametrize("task_name,message", [
     ("no_such_module_xyz:Processor", "cannot import no_such_module_xyz"),
     ("test_run_classifier:NoSuchClass", "has no DataProcessor class"),
-    ("test_run_classifier:write_tsv", "has no DataProcessor class")])
+    ("test_run_classifier:task_data.write_tsv", "has no DataProcessor class")])
 def test_bad_task_module_or_class(task_name, message):
   with pytest.raises(script_io.InputError, match=message):
     run_classifier.get_processor(task_name)
@@ -769,11 +704,11 @@ def test_bad_task_module_or_class(task_name, message):
 def bad_input_run(tiny_bert, tmp_path):
   """Runs main on MRPC-like data; returns (error message, output dir)."""
   data_dir = str(tmp_path / "data")
-  write_task_data(data_dir, "mrpc", np.random.RandomState(0))
+  task_data.write_task_data(data_dir, "mrpc", np.random.RandomState(0))
 
   def run(**overrides):
     output_dir = str(tmp_path / "output")
-    values = base_flags(tiny_bert, data_dir, output_dir, "mrpc")
+    values = task_data.classifier_flags(tiny_bert, data_dir, output_dir, "mrpc")
     values.update(overrides)
     with pytest.raises(ValueError) as error:
       helpers.run_main(run_classifier, values)
@@ -812,7 +747,7 @@ def test_unknown_label_names_file_and_line(bad_input_run):
 
 
 def test_non_numeric_score_names_file_and_line(tmp_path):
-  path = write_tsv(str(tmp_path / "dev.tsv"), [
+  path = task_data.write_tsv(str(tmp_path / "dev.tsv"), [
       ["index"] * 10, ["0", "g", "f", "y", "o", "s", "s", "a", "b", "high"]])
   with pytest.raises(script_io.InputError,
                      match=r"dev.tsv, line 2: the score 'high'"):
@@ -861,7 +796,7 @@ class UserMrpc(run_classifier.MrpcProcessor):
 def test_command_line_error_is_one_line(tiny_bert, tmp_path):
   """Also runs a user's task, from a module importing run_classifier."""
   data_dir = str(tmp_path / "data")
-  write_task_data(data_dir, "mrpc", np.random.RandomState(0))
+  task_data.write_task_data(data_dir, "mrpc", np.random.RandomState(0))
   with open(os.path.join(data_dir, "train.tsv"), "a") as f:
     f.write("2\t5\t6\tthe cat .\tthe dog .\n")
   [(status, stderr)] = helpers.run_scripts("run_classifier.py", [[

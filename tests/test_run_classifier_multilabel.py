@@ -18,7 +18,7 @@ import tensorflow.compat.v1 as tf
 import helpers
 import run_classifier
 import script_io
-import test_run_classifier
+import task_data
 
 
 def write_text(path, text):
@@ -26,11 +26,6 @@ def write_text(path, text):
   with open(path, "w", encoding="utf-8") as f:
     f.write(text)
   return path
-
-
-def write_tsv(path, rows):
-  """Writes rows (lists of columns) as tab-separated lines."""
-  return write_text(path, "".join("\t".join(row) + "\n" for row in rows))
 
 
 def processor_for(data_dir, labels_file=None, separator=","):
@@ -118,12 +113,12 @@ def test_metric_fn_threshold():
 
 def test_header_names_the_columns_and_labels_come_sorted(tmp_path):
   data_dir = str(tmp_path)
-  write_tsv(os.path.join(data_dir, "train.tsv"), [
+  task_data.write_tsv(os.path.join(data_dir, "train.tsv"), [
       ["id", "labels", "text_a"],
       ["7", "sea, animal", "the dog in the sea"],
       ["8", "colour,,colour", "a red ship"],
   ])
-  write_tsv(os.path.join(data_dir, "test.tsv"), [
+  task_data.write_tsv(os.path.join(data_dir, "test.tsv"), [
       ["text_b", "text_a"], ["b one", "a one"]])
   processor = processor_for(data_dir)
   assert processor.get_labels() == ["animal", "colour", "sea"]
@@ -138,7 +133,7 @@ def test_header_names_the_columns_and_labels_come_sorted(tmp_path):
 
 def test_labels_file_gives_the_order_and_the_separator_is_a_flag(tmp_path):
   data_dir = str(tmp_path)
-  write_tsv(os.path.join(data_dir, "dev.tsv"), [
+  task_data.write_tsv(os.path.join(data_dir, "dev.tsv"), [
       ["text_a", "labels"], ["the cat", "b|a"]])
   labels_file = write_text(str(tmp_path / "labels.txt"), "c\n\nb\na\n")
   processor = processor_for(data_dir, labels_file, separator="|")
@@ -219,14 +214,14 @@ def made_up_rows(num_rows, rng):
 
 
 def write_set(path, rows):
-  write_tsv(path, [["text_a", "labels"]] + [
+  task_data.write_tsv(path, [["text_a", "labels"]] + [
       [text, ",".join(labels)] for (text, labels) in rows])
 
 
 def base_flags(tiny_bert, data_dir, output_dir):
   """Every flag of the script, for a seeded multi-label run."""
-  values = test_run_classifier.base_flags(tiny_bert, data_dir, output_dir,
-                                          "multilabel")
+  values = task_data.classifier_flags(tiny_bert, data_dir, output_dir,
+                                      "multilabel")
   values.update(
       max_seq_length=SEQ_LENGTH, train_batch_size=16, eval_batch_size=16,
       predict_batch_size=16, learning_rate=2e-3, num_train_epochs=32.0,
@@ -284,8 +279,8 @@ def test_fine_tuning_learns_the_labels_and_predicts_row_for_row(tiny_bert,
   # Predicting only, from a folder without train.tsv and a test.tsv without
   # labels: the labels come from --labels_file, and the lines are the same.
   test_only_dir = str(tmp_path / "test_only")
-  write_tsv(os.path.join(test_only_dir, "test.tsv"),
-            [["text_a"]] + [[text] for (text, _) in dev_rows])
+  task_data.write_tsv(os.path.join(test_only_dir, "test.tsv"),
+                      [["text_a"]] + [[text] for (text, _) in dev_rows])
   labels_file = write_text(str(tmp_path / "labels.txt"),
                            "\n".join(LABEL_NAMES) + "\n")
   os.remove(os.path.join(output_dir, "test_results.tsv"))
@@ -367,7 +362,7 @@ def write_case(name, cases, folder, tiny_bert):
   data_dir = os.path.join(folder, "data")
   output_dir = os.path.join(folder, "output")
   for (file_name, rows) in files.items():
-    write_tsv(os.path.join(data_dir, file_name), rows)
+    task_data.write_tsv(os.path.join(data_dir, file_name), rows)
   if name in LABELS_FILES:
     write_text(os.path.join(data_dir, "labels.txt"), LABELS_FILES[name])
   values = base_flags(tiny_bert, data_dir, output_dir)

@@ -12,6 +12,7 @@ import helpers
 import modeling
 import run_squad
 import script_io
+import task_data
 import tokenization
 
 # The flags the golden README gives (verbose_logging stays False).
@@ -357,18 +358,7 @@ def test_input_fn_reads_golden_train_record(golden):
     assert batch["start_positions"].shape.as_list() == [4]
 
 
-def _write_json_file(path, obj):
-  with open(str(path), "w", encoding="utf-8") as f:
-    json.dump(obj, f)
-  return str(path)
 
-
-def _squad_file(path, qas, context="the cat sat on the red road", version=None):
-  data = {"data": [{"title": "t", "paragraphs": [{"context": context,
-                                                   "qas": qas}]}]}
-  if version:
-    data["version"] = version
-  return _write_json_file(path, data)
 
 
 def test_predict_file_that_is_not_json(tmp_path):
@@ -388,19 +378,20 @@ def test_predict_file_that_is_not_json(tmp_path):
 
 
 def test_predict_file_that_is_not_squad_json(tmp_path):
-  path = _write_json_file(tmp_path / "list.json", [1, 2])
+  path = task_data.write_json(tmp_path / "list.json", [1, 2])
   with pytest.raises(script_io.InputError,
                      match="list.json: the file is \\[1, 2\\], expected an "
                      "object$"):
     run_squad.read_squad_examples(path, False)
-  path = _write_json_file(tmp_path / "nopar.json", {"data": [{"title": "x"}]})
+  path = task_data.write_json(tmp_path / "nopar.json",
+                              {"data": [{"title": "x"}]})
   with pytest.raises(script_io.InputError,
                      match="nopar.json: article 0 has no \"paragraphs\"$"):
     run_squad.read_squad_examples(path, False)
 
 
 def test_question_without_id(tmp_path):
-  path = _squad_file(tmp_path / "noid.json", [
+  path = task_data.squad_file(tmp_path / "noid.json", [
       {"id": "q1", "question": "who sat?", "answers": []},
       {"question": "what is red?", "answers": []}])
   with pytest.raises(
@@ -410,7 +401,8 @@ def test_question_without_id(tmp_path):
 
 
 def test_question_without_text_names_the_id(tmp_path):
-  path = _squad_file(tmp_path / "noq.json", [{"id": "q7", "answers": []}])
+  path = task_data.squad_file(tmp_path / "noq.json",
+                              [{"id": "q7", "answers": []}])
   with pytest.raises(script_io.InputError,
                      match="noq.json: question \"q7\" has no \"question\"$"):
     run_squad.read_squad_examples(path, False)
@@ -461,13 +453,13 @@ def test_question_without_text_names_the_id(tmp_path):
 def test_squad_json_of_wrong_layout(tmp_path, set_flags, change,
                                     is_training, message):
   set_flags(version_2_with_negative=False)
-  with open(_squad_file(tmp_path / "good.json", [
+  with open(task_data.squad_file(tmp_path / "good.json", [
       {"id": "q1", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": 0}]}])) as f:
     data = json.load(f)
   assert run_squad.squad_examples(data, is_training, "good.json")
   change(data)
-  path = _write_json_file(tmp_path / "bad.json", data)
+  path = task_data.write_json(tmp_path / "bad.json", data)
   with pytest.raises(script_io.InputError) as raised:
     run_squad.read_squad_examples(path, is_training, "predict_file")
   assert str(raised.value) == "--predict_file=%s: %s" % (path, message)
@@ -480,7 +472,7 @@ def _qa(data):
 def test_squad_json_without_questions(tmp_path):
   for data in ({"data": []}, {"data": [{"paragraphs": []}]},
                {"data": [{"paragraphs": [{"context": "c", "qas": []}]}]}):
-    path = _write_json_file(tmp_path / "empty.json", data)
+    path = task_data.write_json(tmp_path / "empty.json", data)
     with pytest.raises(script_io.InputError,
                        match="^--train_file=.*empty.json: the file has no "
                        "questions$"):
@@ -488,7 +480,7 @@ def test_squad_json_without_questions(tmp_path):
 
 
 def test_version_2_training_needs_is_impossible(tmp_path, set_flags):
-  path = _squad_file(tmp_path / "v2.json", [
+  path = task_data.squad_file(tmp_path / "v2.json", [
       {"id": "q1", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": 0}]}])
   set_flags(version_2_with_negative=False)
@@ -508,7 +500,7 @@ def test_version_2_training_needs_is_impossible(tmp_path, set_flags):
 def test_answer_not_at_answer_start_is_skipped_with_warning(
     tmp_path, set_flags, tf_log):
   set_flags(version_2_with_negative=False)
-  path = _squad_file(tmp_path / "moved.json", [
+  path = task_data.squad_file(tmp_path / "moved.json", [
       {"id": "good", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": 0}]},
       {"id": "moved", "question": "what is red?",
@@ -530,7 +522,7 @@ def test_answer_not_at_answer_start_is_skipped_with_warning(
 
 def test_answer_start_that_is_not_a_number(tmp_path, set_flags):
   set_flags(version_2_with_negative=False)
-  path = _squad_file(tmp_path / "str.json", [
+  path = task_data.squad_file(tmp_path / "str.json", [
       {"id": "q5", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": "0"}]}])
   with pytest.raises(script_io.InputError,
@@ -548,7 +540,7 @@ def test_golden_unrecoverable_answer_warning_names_question(golden_squad,
 
 def test_training_needs_exactly_one_answer(tmp_path, set_flags):
   set_flags(version_2_with_negative=False)
-  path = _squad_file(tmp_path / "two.json", [
+  path = task_data.squad_file(tmp_path / "two.json", [
       {"id": "q2", "question": "who sat?",
        "answers": [{"text": "the cat", "answer_start": 0},
                    {"text": "cat", "answer_start": 4}]}])
@@ -650,7 +642,7 @@ def test_real_dev_set_in_training_mode(dev_v1, set_flags, tmp_path):
     for paragraph in article["paragraphs"]:
       for qa in paragraph["qas"]:
         qa["answers"] = qa["answers"][:1]
-  path = _write_json_file(tmp_path / "dev_first_answer.json", data)
+  path = task_data.write_json(tmp_path / "dev_first_answer.json", data)
   examples = run_squad.read_squad_examples(path, True)
   features = []
   _convert(examples, dev_v1["tokenizer"], True, features.append, 384, 128,
@@ -687,47 +679,6 @@ def test_max_context_flags_match_check_is_max_context(num_tokens, window,
         for position in range(span.start, span.start + span.length)]
 
 
-_TINY_CONTEXT = (
-    "the old man walked to the river in the morning . he saw a red ship on "
-    "the water and a small dog ran on the road . the sun was warm and the "
-    "sky was blue . in the night the moon was bright and the cat slept in "
-    "the house by the garden . the woman made bread and tea for the child .")
-
-
-def _tiny_qas(version_2):
-  """Questions on _TINY_CONTEXT (v1.1: several answers; v2.0: one or none)."""
-
-  def answer(text, occurrence=0):
-    start = -1
-    for _ in range(occurrence + 1):
-      start = _TINY_CONTEXT.index(text, start + 1)
-    return {"text": text, "answer_start": start}
-
-  qas = [
-      ("q1", "who walked to the river?", [answer("the old man"),
-                                          answer("old man")]),
-      ("q2", "what was red?", [answer("a red ship"), answer("ship")]),
-      ("q3", "what ran on the road?", [answer("a small dog")]),
-      ("q4", "what was blue?", [answer("the sky"), answer("sky")]),
-      ("q5", "what was bright?", [answer("the moon")]),
-      ("q6", "where did the cat sleep?", [answer("in the house"),
-                                          answer("the house")]),
-      ("q7", "what did the woman make?", [answer("bread and tea")]),
-      ("q8", "who had tea?", [answer("the child")]),
-  ]
-  result = []
-  for qas_id, question, answers in qas:
-    qa = {"id": qas_id, "question": question, "answers": answers}
-    if version_2:
-      qa["answers"] = answers[:1]
-      qa["is_impossible"] = False
-    result.append(qa)
-  if version_2:
-    for qas_id, question in (("n1", "who was green?"),
-                             ("n2", "what was long?")):
-      result.append({"id": qas_id, "question": question, "answers": [],
-                     "is_impossible": True})
-  return result
 
 
 def _read_json(path):
@@ -748,7 +699,7 @@ def _check_prediction_files(out_dir, ids, n_best_size, version_2):
     assert scores == sorted(scores, reverse=True)
     # "empty" is the original's stand-in when no span is valid.
     if predictions[qas_id] not in ("", "empty"):
-      assert predictions[qas_id] in _TINY_CONTEXT
+      assert predictions[qas_id] in task_data.TINY_CONTEXT
   assert os.path.exists(os.path.join(out_dir, "eval.tf_record"))
   return predictions
 
@@ -756,15 +707,16 @@ def _check_prediction_files(out_dir, ids, n_best_size, version_2):
 def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, tf_log,
                                           monkeypatch):
   monkeypatch.setattr(run_squad, "_PROGRESS_EVERY_SECONDS", 0.0)
-  path = _squad_file(tmp_path / "tiny-v2.json", _tiny_qas(True),
-                     _TINY_CONTEXT, version="v2.0")
+  path = task_data.squad_file(tmp_path / "tiny-v2.json",
+                              task_data.tiny_qas(True),
+                              task_data.TINY_CONTEXT, version="v2.0")
   out_dir = helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
       do_train=True, do_predict=True, train_file=path, predict_file=path,
       train_batch_size=4, num_train_epochs=2, learning_rate=1e-3,
       version_2_with_negative=True))
   assert tf.train.latest_checkpoint(out_dir).endswith("model.ckpt-5")
   assert os.path.exists(os.path.join(out_dir, "train.tf_record"))
-  ids = [qa["id"] for qa in _tiny_qas(True)]
+  ids = [qa["id"] for qa in task_data.tiny_qas(True)]
   predictions = _check_prediction_files(out_dir, ids, 4, True)
   null_odds = _read_json(os.path.join(out_dir, "null_odds.json"))
   assert list(null_odds) == ids
@@ -797,12 +749,13 @@ def test_main_trains_and_predicts_squad_2(tiny_bert, tmp_path, tf_log,
 
 
 def test_main_predicts_squad_1_with_metrics(tiny_bert, tmp_path):
-  path = _squad_file(tmp_path / "tiny-v1.json", _tiny_qas(False),
-                     _TINY_CONTEXT, version="1.1")
+  path = task_data.squad_file(tmp_path / "tiny-v1.json",
+                              task_data.tiny_qas(False),
+                              task_data.TINY_CONTEXT, version="1.1")
   out_dir = helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
       do_train=False, do_predict=True, predict_file=path,
       version_2_with_negative=False))
-  ids = [qa["id"] for qa in _tiny_qas(False)]
+  ids = [qa["id"] for qa in task_data.tiny_qas(False)]
   predictions = _check_prediction_files(out_dir, ids, 4, False)
   assert all(predictions.values())
   assert not os.path.exists(os.path.join(out_dir, "null_odds.json"))
@@ -826,8 +779,9 @@ def test_main_answers_squad_2_unless_the_null_wins_by_the_threshold(
     tiny_bert, tmp_path):
   # Past this threshold the null answer never wins: every question with a
   # valid span gets its best one.
-  path = _squad_file(tmp_path / "tiny-v2.json", _tiny_qas(True),
-                     _TINY_CONTEXT, version="v2.0")
+  path = task_data.squad_file(tmp_path / "tiny-v2.json",
+                              task_data.tiny_qas(True),
+                              task_data.TINY_CONTEXT, version="v2.0")
   out_dir = helpers.run_tiny_squad(tiny_bert, tmp_path / "out", dict(
       do_predict=True, predict_file=path, version_2_with_negative=True,
       null_score_diff_threshold=1e9))
@@ -840,8 +794,9 @@ def test_main_answers_squad_2_unless_the_null_wins_by_the_threshold(
 
 
 def test_train_file_too_small_for_one_step(tiny_bert, tmp_path):
-  path = _squad_file(tmp_path / "one.json", _tiny_qas(True)[:3],
-                     _TINY_CONTEXT)
+  path = task_data.squad_file(tmp_path / "one.json",
+                              task_data.tiny_qas(True)[:3],
+                              task_data.TINY_CONTEXT)
   values = dict(helpers.tiny_squad_flags(tiny_bert, tmp_path / "out"),
                 do_train=True, train_file=path, version_2_with_negative=True,
                 train_batch_size=2, num_train_epochs=0.5)
@@ -852,8 +807,9 @@ def test_train_file_too_small_for_one_step(tiny_bert, tmp_path):
 
 def test_main_without_gold_answers_skips_metrics(tiny_bert, tmp_path):
   qas = [{"id": qa["id"], "question": qa["question"]}
-         for qa in _tiny_qas(False)[:2]]
-  path = _squad_file(tmp_path / "test.json", qas, _TINY_CONTEXT)
+         for qa in task_data.tiny_qas(False)[:2]]
+  path = task_data.squad_file(tmp_path / "test.json", qas,
+                              task_data.TINY_CONTEXT)
   # Files of an earlier SQuAD 2.0 run with metrics, which are not of this
   # run: the prediction files are one set, these go.
   os.makedirs(str(tmp_path / "out"))
