@@ -696,11 +696,10 @@ def run(main):
   with "error: <message>" on stderr and exit status 2. The traceback is
   logged at debug level, and printed with `--verbose`.
   """
-  if "verbose" not in flags.FLAGS:
-    flags.DEFINE_bool(
-        "verbose", False,
-        "On an error, print its traceback too, not only its one-line "
-        "summary.")
+  flags.DEFINE_bool(
+      "verbose", False,
+      "On an error, print its traceback too, not only its one-line summary.",
+      **OVERRIDABLE)
 
   def guarded_main(argv):
     _log_each_line_once()

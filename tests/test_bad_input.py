@@ -168,6 +168,19 @@ def test_vocab_beyond_the_config_vocab_size(tiny_bert, features_output,
                        "vocab_size 50")
 
 
+def test_verbose_prints_the_traceback_before_the_one_line_error(
+    tiny_bert, features_output, tmp_path):
+  config = write_config(tmp_path / "config.json",
+                        like=tiny_bert["config_file"], vocab_size=50)
+  (status, stderr) = helpers.run_script(
+      "extract_features.py", dict(features_output, bert_config_file=config),
+      "--verbose")
+  assert status == 2
+  assert "Traceback (most recent call last)" in stderr
+  assert stderr.rstrip("\n").splitlines()[-1].startswith(
+      "error: --vocab_file=")
+
+
 def test_config_without_a_key_says_which_default_was_used(
     tiny_bert, features_output, tmp_path):
   config = write_config(tmp_path / "config.json",
